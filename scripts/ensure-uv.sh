@@ -1,0 +1,8 @@
+# Sourced by the other scripts: makes `uv` available, installing it with pip if missing.
+if ! command -v uv >/dev/null 2>&1; then
+    if ! python3 -m uv --version >/dev/null 2>&1; then
+        echo "fitcoach: installing uv with pip (one time)..." >&2
+        python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv
+    fi
+    uv() { python3 -m uv "$@"; }
+fi

@@ -1,0 +1,190 @@
+"""The database tables, as SQLAlchemy 2 typed models.
+
+Athletes and activities are keyed by their Strava ids, never by e-mail. Activities keep
+typed columns for what the coach and the pages query, plus the raw Strava document.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from fitcoach.store.types import JSONDocument, UTCDateTime
+
+# Deterministic constraint names, so migrations can drop them on both databases.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Athlete(Base):
+    """A connected (or once connected) Strava athlete and their coaching settings."""
+
+    __tablename__ = "athletes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    firstname: Mapped[str] = mapped_column(String(255), default="")
+    lastname: Mapped[str] = mapped_column(String(255), default="")
+    profile_url: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(String(255))
+    country: Mapped[str | None] = mapped_column(String(255))
+    connected: Mapped[bool] = mapped_column(Boolean, default=True)
+    disconnected_reason: Mapped[str | None] = mapped_column(Text)
+    # Coaching settings; NULL means "estimate it from the athlete's own data".
+    sex: Mapped[str | None] = mapped_column(String(1))
+    weight_kg: Mapped[float | None] = mapped_column(Float)
+    ftp_watts: Mapped[float | None] = mapped_column(Float)
+    threshold_hr: Mapped[float | None] = mapped_column(Float)
+    threshold_pace_s_per_km: Mapped[float | None] = mapped_column(Float)
+    max_hr: Mapped[float | None] = mapped_column(Float)
+    resting_hr: Mapped[float | None] = mapped_column(Float)
+    goal_event_name: Mapped[str | None] = mapped_column(String(255))
+    goal_event_date: Mapped[date | None] = mapped_column(Date)
+    goal_event_priority: Mapped[str | None] = mapped_column(String(1))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class OAuthToken(Base):
+    """An athlete's Strava tokens, encrypted at rest with the MultiFernet key ring."""
+
+    __tablename__ = "oauth_tokens"
+
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True
+    )
+    access_token: Mapped[bytes] = mapped_column(LargeBinary)
+    refresh_token: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scopes: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Activity(Base):
+    """One activity; ``raw`` is the Strava document it came from."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        # Serves "this athlete's activities, newest first" without a sort.
+        Index("ix_activities_athlete_start", "athlete_id", "start_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(Text, default="")
+    sport_type: Mapped[str] = mapped_column(String(64), default="Workout")
+    start_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Wall-clock time where the activity happened, marked UTC as Strava sends it.
+    start_date_local: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    moving_time_s: Mapped[int] = mapped_column(Integer, default=0)
+    elapsed_time_s: Mapped[int] = mapped_column(Integer, default=0)
+    distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+    elevation_gain_m: Mapped[float] = mapped_column(Float, default=0.0)
+    average_watts: Mapped[float | None] = mapped_column(Float)
+    weighted_average_watts: Mapped[float | None] = mapped_column(Float)
+    device_watts: Mapped[bool] = mapped_column(Boolean, default=False)
+    kilojoules: Mapped[float | None] = mapped_column(Float)
+    average_heartrate: Mapped[float | None] = mapped_column(Float)
+    max_heartrate: Mapped[float | None] = mapped_column(Float)
+    average_speed: Mapped[float | None] = mapped_column(Float)
+    trainer: Mapped[bool] = mapped_column(Boolean, default=False)
+    commute: Mapped[bool] = mapped_column(Boolean, default=False)
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    load: Mapped[float | None] = mapped_column(Float)
+    load_method: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), default="strava_api")
+    raw: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class SyncState(Base):
+    """Where an athlete's sync stands: freshness, dirtiness, backfill cursor, failures."""
+
+    __tablename__ = "sync_states"
+
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    newest_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+    dirty_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    backfill_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    backfill_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    backfill_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookEvent(Base):
+    """A Strava push event, stored before it is acknowledged; processed by a worker."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (UniqueConstraint("dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # Hash of the event's content: a retried delivery of the same event is stored once.
+    dedupe_key: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(16))
+    object_id: Mapped[int] = mapped_column(BigInteger)
+    aspect_type: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    subscription_id: Mapped[int] = mapped_column(BigInteger)
+    event_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    updates: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiUsage(Base):
+    """A request counter for one budget scope and window (embedded-mode budget storage).
+
+    ``scope`` is ``app`` / ``app-read`` or ``athlete:<id>``; ``window`` is ``15min`` or
+    ``daily``; ``window_start`` is the UTC start of that window.
+    """
+
+    __tablename__ = "api_usage"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window: Mapped[str] = mapped_column(String(8), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,71 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from redis import Redis
+
+from fitcoach import __version__
+from fitcoach.logs import configure_logging, request_id
+from fitcoach.settings import Settings, load_settings
+from fitcoach.store.crypto import key_ring
+from fitcoach.store.engine import make_engine, session_factory
+from fitcoach.web import health
+from fitcoach.web.errors import install_error_handlers
+from fitcoach.web.state import AppState
+
+log = logging.getLogger("fitcoach.web")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app for these settings; the database must already be migrated."""
+    engine = make_engine(settings.database)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        key_ring=key_ring(settings.fernet_keys),
+        redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
+    )
+    app = FastAPI(title="fitcoach", version=__version__)
+    app.state.fitcoach = state
+    install_error_handlers(app)
+    app.include_router(health.router)
+
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            request_id.reset(token)
+        response.headers["X-Request-ID"] = rid
+        log.info(
+            "request",
+            extra={
+                "request_id": rid,
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+        return response
+
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Entry point for uvicorn's ``--factory`` with several worker processes."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)

@@ -1,0 +1,89 @@
+"""Shared fixtures: isolated settings, and real SQLite / PostgreSQL / Redis backends.
+
+PostgreSQL and Redis tests use the servers named by FITCOACH_TEST_POSTGRES_URL and
+FITCOACH_TEST_REDIS_URL (defaults: the local servers). Where a server is missing they
+skip with a message, except in CI (CI=true), where a missing server fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+
+from fitcoach.settings import Settings
+
+POSTGRES_URL = os.environ.get(
+    "FITCOACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("FITCOACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a developer's machine, fail in CI: CI must never silently skip these."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI must run this test)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No setting leaks in from the machine; the data directory is the test's own."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    return data_dir
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> URL:
+    return make_url(f"sqlite:///{tmp_path / 'fitcoach-test.db'}")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[URL]:
+    """A fresh, empty PostgreSQL database for this test, dropped afterwards."""
+    admin_url = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"fitcoach_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as error:
+        admin.dispose()
+        unavailable(f"PostgreSQL not reachable at {POSTGRES_URL}: {str(error.orig).strip()}")
+    try:
+        yield admin_url.set(database=name)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> URL:
+    """Runs the test once on SQLite and once on PostgreSQL."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: URL = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        unavailable(f"Redis not reachable at {REDIS_URL}: {error}")
+    finally:
+        client.close()
+    return REDIS_URL

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from fitcoach.errors import ConfigError
+from fitcoach.settings import load_settings
+
+
+def test_embedded_defaults_need_no_configuration(isolated_settings: Path) -> None:
+    settings = load_settings()
+    assert settings.embedded
+    assert settings.database.get_backend_name() == "sqlite"
+    assert settings.database.database == (isolated_settings / "fitcoach.db").as_posix()
+    assert settings.strava_base_url == "https://www.strava.com"
+    assert (settings.strava_read_short_limit, settings.strava_read_long_limit) == (100, 1000)
+    assert (settings.strava_short_limit, settings.strava_long_limit) == (100, 1000)
+    assert settings.redis_url == ""
+
+
+def test_embedded_secrets_are_generated_once_with_owner_only_permissions(
+    isolated_settings: Path,
+) -> None:
+    first = load_settings()
+    path = isolated_settings / "secrets.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    second = load_settings()
+    assert first.secret_key == second.secret_key and len(first.secret_key) > 40
+    assert (
+        first.fernet_keys
+        == second.fernet_keys
+        == [json.loads(path.read_text())["token_encryption_keys"]]
+    )
+
+
+def test_postgres_spellings_use_psycopg3(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example:5432/fit")
+    assert load_settings().database.drivername == "postgresql+psycopg"
+
+
+@pytest.mark.parametrize("value", ["not a url", "mysql://u@h/db", "://"])
+def test_malformed_database_url_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", value)
+    with pytest.raises(ConfigError, match=r"^DATABASE_URL") as raised:
+        load_settings()
+    assert "\n" not in str(raised.value)
+
+
+def test_production_requires_its_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FITCOACH_MODE", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    with pytest.raises(ConfigError, match="TOKEN_ENCRYPTION_KEYS must be set in production"):
+        load_settings()
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", "not-a-fernet-key")
+    with pytest.raises(ConfigError, match="not a Fernet key"):
+        load_settings()
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    assert not load_settings().embedded
+
+
+def test_bad_numbers_and_modes_name_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRAVA_READ_SHORT_LIMIT", "lots")
+    with pytest.raises(ConfigError, match=r"^STRAVA_READ_SHORT_LIMIT"):
+        load_settings()
+    monkeypatch.delenv("STRAVA_READ_SHORT_LIMIT")
+    monkeypatch.setenv("FITCOACH_MODE", "staging")
+    with pytest.raises(ConfigError, match=r"^FITCOACH_MODE"):
+        load_settings()

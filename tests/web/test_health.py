@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import URL
+
+from fitcoach.settings import load_settings
+from fitcoach.store import migrate
+from fitcoach.store.engine import make_engine
+from fitcoach.web.app import create_app
+
+
+def client_for(url: URL) -> TestClient:
+    settings = load_settings(database_url=url.render_as_string(hide_password=False))
+    return TestClient(create_app(settings))
+
+
+def test_readyz_is_200_on_a_migrated_database(database_url: URL) -> None:
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    with client_for(database_url) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        response = client.get("/readyz")
+        assert response.status_code == 200, response.text
+        assert response.json()["checks"] == {"database": "ok", "schema": "ok"}
+        assert response.headers["x-request-id"]
+
+
+def test_readyz_is_503_when_schema_is_behind(sqlite_url: URL) -> None:
+    with client_for(sqlite_url) as client:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert "fitcoach db upgrade" in response.json()["checks"]["schema"]
+
+
+def test_readyz_checks_redis(sqlite_url: URL, redis_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    settings = load_settings(
+        database_url=sqlite_url.render_as_string(hide_password=False), redis_url=redis_url
+    )
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/readyz").json()["checks"]["redis"] == "ok"
+    settings = load_settings(
+        database_url=sqlite_url.render_as_string(hide_password=False),
+        redis_url="redis://127.0.0.1:9/0",
+    )
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["redis"].startswith("REDIS_URL")
+
+
+def test_errors_are_json_with_what_to_do(sqlite_url: URL) -> None:
+    with client_for(sqlite_url) as client:
+        response = client.get("/no/such/page")
+        assert response.status_code == 404
+        error = response.json()["error"]
+        assert error["status"] == 404 and error["reason"] and error["what_to_do"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_fitcoach_serve_answers_readyz(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The real command, as a user runs it: the embedded mode migrates on start."""
+    url: URL = request.getfixturevalue(f"{backend}_url")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url.render_as_string(hide_password=False),
+        "DATA_DIR": str(tmp_path / "data"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fitcoach.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = process.stdout.read().decode() if process.stdout else ""
+                    pytest.fail(f"fitcoach serve did not come up:\n{output}")
+                time.sleep(0.1)
+        assert response.status_code == 200, response.text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
