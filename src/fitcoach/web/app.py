@@ -9,20 +9,22 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from redis import Redis
+from starlette.middleware.sessions import SessionMiddleware
 
 from fitcoach import __version__
 from fitcoach.logs import configure_logging, request_id
 from fitcoach.settings import Settings, load_settings
 from fitcoach.store.crypto import key_ring
 from fitcoach.store.engine import make_engine, session_factory
-from fitcoach.web import health
+from fitcoach.strava.client import StravaClient
+from fitcoach.web import auth, health, pages
 from fitcoach.web.errors import install_error_handlers
 from fitcoach.web.state import AppState
 
 log = logging.getLogger("fitcoach.web")
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, strava: StravaClient | None = None) -> FastAPI:
     """Build the app for these settings; the database must already be migrated."""
     engine = make_engine(settings.database)
     state = AppState(
@@ -31,11 +33,24 @@ def create_app(settings: Settings) -> FastAPI:
         sessions=session_factory(engine),
         key_ring=key_ring(settings.fernet_keys),
         redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
+        strava=strava or StravaClient(
+            settings.strava_base_url, settings.strava_client_id, settings.strava_client_secret
+        ),
     )
     app = FastAPI(title="fitcoach", version=__version__)
     app.state.fitcoach = state
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="fitcoach_session",
+        max_age=30 * 24 * 3600,
+        same_site="lax",
+        https_only=settings.public_url.startswith("https://"),
+    )
 
     @app.middleware("http")
     async def request_context(

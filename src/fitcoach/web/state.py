@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from cryptography.fernet import MultiFernet
 from redis import Redis
@@ -10,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.settings import Settings
+from fitcoach.strava.client import StravaClient
 
 
 @dataclass
@@ -19,3 +21,6 @@ class AppState:
     sessions: sessionmaker[Session]
     key_ring: MultiFernet
     redis: Redis[bytes] | None
+    strava: StravaClient
+    # Called with the athlete id after a successful connect (e.g. to start the backfill).
+    on_connect: list[Callable[[int], None]] = field(default_factory=list)

@@ -1,0 +1,40 @@
+"""Jinja2 templates, autoescaped: athlete-provided text always renders as text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from fitcoach.web.security import csrf_token
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("athlete_id", request.session.get("athlete_id"))
+    context["csrf_token"] = csrf_token(request)
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def message_page(
+    request: Request,
+    title: str,
+    message: str,
+    what_to_do: str,
+    status_code: int = 200,
+    action: tuple[str, str] | None = None,
+) -> HTMLResponse:
+    """A page that says what happened and what to do next."""
+    return page(
+        request,
+        "message.html",
+        status_code=status_code,
+        title=title,
+        message=message,
+        what_to_do=what_to_do,
+        action=action,
+    )
