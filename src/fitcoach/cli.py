@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from typing import Annotated
 
@@ -69,15 +70,40 @@ def serve(
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     prepare_database(settings).dispose()
-    uvicorn.run(
-        "fitcoach.web.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_config=None,
-        proxy_headers=False,
-    )
+    # One command is enough in the embedded mode: it runs its own queue worker beside it.
+    consumer = _start_worker_process() if settings.embedded else None
+    try:
+        uvicorn.run(
+            "fitcoach.web.app:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            proxy_headers=False,
+        )
+    finally:
+        if consumer is not None:
+            consumer.terminate()
+            consumer.wait(timeout=30)
+
+
+def _start_worker_process() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "fitcoach.cli", "worker"])
+
+
+@app.command()
+def worker(
+    workers: Annotated[int, typer.Option(min=1, help="Worker threads.")] = 2,
+) -> None:
+    """Run the task queue's worker (backfill pages, syncs, webhook events, schedules)."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    prepare_database(settings).dispose()
+    from fitcoach.worker import huey, requeue_unprocessed_events
+
+    requeue_unprocessed_events()
+    huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
 
 
 @db_app.command("upgrade")

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     strava_client_id: str = Field("", description="Strava application client id")
     strava_client_secret: str = Field("", description="Strava application client secret")
     strava_base_url: str = Field("https://www.strava.com", description="Strava (or simulator)")
+    strava_webhook_verify_token: str = Field(
+        "", description="Echoed by Strava when validating the webhook; generated if unset"
+    )
+    strava_subscription_id: int | None = Field(
+        None, description="Strava's push subscription id; events for other ids are refused"
+    )
     strava_short_limit: int = Field(100, ge=1, description="Overall requests per 15 minutes")
     strava_long_limit: int = Field(1000, ge=1, description="Overall requests per day")
     strava_read_short_limit: int = Field(100, ge=1, description="Read requests per 15 minutes")
@@ -162,6 +168,7 @@ def _fill_embedded_secrets(settings: Settings) -> None:
         stored = {
             "secret_key": secrets.token_urlsafe(48),
             "token_encryption_keys": Fernet.generate_key().decode(),
+            "webhook_verify_token": secrets.token_urlsafe(24),
         }
         try:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -172,6 +179,8 @@ def _fill_embedded_secrets(settings: Settings) -> None:
             raise ConfigError(f"DATA_DIR: cannot write {path}: {error}") from error
     if not settings.secret_key:
         settings.secret_key = stored["secret_key"]
+    if not settings.strava_webhook_verify_token:
+        settings.strava_webhook_verify_token = stored.get("webhook_verify_token", "")
     if not settings.token_encryption_keys:
         settings.token_encryption_keys = stored["token_encryption_keys"]
         settings.__dict__.pop("fernet_keys", None)

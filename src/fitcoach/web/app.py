@@ -17,7 +17,7 @@ from fitcoach.settings import Settings, load_settings
 from fitcoach.store.crypto import key_ring
 from fitcoach.store.engine import make_engine, session_factory
 from fitcoach.strava.client import StravaClient
-from fitcoach.web import auth, health, pages
+from fitcoach.web import auth, health, pages, webhooks
 from fitcoach.web.errors import install_error_handlers
 from fitcoach.web.state import AppState
 
@@ -33,7 +33,8 @@ def create_app(settings: Settings, strava: StravaClient | None = None) -> FastAP
         sessions=session_factory(engine),
         key_ring=key_ring(settings.fernet_keys),
         redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
-        strava=strava or StravaClient(
+        strava=strava
+        or StravaClient(
             settings.strava_base_url, settings.strava_client_id, settings.strava_client_secret
         ),
     )
@@ -43,6 +44,7 @@ def create_app(settings: Settings, strava: StravaClient | None = None) -> FastAP
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(webhooks.router)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -83,4 +85,14 @@ def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn's ``--factory`` with several worker processes."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings)
+    app = create_app(settings)
+    connect_queue(app.state.fitcoach)
+    return app
+
+
+def connect_queue(state: AppState) -> None:
+    """Hand webhook events and new athletes to the task queue's workers."""
+    from fitcoach import worker  # the queue is configured from the settings at import
+
+    state.enqueue_event = worker.handle_webhook_event
+    state.on_connect.append(worker.backfill)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from cryptography.fernet import MultiFernet
 from redis import Redis
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.settings import Settings
 from fitcoach.strava.client import StravaClient
+from fitcoach.sync.context import utc_now
 
 
 @dataclass
@@ -24,3 +26,9 @@ class AppState:
     strava: StravaClient
     # Called with the athlete id after a successful connect (e.g. to start the backfill).
     on_connect: list[Callable[[int], None]] = field(default_factory=list)
+    # Hands a stored webhook event to the task queue.
+    enqueue_event: Callable[[int], None] = lambda _event_id: None
+    clock: Callable[[], datetime] = utc_now
+
+    def subscription_id(self) -> int | None:
+        return self.settings.strava_subscription_id

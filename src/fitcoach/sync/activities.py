@@ -1,0 +1,150 @@
+"""Pulling activities from Strava into the store: backfill pages and incremental syncs.
+
+Every call passes the budget through the Strava client; every write is an idempotent
+upsert keyed by Strava id, so a retried or overlapping sync never duplicates a row.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fitcoach.store.activities import row_from_strava, upsert_activities
+from fitcoach.store.engine import transaction
+from fitcoach.store.models import SyncState
+from fitcoach.strava.access import access_token
+from fitcoach.strava.client import MAX_PER_PAGE
+from fitcoach.strava.errors import StravaError
+from fitcoach.strava.models import SummaryActivity
+from fitcoach.sync.context import SyncContext
+
+log = logging.getLogger("fitcoach.sync")
+
+# Re-reading the last hour costs nothing extra (same single page) and catches uploads
+# whose start time is earlier than the newest activity already held (late device syncs).
+SAFETY_MARGIN = timedelta(hours=1)
+MAX_INCREMENTAL_PAGES = 10
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    fetched: int
+    calls: int
+    more: bool = False
+
+
+def _store(context: SyncContext, athlete_id: int, activities: list[SummaryActivity]) -> None:
+    rows = [row_from_strava(activity.raw) for activity in activities]
+    with transaction(context.sessions) as session:
+        upsert_activities(session, rows)
+
+
+def backfill_page(context: SyncContext, athlete_id: int, priority: int) -> SyncResult:
+    """Fetch the next older page of the athlete's history, resuming from the cursor.
+
+    The first page is the newest, so the dashboard has something at once; the cursor
+    (the oldest start time stored so far) makes every later page resumable after a crash.
+    """
+    with context.sessions() as session:
+        state = session.get(SyncState, athlete_id)
+        if state is None or state.backfill_done:
+            return SyncResult(0, 0)
+        cursor = state.backfill_cursor
+    token = access_token(context.sessions, context.key_ring, context.strava, athlete_id)
+    page = context.strava.activities(
+        token, priority=priority, athlete_id=athlete_id, before=cursor, per_page=MAX_PER_PAGE
+    )
+    _store(context, athlete_id, page)
+    now = context.clock()
+    with transaction(context.sessions) as session:
+        state = session.get(SyncState, athlete_id)
+        assert state is not None
+        if page:
+            oldest = min(activity.start_date for activity in page)
+            newest = max(activity.start_date for activity in page)
+            state.backfill_cursor = oldest
+            state.backfill_fetched += len(page)
+            if state.newest_activity_at is None or newest > state.newest_activity_at:
+                state.newest_activity_at = newest
+        if state.last_sync_at is None:
+            state.last_sync_at = now
+        state.backfill_done = len(page) < MAX_PER_PAGE
+        more = not state.backfill_done
+    return SyncResult(len(page), 1, more)
+
+
+def incremental_sync(context: SyncContext, athlete_id: int, priority: int) -> SyncResult:
+    """One list call with ``after=`` the newest start held, paging only while pages are full."""
+    with context.sessions() as session:
+        state = session.get(SyncState, athlete_id)
+        newest = state.newest_activity_at if state else None
+    after = newest - SAFETY_MARGIN if newest else None
+    token = access_token(context.sessions, context.key_ring, context.strava, athlete_id)
+    fetched = calls = 0
+    started = context.clock()
+    newest_seen: datetime | None = newest
+    for page_number in range(1, MAX_INCREMENTAL_PAGES + 1):
+        page = context.strava.activities(
+            token,
+            priority=priority,
+            athlete_id=athlete_id,
+            after=after,
+            page=page_number,
+            per_page=MAX_PER_PAGE,
+        )
+        calls += 1
+        _store(context, athlete_id, page)
+        fetched += len(page)
+        for activity in page:
+            if newest_seen is None or activity.start_date > newest_seen:
+                newest_seen = activity.start_date
+        if len(page) < MAX_PER_PAGE:
+            break
+    with transaction(context.sessions) as session:
+        state = session.get(SyncState, athlete_id)
+        if state is None:
+            state = SyncState(athlete_id=athlete_id)
+            session.add(state)
+        state.newest_activity_at = newest_seen
+        state.last_sync_at = started
+        # Only events that arrived before this sync began are answered by it.
+        if state.dirty_since is None or state.dirty_since <= started:
+            state.dirty = False
+            state.dirty_since = None
+        state.consecutive_failures = 0
+        state.last_error = None
+    return SyncResult(fetched, calls)
+
+
+def record_failure(context: SyncContext, athlete_id: int, error: StravaError) -> None:
+    with transaction(context.sessions) as session:
+        state = session.get(SyncState, athlete_id)
+        if state is None:
+            return
+        state.consecutive_failures += 1
+        state.last_error = f"{type(error).__name__}: {error}"
+        state.last_error_at = context.clock()
+    log.warning(
+        "sync failed",
+        extra={"athlete_id": athlete_id, "error": str(error), "kind": type(error).__name__},
+    )
+
+
+def mark_dirty(context: SyncContext, athlete_id: int) -> None:
+    """Note that Strava has news for this athlete; it costs nothing until it is needed.
+
+    ``dirty_since`` moves to the latest news, so a sync that began before it does not
+    clear the flag (see ``incremental_sync``).
+    """
+    with transaction(context.sessions) as session:
+        state = session.get(SyncState, athlete_id)
+        if state is not None:
+            state.dirty = True
+            state.dirty_since = context.clock()
+
+
+def is_dirty(context: SyncContext, athlete_id: int) -> bool:
+    with context.sessions() as session:
+        state = session.get(SyncState, athlete_id)
+        return bool(state and state.dirty)

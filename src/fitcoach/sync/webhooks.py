@@ -1,0 +1,112 @@
+"""Strava push events: stored durably before the acknowledgement, handled by a worker.
+
+An event is a hint, never data (webhooks are unsigned): a create or update only marks the
+athlete dirty, a delete removes the activity, a deauthorization deletes the athlete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from fitcoach.store.activities import delete_activities
+from fitcoach.store.engine import transaction
+from fitcoach.store.models import WebhookEvent
+from fitcoach.sync.accounts import delete_athlete_data
+from fitcoach.sync.activities import mark_dirty
+from fitcoach.sync.context import SyncContext
+
+log = logging.getLogger("fitcoach.sync.webhooks")
+
+
+class PushEvent(BaseModel):
+    """The body Strava POSTs to the callback."""
+
+    model_config = ConfigDict(extra="ignore")
+    object_type: Literal["activity", "athlete"]
+    object_id: int
+    aspect_type: Literal["create", "update", "delete"]
+    owner_id: int
+    subscription_id: int
+    event_time: int
+    updates: dict[str, Any] = Field(default_factory=dict)
+
+
+def dedupe_key(event: PushEvent) -> str:
+    """Same event, same key: Strava's retries of one delivery are stored once."""
+    canonical = json.dumps(event.model_dump(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def store_event(session: Session, event: PushEvent, now: datetime) -> int | None:
+    """Insert the event unless already stored; returns its id when it is new."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(WebhookEvent)
+        .values(
+            dedupe_key=dedupe_key(event),
+            object_type=event.object_type,
+            object_id=event.object_id,
+            aspect_type=event.aspect_type,
+            owner_id=event.owner_id,
+            subscription_id=event.subscription_id,
+            event_time=datetime.fromtimestamp(event.event_time, UTC),
+            updates=event.updates,
+            received_at=now,
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(WebhookEvent.id)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def process_event(context: SyncContext, event_id: int) -> int | None:
+    """Handle one stored event; idempotent, so a redelivered task does no harm.
+
+    Returns the athlete now marked dirty, if the event made one so.
+    """
+    with transaction(context.sessions) as session:
+        event = session.get(WebhookEvent, event_id)
+        if event is None or event.processed_at is not None:
+            return None
+        event.attempts += 1
+        kind = (event.object_type, event.aspect_type)
+        owner, object_id, updates = event.owner_id, event.object_id, dict(event.updates)
+    dirty: int | None = None
+    if kind == ("athlete", "update") and str(updates.get("authorized")).lower() == "false":
+        delete_athlete_data(context.sessions, owner)
+    elif kind == ("activity", "delete"):
+        with transaction(context.sessions) as session:
+            delete_activities(session, [object_id])
+    elif kind[0] == "activity":
+        mark_dirty(context, owner)
+        dirty = owner
+    with transaction(context.sessions) as session:
+        event = session.get(WebhookEvent, event_id)
+        if event is not None:
+            event.processed_at = context.clock()
+            event.error = None
+    log.info("webhook event processed", extra={"event_id": event_id, "kind": "/".join(kind)})
+    return dirty
+
+
+def unprocessed_event_ids(session: Session, limit: int = 500) -> list[int]:
+    """Events stored but not yet handled (e.g. a worker died): re-queued on start-up."""
+    query = (
+        select(WebhookEvent.id)
+        .where(WebhookEvent.processed_at.is_(None))
+        .order_by(WebhookEvent.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))

@@ -1,0 +1,58 @@
+"""Strava's webhook callback: the validation handshake, and events acknowledged fast.
+
+The event is stored in the database before the 200 goes out, so a process killed after
+the acknowledgement loses nothing; the work happens in a worker.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from fitcoach.store.engine import transaction
+from fitcoach.sync.webhooks import PushEvent, store_event
+from fitcoach.web.state import AppState
+
+router = APIRouter(prefix="/webhooks/strava")
+log = logging.getLogger("fitcoach.web.webhooks")
+
+
+@router.get("")
+def validate_subscription(
+    request: Request,
+    mode: str = Query("", alias="hub.mode"),
+    challenge: str = Query("", alias="hub.challenge"),
+    verify_token: str = Query("", alias="hub.verify_token"),
+) -> dict[str, str]:
+    """Strava checks the callback when the subscription is created: echo the challenge."""
+    expected = request.app.state.fitcoach.settings.strava_webhook_verify_token
+    if mode != "subscribe" or not challenge:
+        raise HTTPException(400, "Expected hub.mode=subscribe and a hub.challenge.")
+    if not (expected and hmac.compare_digest(expected, verify_token)):
+        raise HTTPException(403, "hub.verify_token does not match STRAVA_WEBHOOK_VERIFY_TOKEN.")
+    return {"hub.challenge": challenge}
+
+
+@router.post("")
+async def receive_event(request: Request) -> dict[str, str]:
+    state: AppState = request.app.state.fitcoach
+    try:
+        event = PushEvent.model_validate_json(await request.body())
+    except ValidationError as error:
+        raise HTTPException(400, f"Not a Strava push event: {error.errors()[0]['msg']}") from error
+    expected = state.subscription_id()
+    if expected is not None and event.subscription_id != expected:
+        raise HTTPException(403, "The event is for another push subscription.")
+    event_id = await run_in_threadpool(_store, state, event)
+    if event_id is not None:
+        state.enqueue_event(event_id)
+    return {"status": "received"}
+
+
+def _store(state: AppState, event: PushEvent) -> int | None:
+    with transaction(state.sessions) as session:
+        return store_event(session, event, state.clock())

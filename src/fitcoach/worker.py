@@ -1,0 +1,140 @@
+"""The task queue: huey on SQLite in the embedded mode, on Redis in production.
+
+Tasks are thin adapters: build the sync context, call into ``fitcoach.sync``, and decide
+retry or not by the error's type. Budget refusals reschedule the task for the moment the
+budget says it may go; a revoked athlete is not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+from sqlalchemy import or_, select
+
+from fitcoach.settings import load_settings
+from fitcoach.store.crypto import key_ring
+from fitcoach.store.engine import make_engine, session_factory
+from fitcoach.store.models import Athlete, SyncState
+from fitcoach.strava.access import AthleteDisconnected
+from fitcoach.strava.client import StravaClient
+from fitcoach.strava.errors import BudgetExhausted, RateLimited, StravaError
+from fitcoach.sync.activities import backfill_page, incremental_sync, is_dirty, record_failure
+from fitcoach.sync.context import SyncContext
+from fitcoach.sync.webhooks import process_event, unprocessed_event_ids
+
+log = logging.getLogger("fitcoach.worker")
+
+# Priorities as the budget orders them (higher runs first in huey).
+INTERACTIVE, WEBHOOK, SCHEDULED, BACKFILL = 0, 1, 2, 3
+QUEUE_PRIORITY = {INTERACTIVE: 100, WEBHOOK: 75, SCHEDULED: 50, BACKFILL: 10}
+DAILY_SLOTS = 96  # quarter hours in a day: each athlete's daily sync has its own slot
+
+
+def make_huey() -> Huey:
+    settings = load_settings()
+    if settings.redis_url:
+        return RedisHuey("fitcoach", url=settings.redis_url)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("fitcoach", filename=str(settings.data_dir / "queue.db"))
+
+
+huey = make_huey()
+
+
+@cache
+def context() -> SyncContext:
+    """The process's sync context, built once from the settings."""
+    settings = load_settings()
+    engine = make_engine(settings.database)
+    client = StravaClient(
+        settings.strava_base_url, settings.strava_client_id, settings.strava_client_secret
+    )
+    return SyncContext(session_factory(engine), key_ring(settings.fernet_keys), client)
+
+
+def _later(retry_at: datetime | None) -> datetime:
+    return retry_at or datetime.now(UTC) + timedelta(minutes=15)
+
+
+# Events about one activity come in bursts (create, then edits within minutes): waiting
+# a little lets one list call answer them all.
+COALESCE_S = 60
+
+
+@huey.task(priority=QUEUE_PRIORITY[WEBHOOK], retries=5, retry_delay=30)
+def handle_webhook_event(event_id: int) -> None:
+    dirty_athlete = process_event(context(), event_id)
+    if dirty_athlete is not None:
+        sync_athlete.schedule((dirty_athlete, WEBHOOK, True), delay=COALESCE_S)
+
+
+@huey.task(priority=QUEUE_PRIORITY[BACKFILL])
+def backfill(athlete_id: int) -> None:
+    """One page of history; enqueues the next page while there is more."""
+    sync = context()
+    try:
+        result = backfill_page(sync, athlete_id, BACKFILL)
+    except (BudgetExhausted, RateLimited) as refusal:
+        backfill.schedule((athlete_id,), eta=_later(refusal.retry_at))
+        return
+    except AthleteDisconnected:
+        return
+    except StravaError as error:
+        record_failure(sync, athlete_id, error)
+        backfill.schedule((athlete_id,), delay=300)
+        return
+    if result.more:
+        backfill(athlete_id)
+
+
+@huey.task(priority=QUEUE_PRIORITY[SCHEDULED])
+def sync_athlete(athlete_id: int, priority: int = SCHEDULED, only_if_dirty: bool = False) -> None:
+    sync = context()
+    if only_if_dirty and not is_dirty(sync, athlete_id):
+        return  # a page view or an earlier task already fetched the news
+    try:
+        incremental_sync(sync, athlete_id, priority)
+    except (BudgetExhausted, RateLimited) as refusal:
+        sync_athlete.schedule((athlete_id, priority, only_if_dirty), eta=_later(refusal.retry_at))
+    except AthleteDisconnected:
+        return
+    except StravaError as error:
+        record_failure(sync, athlete_id, error)
+
+
+def due_for_daily_sync(now: datetime) -> list[int]:
+    """Athletes whose slot is this quarter hour and whose data is a day old or dirty.
+
+    Spreading athletes over the day's 96 slots keeps daily syncs from bunching into one
+    15-minute window; athletes synced within the day (e.g. by a page view) are skipped.
+    """
+    slot = (now.hour * 60 + now.minute) // 15
+    stale = now - timedelta(hours=23)
+    with context().sessions() as session:
+        query = (
+            select(Athlete.id)
+            .join(SyncState, SyncState.athlete_id == Athlete.id)
+            .where(Athlete.connected.is_(True))
+            .where(or_(SyncState.last_sync_at.is_(None), SyncState.last_sync_at < stale))
+        )
+        return [
+            athlete_id for athlete_id in session.scalars(query) if athlete_id % DAILY_SLOTS == slot
+        ]
+
+
+@huey.periodic_task(crontab(minute="*/15"))
+def daily_sync() -> None:
+    for athlete_id in due_for_daily_sync(datetime.now(UTC)):
+        sync_athlete(athlete_id, SCHEDULED)
+
+
+def requeue_unprocessed_events() -> int:
+    """Queue again the events stored but never handled (a worker died mid-way)."""
+    with context().sessions() as session:
+        pending = unprocessed_event_ids(session)
+    for event_id in pending:
+        handle_webhook_event(event_id)
+    return len(pending)
