@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.engine import URL
+
+from fitcoach.settings import load_settings
+from fitcoach.store import migrate
+from fitcoach.store.activities import row_from_strava, upsert_activities
+from fitcoach.store.athletes import upsert_athlete
+from fitcoach.store.crypto import key_ring
+from fitcoach.store.engine import make_engine, transaction
+from fitcoach.store.models import Activity, Athlete, SyncState, WebhookEvent
+from fitcoach.strava.client import StravaClient
+from fitcoach.sync.context import SyncContext
+from fitcoach.sync.webhooks import process_event
+from fitcoach.web.app import create_app
+from fitcoach.web.state import AppState
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+SUBSCRIPTION = 4242
+
+
+@pytest.fixture
+def app_state(database_url: URL) -> Iterator[tuple[TestClient, AppState, list[int]]]:
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    settings = load_settings(
+        database_url=database_url.render_as_string(hide_password=False),
+        strava_webhook_verify_token="let-me-in",
+        strava_subscription_id=SUBSCRIPTION,
+    )
+    app = create_app(settings)
+    state: AppState = app.state.fitcoach
+    queued: list[int] = []
+    state.enqueue_event = queued.append
+    state.clock = lambda: NOW
+    with transaction(state.sessions) as session:
+        upsert_athlete(session, {"id": 7, "firstname": "Ana"})
+        session.flush()
+        upsert_activities(session, [row_from_strava(activity(55))])
+    with TestClient(app) as client:
+        yield client, state, queued
+    state.engine.dispose()
+
+
+def activity(activity_id: int) -> dict[str, Any]:
+    return {
+        "id": activity_id,
+        "athlete": {"id": 7},
+        "name": "Lunch run",
+        "sport_type": "Run",
+        "start_date": "2026-11-20T12:00:00Z",
+        "moving_time": 1800,
+    }
+
+
+def event(**changes: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "object_type": "activity",
+        "object_id": 56,
+        "aspect_type": "create",
+        "updates": {},
+        "owner_id": 7,
+        "subscription_id": SUBSCRIPTION,
+        "event_time": 1764072000,
+    }
+    return {**base, **changes}
+
+
+def context(state: AppState) -> SyncContext:
+    client = StravaClient("http://127.0.0.1:9", "1", "s")
+    return SyncContext(
+        state.sessions, key_ring([Fernet.generate_key().decode()]), client, lambda: NOW
+    )
+
+
+def test_validation_handshake_echoes_the_challenge(
+    app_state: tuple[TestClient, AppState, list[int]],
+) -> None:
+    client, _, _ = app_state
+    params = {"hub.mode": "subscribe", "hub.challenge": "abc123", "hub.verify_token": "let-me-in"}
+    response = client.get("/webhooks/strava", params=params)
+    assert response.status_code == 200
+    assert response.json() == {"hub.challenge": "abc123"}
+    wrong = client.get("/webhooks/strava", params={**params, "hub.verify_token": "guess"})
+    assert wrong.status_code == 403
+    assert "verify_token" in wrong.json()["error"]["reason"]
+
+
+def test_event_is_stored_once_and_queued(
+    app_state: tuple[TestClient, AppState, list[int]],
+) -> None:
+    client, state, queued = app_state
+    for _ in range(3):  # Strava retries a delivery it thinks failed
+        assert client.post("/webhooks/strava", json=event()).status_code == 200
+    with state.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
+    assert len(queued) == 1
+
+
+def test_bad_or_foreign_events_change_nothing(
+    app_state: tuple[TestClient, AppState, list[int]],
+) -> None:
+    client, state, queued = app_state
+    assert client.post("/webhooks/strava", content=b"{not json").status_code == 400
+    assert client.post("/webhooks/strava", json=event(object_type="club")).status_code == 400
+    foreign = client.post("/webhooks/strava", json=event(subscription_id=1))
+    assert foreign.status_code == 403
+    with state.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+    assert queued == []
+
+
+def test_create_marks_dirty_and_costs_nothing(
+    app_state: tuple[TestClient, AppState, list[int]],
+) -> None:
+    client, state, queued = app_state
+    client.post("/webhooks/strava", json=event())
+    # The client points at a closed port: any Strava call would fail the test.
+    assert process_event(context(state), queued[0]) == 7
+    assert process_event(context(state), queued[0]) is None  # redelivery does nothing
+    with state.sessions() as session:
+        sync_state = session.get(SyncState, 7)
+        assert sync_state is not None and sync_state.dirty
+        assert sync_state.dirty_since == NOW
+        stored = session.get(WebhookEvent, queued[0])
+        assert stored is not None and stored.processed_at == NOW and stored.attempts == 1
+
+
+def test_delete_removes_the_activity(app_state: tuple[TestClient, AppState, list[int]]) -> None:
+    client, state, queued = app_state
+    client.post("/webhooks/strava", json=event(object_id=55, aspect_type="delete"))
+    process_event(context(state), queued[0])
+    with state.sessions() as session:
+        assert session.get(Activity, 55) is None
+
+
+def test_deauthorization_deletes_the_athlete(
+    app_state: tuple[TestClient, AppState, list[int]],
+) -> None:
+    client, state, queued = app_state
+    deauth = event(
+        object_type="athlete", object_id=7, aspect_type="update", updates={"authorized": "false"}
+    )
+    client.post("/webhooks/strava", json=deauth)
+    process_event(context(state), queued[0])
+    with state.sessions() as session:
+        assert session.get(Athlete, 7) is None
+        assert session.scalar(select(func.count()).select_from(Activity)) == 0
