@@ -87,3 +87,55 @@ def redis_url() -> str:
     finally:
         client.close()
     return REDIS_URL
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class RunningServer:
+    """An ASGI app served by uvicorn on a loopback port, in a background thread."""
+
+    def __init__(self, app: object) -> None:
+        import threading
+
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            app,  # type: ignore[arg-type]
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        import time
+
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError(f"server on port {self.port} did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def simulator() -> Iterator[RunningServer]:
+    """The Strava simulator on loopback: 3 athletes, a year of history, Strava's limits."""
+    from fitcoach.simulator import SimulatorConfig, create_app
+
+    config = SimulatorConfig(athletes=3, seed=7, history_days=365, webhook_retry_delay=0.2)
+    server = RunningServer(create_app(config))
+    yield server
+    server.stop()

@@ -307,7 +307,7 @@ class StravaClient:
 
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
-            wait=_wait_for(wait_exponential_jitter(initial=0.5, max=8.0)),
+            wait=_wait_for(wait_exponential_jitter(multiplier=0.5, max=8.0)),
             retry=retry_if_exception_type(_Transient),
             sleep=self.sleep,
             reraise=True,
