@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,7 +16,7 @@ from fitcoach.logs import configure_logging
 from fitcoach.settings import load_settings
 from fitcoach.startup import prepare_database
 from fitcoach.store import migrate
-from fitcoach.store.engine import check_reachable, make_engine
+from fitcoach.store.engine import check_reachable, make_engine, session_factory
 
 app = typer.Typer(
     help="fitcoach: a self-hostable fitness coach for Strava athletes.",
@@ -26,6 +27,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema commands.", invoke_without_command=True)
 app.add_typer(db_app, name="db")
+webhooks_app = typer.Typer(help="Strava push subscription commands.", invoke_without_command=True)
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def _version(value: bool) -> None:
@@ -49,6 +52,12 @@ def main_options(
 @db_app.callback()
 def db_options(context: typer.Context) -> None:
     """Database schema commands."""
+    _help_without_command(context)
+
+
+@webhooks_app.callback()
+def webhooks_options(context: typer.Context) -> None:
+    """Strava push subscription commands."""
     _help_without_command(context)
 
 
@@ -126,6 +135,76 @@ def db_current() -> None:
     head = migrate.head_revision()
     state = "at head" if current == head else f"behind head {head}: run `fitcoach db upgrade`"
     typer.echo(f"{current or 'empty'} ({state})")
+
+
+@webhooks_app.command("register")
+def webhooks_register(
+    replace: Annotated[
+        bool, typer.Option(help="Replace a subscription that points elsewhere.")
+    ] = False,
+) -> None:
+    """Ask Strava to send push events to PUBLIC_URL/webhooks/strava (once per install)."""
+    from fitcoach.strava.client import StravaClient
+    from fitcoach.sync.subscription import register_subscription
+
+    settings = load_settings()
+    engine = prepare_database(settings)
+    if not (settings.strava_client_id and settings.strava_client_secret):
+        raise FitcoachError("STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET must be set to register")
+    client = StravaClient(
+        settings.strava_base_url, settings.strava_client_id, settings.strava_client_secret
+    )
+    subscription_id = register_subscription(
+        session_factory(engine),
+        client,
+        settings.public_url,
+        settings.strava_webhook_verify_token,
+        replace=replace,
+    )
+    typer.echo(f"push subscription {subscription_id} sends events to {settings.public_url}")
+
+
+@app.command()
+def simulator(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8001,
+    athletes: Annotated[int, typer.Option(min=0, help="Simulated athletes.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
+    short_limit: Annotated[int, typer.Option(min=1, help="Overall per 15 min.")] = 200,
+    long_limit: Annotated[int, typer.Option(min=1, help="Overall per day.")] = 2000,
+    read_short_limit: Annotated[int, typer.Option(min=1, help="Read per 15 min.")] = 100,
+    read_long_limit: Annotated[int, typer.Option(min=1, help="Read per day.")] = 1000,
+    state: Annotated[
+        Path | None, typer.Option(help="Keep the simulator's state in this JSON file.")
+    ] = None,
+) -> None:
+    """Run the local Strava simulator (OAuth, API v3, webhooks, rate limits)."""
+    from fitcoach.simulator import serve as serve_simulator
+
+    serve_simulator(
+        host=host,
+        port=port,
+        athletes=athletes,
+        seed=seed,
+        short_limit=short_limit,
+        long_limit=long_limit,
+        read_short_limit=read_short_limit,
+        read_long_limit=read_long_limit,
+        state_file=state,
+    )
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Address of the web app.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the web app.")] = 8000,
+    simulator_port: Annotated[int, typer.Option(min=1, max=65535)] = 8001,
+    athletes: Annotated[int, typer.Option(min=1, help="Simulated athletes.")] = 5,
+) -> None:
+    """Run fitcoach against the local Strava simulator: no account, no servers."""
+    from fitcoach.demo import run_demo
+
+    run_demo(host, port, simulator_port, athletes)
 
 
 @app.command()

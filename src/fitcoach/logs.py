@@ -48,3 +48,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # fitcoach logs every request itself, with its request id and duration.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

@@ -9,7 +9,15 @@ from fitcoach.store import migrate
 from fitcoach.store.engine import make_engine
 from fitcoach.store.models import Base
 
-TABLES = {"athletes", "oauth_tokens", "activities", "sync_states", "webhook_events", "api_usage"}
+TABLES = {
+    "athletes",
+    "oauth_tokens",
+    "activities",
+    "sync_states",
+    "webhook_events",
+    "api_usage",
+    "app_settings",
+}
 
 
 def test_upgrade_downgrade_upgrade(database_url: URL) -> None:

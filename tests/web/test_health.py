@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -93,6 +94,7 @@ def test_fitcoach_serve_answers_readyz(
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its worker child is in the same group, killed below
     )
     try:
         deadline = time.monotonic() + 30
@@ -108,4 +110,8 @@ def test_fitcoach_serve_answers_readyz(
         assert response.status_code == 200, response.text
     finally:
         process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
+        try:
+            process.wait(timeout=30)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)

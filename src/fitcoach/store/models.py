@@ -188,3 +188,15 @@ class ApiUsage(Base):
     window: Mapped[str] = mapped_column(String(8), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AppSetting(Base):
+    """Installation-wide values learnt at run time (e.g. Strava's push subscription id)."""
+
+    __tablename__ = "app_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.now(), onupdate=func.now()
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fitcoach.settings import Settings
 from fitcoach.strava.client import StravaClient
 from fitcoach.sync.context import utc_now
+from fitcoach.sync.subscription import remembered_subscription
 
 
 @dataclass
@@ -30,5 +32,18 @@ class AppState:
     enqueue_event: Callable[[int], None] = lambda _event_id: None
     clock: Callable[[], datetime] = utc_now
 
+    _subscription: tuple[float, int | None] = (0.0, None)
+
     def subscription_id(self) -> int | None:
-        return self.settings.strava_subscription_id
+        """The push subscription events must name: from settings, else as registered.
+
+        The registered id is re-read at most every 30 s, so all web processes learn of a
+        new registration without a restart and without a query per event.
+        """
+        if self.settings.strava_subscription_id is not None:
+            return self.settings.strava_subscription_id
+        read_at, value = self._subscription
+        if value is None or time.monotonic() - read_at > 30:
+            value = remembered_subscription(self.sessions)
+            self._subscription = (time.monotonic(), value)
+        return value

@@ -44,8 +44,12 @@ async def receive_event(request: Request) -> dict[str, str]:
         event = PushEvent.model_validate_json(await request.body())
     except ValidationError as error:
         raise HTTPException(400, f"Not a Strava push event: {error.errors()[0]['msg']}") from error
-    expected = state.subscription_id()
-    if expected is not None and event.subscription_id != expected:
+    expected = await run_in_threadpool(state.subscription_id)
+    if expected is None:
+        raise HTTPException(
+            403, "No push subscription is registered: `fitcoach webhooks register`."
+        )
+    if event.subscription_id != expected:
         raise HTTPException(403, "The event is for another push subscription.")
     event_id = await run_in_threadpool(_store, state, event)
     if event_id is not None:

@@ -1,0 +1,94 @@
+"""`fitcoach demo`: the local Strava simulator, fitcoach's web app and its worker, at once.
+
+Nothing leaves the machine: fitcoach talks to the simulator on loopback exactly as it
+would talk to Strava, webhooks included.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from fitcoach.errors import FitcoachError
+from fitcoach.settings import load_settings
+
+SIMULATOR_CLIENT_ID = "1"
+SIMULATOR_CLIENT_SECRET = "simulator-secret"
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise FitcoachError(f"the {what} stopped while starting (exit {process.returncode})")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise FitcoachError(f"the {what} did not start within 60 s ({url})")
+
+
+def run_demo(host: str, port: int, simulator_port: int, athletes: int) -> None:
+    base = load_settings()
+    data_dir = base.data_dir.resolve()
+    public_url = f"http://{host}:{port}"
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "STRAVA_BASE_URL": f"http://127.0.0.1:{simulator_port}",
+        "STRAVA_CLIENT_ID": SIMULATOR_CLIENT_ID,
+        "STRAVA_CLIENT_SECRET": SIMULATOR_CLIENT_SECRET,
+        "PUBLIC_URL": public_url,
+    }
+    command = [sys.executable, "-m", "fitcoach.cli"]
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        simulator = subprocess.Popen(
+            [
+                *command,
+                "simulator",
+                "--port",
+                str(simulator_port),
+                "--athletes",
+                str(athletes),
+                "--state",
+                str(Path(data_dir) / "simulator.json"),
+            ],
+            env=env,
+        )
+        processes.append(simulator)
+        _wait_until_up(f"http://127.0.0.1:{simulator_port}/_sim", simulator, "Strava simulator")
+        web = subprocess.Popen([*command, "serve", "--host", host, "--port", str(port)], env=env)
+        processes.append(web)
+        _wait_until_up(f"{public_url}/healthz", web, "web app")
+        register = subprocess.run([*command, "webhooks", "register", "--replace"], env=env)
+        if register.returncode != 0:
+            raise FitcoachError("could not register the webhook subscription with the simulator")
+        print(
+            f"\nfitcoach demo is running: open {public_url}/ and press "
+            "'Connect with Strava' (the simulator plays Strava). Ctrl-C stops it.\n",
+            file=sys.stderr,
+            flush=True,
+        )
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+        raise FitcoachError("a demo process stopped; see the log lines above")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in reversed(processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
