@@ -146,6 +146,11 @@ def test_backfill_then_incremental_matches_strava(
     assert stored(context, athlete_id) == truth
     assert pages == truth // 200 + 1
     with context.sessions() as session:
+        methods = session.scalars(select(Activity.load_method)).all()
+        loads = session.scalars(select(Activity.load)).all()
+    assert None not in methods and all(load is not None and load >= 0 for load in loads)
+    assert {"power_stream"}.isdisjoint(methods)  # summaries only: no streams were fetched
+    with context.sessions() as session:
         state = session.get(SyncState, athlete_id)
         assert state is not None and state.backfill_done and state.backfill_fetched == truth
 

@@ -66,6 +66,9 @@ def row_from_strava(document: dict[str, Any], source: str = "strava_api") -> dic
         "private": bool(document.get("private")),
         "source": source,
         "raw": document,
+        # A changed document invalidates the computed load; the sync computes it again.
+        "load": None,
+        "load_method": None,
     }
 
 

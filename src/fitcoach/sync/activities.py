@@ -18,6 +18,7 @@ from fitcoach.strava.client import MAX_PER_PAGE
 from fitcoach.strava.errors import StravaError
 from fitcoach.strava.models import SummaryActivity
 from fitcoach.sync.context import SyncContext
+from fitcoach.sync.loads import compute_loads
 
 log = logging.getLogger("fitcoach.sync")
 
@@ -38,6 +39,8 @@ def _store(context: SyncContext, athlete_id: int, activities: list[SummaryActivi
     rows = [row_from_strava(activity.raw) for activity in activities]
     with transaction(context.sessions) as session:
         upsert_activities(session, rows)
+    if rows:
+        compute_loads(context.sessions, athlete_id, context.clock().date())
 
 
 def backfill_page(context: SyncContext, athlete_id: int, priority: int) -> SyncResult:
