@@ -1,0 +1,98 @@
+"""Training maths over plain data: load per activity, fitness/fatigue/form, thresholds,
+zones, summaries, recommendations and an optional narrator. docs/metrics.md has every
+formula and its source."""
+
+from fitcoach.coach.errors import CoachError
+from fitcoach.coach.heart_rate import banister_trimp, banister_trimp_stream, heart_rate_tss
+from fitcoach.coach.load import ActivityLoad, LoadMethod, activity_load
+from fitcoach.coach.models import Activity, AthleteThresholds, Sex, Streams
+from fitcoach.coach.narrator import Narration, answer_question, grounding_numbers, narrate_week
+from fitcoach.coach.performance import (
+    PerformanceDay,
+    PerformanceSeries,
+    daily_load_totals,
+    performance_on,
+    performance_series,
+)
+from fitcoach.coach.power import intensity_factor, normalized_power, training_stress_score
+from fitcoach.coach.recommendations import (
+    Kind,
+    Recommendation,
+    RuleSettings,
+    Severity,
+    foster_monotony_strain,
+    recommend,
+)
+from fitcoach.coach.running import normalized_graded_speed, running_tss
+from fitcoach.coach.summaries import (
+    PeriodSummary,
+    SportSummary,
+    Totals,
+    monthly_summary,
+    weekly_summary,
+)
+from fitcoach.coach.swim import swim_tss
+from fitcoach.coach.taper import GoalEvent, TaperProjection, project_taper
+from fitcoach.coach.thresholds import ResolvedThresholds, ThresholdEstimate, resolve_thresholds
+from fitcoach.coach.zones import (
+    Zone,
+    ZoneTime,
+    activity_zone_times,
+    heart_rate_zones,
+    pace_zones,
+    power_zones,
+    time_in_zones,
+)
+
+__all__ = [
+    "Activity",
+    "ActivityLoad",
+    "AthleteThresholds",
+    "CoachError",
+    "GoalEvent",
+    "Kind",
+    "LoadMethod",
+    "Narration",
+    "PerformanceDay",
+    "PerformanceSeries",
+    "PeriodSummary",
+    "Recommendation",
+    "ResolvedThresholds",
+    "RuleSettings",
+    "Severity",
+    "Sex",
+    "SportSummary",
+    "Streams",
+    "TaperProjection",
+    "ThresholdEstimate",
+    "Totals",
+    "Zone",
+    "ZoneTime",
+    "activity_load",
+    "activity_zone_times",
+    "answer_question",
+    "banister_trimp",
+    "banister_trimp_stream",
+    "daily_load_totals",
+    "foster_monotony_strain",
+    "grounding_numbers",
+    "heart_rate_tss",
+    "heart_rate_zones",
+    "intensity_factor",
+    "monthly_summary",
+    "narrate_week",
+    "normalized_graded_speed",
+    "normalized_power",
+    "pace_zones",
+    "performance_on",
+    "performance_series",
+    "power_zones",
+    "project_taper",
+    "recommend",
+    "resolve_thresholds",
+    "running_tss",
+    "swim_tss",
+    "time_in_zones",
+    "training_stress_score",
+    "weekly_summary",
+]
