@@ -139,3 +139,21 @@ def simulator() -> Iterator[RunningServer]:
     server = RunningServer(create_app(config))
     yield server
     server.stop()
+
+
+def login_through_simulator(client: object, **choices: str) -> dict[str, str]:
+    """Start Login with Strava in ``client`` (a TestClient), approve on the simulator, and
+    return the callback's query (not yet sent back to fitcoach)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    import httpx
+
+    response = client.get("/auth/strava/login", follow_redirects=False)  # type: ignore[attr-defined]
+    assert response.status_code == 303, response.text
+    authorize = httpx.URL(response.headers["location"]).copy_merge_params(
+        {"decision": "approve", **choices}
+    )
+    answer = httpx.get(authorize)
+    assert answer.status_code in (302, 303), answer.text
+    location = urlsplit(answer.headers["location"])
+    return {key: values[0] for key, values in parse_qs(location.query).items()}

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.exceptions import TaskException
 from sqlalchemy import or_, select
 
 from fitcoach.settings import load_settings
@@ -19,16 +21,20 @@ from fitcoach.store.crypto import key_ring
 from fitcoach.store.engine import make_engine, session_factory
 from fitcoach.store.models import Athlete, SyncState
 from fitcoach.strava.access import AthleteDisconnected
-from fitcoach.strava.client import StravaClient
+from fitcoach.strava.budget import Priority
 from fitcoach.strava.errors import BudgetExhausted, RateLimited, StravaError
+from fitcoach.strava.factory import strava_client
 from fitcoach.sync.activities import backfill_page, incremental_sync, is_dirty, record_failure
 from fitcoach.sync.context import SyncContext
+from fitcoach.sync.loads import compute_loads
+from fitcoach.sync.manual import manual_sync
 from fitcoach.sync.webhooks import process_event, unprocessed_event_ids
 
 log = logging.getLogger("fitcoach.worker")
 
-# Priorities as the budget orders them (higher runs first in huey).
-INTERACTIVE, WEBHOOK, SCHEDULED, BACKFILL = 0, 1, 2, 3
+INTERACTIVE, WEBHOOK = Priority.INTERACTIVE, Priority.WEBHOOK
+SCHEDULED, BACKFILL = Priority.SCHEDULED, Priority.BACKFILL
+# huey runs higher numbers first, in the budget's order.
 QUEUE_PRIORITY = {INTERACTIVE: 100, WEBHOOK: 75, SCHEDULED: 50, BACKFILL: 10}
 DAILY_SLOTS = 96  # quarter hours in a day: each athlete's daily sync has its own slot
 
@@ -49,10 +55,9 @@ def context() -> SyncContext:
     """The process's sync context, built once from the settings."""
     settings = load_settings()
     engine = make_engine(settings.database)
-    client = StravaClient(
-        settings.strava_base_url, settings.strava_client_id, settings.strava_client_secret
+    return SyncContext(
+        session_factory(engine), key_ring(settings.fernet_keys), strava_client(settings, engine)
     )
-    return SyncContext(session_factory(engine), key_ring(settings.fernet_keys), client)
 
 
 def _later(retry_at: datetime | None) -> datetime:
@@ -138,3 +143,29 @@ def requeue_unprocessed_events() -> int:
     for event_id in pending:
         handle_webhook_event(event_id)
     return len(pending)
+
+
+@huey.task(priority=QUEUE_PRIORITY[INTERACTIVE])
+def manual_refresh(athlete_id: int) -> dict[str, Any]:
+    return manual_sync(context(), athlete_id)
+
+
+def enqueue_manual_sync(athlete_id: int) -> str:
+    return str(manual_refresh(athlete_id).id)
+
+
+def manual_sync_status(job: str) -> dict[str, Any]:
+    """The job's outcome once a worker ran it; queued until then."""
+    try:
+        outcome = huey.result(job, preserve=True)
+    except TaskException:
+        return {"status": "failed", "fetched": 0, "message": "The refresh failed; try again."}
+    if outcome is None:
+        return {"status": "queued", "fetched": 0, "message": "Waiting for a worker…"}
+    return dict(outcome)
+
+
+@huey.task(priority=QUEUE_PRIORITY[SCHEDULED])
+def recompute_loads(athlete_id: int) -> int:
+    """After a settings change: every load of the athlete, with the new thresholds."""
+    return compute_loads(context().sessions, athlete_id, datetime.now(UTC).date(), False)

@@ -17,6 +17,7 @@ TABLES = {
     "webhook_events",
     "api_usage",
     "app_settings",
+    "activity_streams",
 }
 
 

@@ -200,3 +200,15 @@ class AppSetting(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=func.now(), onupdate=func.now()
     )
+
+
+class ActivityStreams(Base):
+    """An activity's per-second streams, fetched on first view and kept (one call each)."""
+
+    __tablename__ = "activity_streams"
+
+    activity_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    streams: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())

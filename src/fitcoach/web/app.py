@@ -17,7 +17,8 @@ from fitcoach.settings import Settings, load_settings
 from fitcoach.store.crypto import key_ring
 from fitcoach.store.engine import make_engine, session_factory
 from fitcoach.strava.client import StravaClient
-from fitcoach.web import auth, health, pages, webhooks
+from fitcoach.strava.factory import strava_client
+from fitcoach.web import api, auth, health, pages, webhooks
 from fitcoach.web.errors import install_error_handlers
 from fitcoach.web.state import AppState
 
@@ -33,10 +34,7 @@ def create_app(settings: Settings, strava: StravaClient | None = None) -> FastAP
         sessions=session_factory(engine),
         key_ring=key_ring(settings.fernet_keys),
         redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
-        strava=strava
-        or StravaClient(
-            settings.strava_base_url, settings.strava_client_id, settings.strava_client_secret
-        ),
+        strava=strava or strava_client(settings, engine),
     )
     app = FastAPI(title="fitcoach", version=__version__)
     app.state.fitcoach = state
@@ -45,6 +43,7 @@ def create_app(settings: Settings, strava: StravaClient | None = None) -> FastAP
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(webhooks.router)
+    app.include_router(api.router)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -96,3 +95,6 @@ def connect_queue(state: AppState) -> None:
 
     state.enqueue_event = worker.handle_webhook_event
     state.on_connect.append(worker.backfill)
+    state.enqueue_sync = worker.enqueue_manual_sync
+    state.sync_status = worker.manual_sync_status
+    state.enqueue_recompute = worker.recompute_loads

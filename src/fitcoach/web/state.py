@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from cryptography.fernet import MultiFernet
 from redis import Redis
@@ -14,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.settings import Settings
 from fitcoach.strava.client import StravaClient
-from fitcoach.sync.context import utc_now
+from fitcoach.sync.context import SyncContext, utc_now
+from fitcoach.sync.manual import manual_sync
 from fitcoach.sync.subscription import remembered_subscription
 
 
@@ -31,6 +34,26 @@ class AppState:
     # Hands a stored webhook event to the task queue.
     enqueue_event: Callable[[int], None] = lambda _event_id: None
     clock: Callable[[], datetime] = utc_now
+    # Manual refresh: queue it and report on it (the worker's queue once connected;
+    # inline in the request until then, for tests and tools that run no worker).
+    enqueue_sync: Callable[[int], str] = field(init=False)
+    sync_status: Callable[[str], dict[str, Any]] = field(init=False)
+    # Recompute an athlete's loads after their settings changed.
+    enqueue_recompute: Callable[[int], None] = lambda _athlete_id: None
+
+    def __post_init__(self) -> None:
+        inline: dict[str, dict[str, Any]] = {}
+
+        def run_now(athlete_id: int) -> str:
+            job = uuid.uuid4().hex
+            inline[job] = manual_sync(self.sync_context(), athlete_id)
+            return job
+
+        self.enqueue_sync = run_now
+        self.sync_status = lambda job: inline.get(job, {"status": "unknown"})
+
+    def sync_context(self) -> SyncContext:
+        return SyncContext(self.sessions, self.key_ring, self.strava, self.clock)
 
     _subscription: tuple[float, int | None] = (0.0, None)
 

@@ -1,0 +1,21 @@
+"""The Strava client every fitcoach process uses: gated by the shared budget."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from fitcoach.settings import Settings
+from fitcoach.strava.budget import open_budget
+from fitcoach.strava.client import StravaClient
+from fitcoach.strava.gate import BudgetGate
+
+
+def strava_client(settings: Settings, engine: Engine) -> StravaClient:
+    """A client whose every API request passes the budget (database or Redis counters)."""
+    budget = open_budget(settings, engine=engine)
+    return StravaClient(
+        settings.strava_base_url,
+        settings.strava_client_id,
+        settings.strava_client_secret,
+        gate=BudgetGate(budget),
+    )

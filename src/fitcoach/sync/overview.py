@@ -1,0 +1,385 @@
+"""What the dashboard shows, assembled from the store with the coach's maths.
+
+Everything here reads the database only (zero Strava calls): the page's freshness is
+decided before, by ``sync.freshness``. The results are plain frozen data for templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from fitcoach.coach import (
+    GoalEvent,
+    PerformanceDay,
+    PerformanceSeries,
+    PeriodSummary,
+    Recommendation,
+    ResolvedThresholds,
+    daily_load_totals,
+    performance_on,
+    performance_series,
+    recommend,
+    weekly_summary,
+)
+from fitcoach.store.activities import newest_first
+from fitcoach.store.models import Activity, Athlete, SyncState
+from fitcoach.sync.loads import coach_activity
+
+RANGES: dict[str, tuple[str, int | None]] = {
+    "90d": ("90 days", 90),
+    "6m": ("6 months", 182),
+    "1y": ("1 year", 365),
+    "all": ("All", None),
+}
+DEFAULT_RANGE = "90d"
+RECENT_ACTIVITIES = 10
+COMPARE_WEEKS = 4
+WEEK_BARS = 8
+
+# Short names for the activity list, and the longer "how it was computed" for a tooltip
+# and the activity page; the values are coach.LoadMethod's.
+METHOD_LABELS: dict[str, tuple[str, str]] = {
+    "power_stream": ("power stream", "Power TSS from the power stream (normalized power)"),
+    "weighted_average_power": (
+        "weighted power",
+        "Power TSS from Strava's weighted average power, recorded by a power meter",
+    ),
+    "heart_rate_stream": ("heart-rate stream", "Heart-rate TSS (TRIMP) from the heart-rate stream"),
+    "average_heart_rate": ("average heart rate", "Heart-rate TSS (TRIMP) from the average"),
+    "pace_stream": ("pace stream", "Running TSS from the grade-adjusted pace stream"),
+    "average_pace": ("average pace", "Running TSS from the average pace"),
+    "swim_pace": ("swim pace", "Swim TSS from the average pace per 100 m"),
+    "duration_estimate": (
+        "duration estimate",
+        "Estimated from the duration at an assumed intensity: nothing measured it",
+    ),
+    "none": ("no load", "No duration was recorded, so there is no load"),
+}
+NOT_COMPUTED = ("pending", "The load is computed shortly after the activity arrives")
+
+
+def method_label(method: str | None) -> tuple[str, str]:
+    """(short name, sentence) for a stored load method."""
+    if method is None:
+        return NOT_COMPUTED
+    return METHOD_LABELS.get(method, (method.replace("_", " "), method.replace("_", " ")))
+
+
+def range_key(value: str | None) -> str:
+    return value if value in RANGES else DEFAULT_RANGE
+
+
+@dataclass(frozen=True)
+class Performance:
+    """The fitness chart's data for one range, plus the numbers of this morning."""
+
+    range_key: str
+    range_label: str
+    days: tuple[date, ...]
+    load: tuple[float | None, ...]
+    ctl: tuple[float | None, ...]
+    atl: tuple[float | None, ...]
+    tsb: tuple[float | None, ...]
+    today: PerformanceDay
+    goal: GoalEvent | None
+    history_days: int
+
+    def chart_data(self) -> dict[str, Any]:
+        """What the browser's chart needs, x as UTC midnight epoch seconds."""
+
+        def epoch(day: date) -> int:
+            return int(datetime.combine(day, time(), UTC).timestamp())
+
+        goal = None
+        if self.goal is not None and self.days[0] <= self.goal.day <= self.days[-1]:
+            goal = {"t": epoch(self.goal.day), "label": f"{self.goal.name} ({self.goal.priority})"}
+        return {
+            "x": [epoch(day) for day in self.days],
+            "ctl": list(self.ctl),
+            "atl": list(self.atl),
+            "tsb": list(self.tsb),
+            "load": list(self.load),
+            "today": epoch(self.today.day),
+            "goal": goal,
+        }
+
+    def table_rows(self, every: int = 7) -> list[tuple[date, float | None, float | None, float | None]]:
+        """Weekly samples ending today, for a screen-reader table beside the chart."""
+        last = self.days.index(self.today.day)
+        picks = range(last, -1, -every)
+        return [(self.days[i], self.ctl[i], self.atl[i], self.tsb[i]) for i in picks][:26]
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    id: int
+    name: str
+    sport_type: str
+    start: datetime
+    moving_time_s: int
+    distance_m: float
+    elevation_m: float
+    load: float | None
+    method: str
+    method_text: str
+
+
+@dataclass(frozen=True)
+class WeekBar:
+    start: date
+    load: float
+    current: bool
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    last_sync_at: datetime | None
+    backfill_done: bool
+    backfill_fetched: int
+    oldest_fetched: datetime | None
+    stored: int
+    failures: int
+    last_error: str | None
+    last_error_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AthleteView:
+    id: int
+    firstname: str
+    lastname: str
+    connected: bool
+    disconnected_reason: str | None
+    goal: GoalEvent | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    athlete: AthleteView
+    performance: Performance
+    week: PeriodSummary
+    week_bars: tuple[WeekBar, ...]
+    recent: tuple[ActivityLine, ...]
+    recommendations: tuple[Recommendation, ...]
+    sync: SyncSummary
+
+
+def goal_of(athlete: Athlete) -> GoalEvent | None:
+    if not (athlete.goal_event_name and athlete.goal_event_date):
+        return None
+    priority: Literal["A", "B", "C"] = "A"
+    if athlete.goal_event_priority == "B":
+        priority = "B"
+    elif athlete.goal_event_priority == "C":
+        priority = "C"
+    return GoalEvent(athlete.goal_event_name, athlete.goal_event_date, priority)
+
+
+def athlete_view(athlete: Athlete) -> AthleteView:
+    return AthleteView(
+        athlete.id,
+        athlete.firstname,
+        athlete.lastname,
+        athlete.connected,
+        athlete.disconnected_reason,
+        goal_of(athlete),
+    )
+
+
+def _series(session: Session, athlete_id: int, today: date) -> PerformanceSeries:
+    """The whole history's series up to today: CTL needs every earlier day to be right."""
+    rows = session.execute(
+        select(Activity.start_date_local, Activity.start_date, Activity.load).where(
+            Activity.athlete_id == athlete_id
+        )
+    ).all()
+    dated = [((local or start).date(), load or 0.0) for local, start, load in rows]
+    first = min((day for day, _ in dated), default=today)
+    start = min(first, today)
+    return performance_series(daily_load_totals(dated, start, today), start)
+
+
+def _rounded(values: Sequence[float]) -> tuple[float | None, ...]:
+    return tuple(round(float(v), 1) for v in values)
+
+
+def performance(
+    series: PerformanceSeries, today: date, key: str, goal: GoalEvent | None
+) -> Performance:
+    label, days = RANGES[key]
+    length = len(series.load)
+    first = 0 if days is None else max(0, length - days)
+    day_list = [series.start + timedelta(days=i) for i in range(first, length)]
+    ctl, atl = _rounded(series.ctl[first:]), _rounded(series.atl[first:])
+    tsb, load = _rounded(series.tsb[first:]), _rounded(series.load[first:])
+    # An upcoming goal close enough to matter widens the chart to it, with no values yet,
+    # so the athlete sees how far away it is on the same time axis.
+    ahead = max(21, len(day_list) // 3)
+    if goal is not None and today < goal.day <= today + timedelta(days=ahead):
+        extra = (goal.day - today).days
+        day_list += [today + timedelta(days=i) for i in range(1, extra + 1)]
+        ctl, atl, tsb, load = (values + (None,) * extra for values in (ctl, atl, tsb, load))
+    return Performance(
+        key,
+        label,
+        tuple(day_list),
+        load,
+        ctl,
+        atl,
+        tsb,
+        performance_on(series, today),
+        goal,
+        length,
+    )
+
+
+def _week_bars(series: PerformanceSeries, today: date) -> tuple[WeekBar, ...]:
+    monday = today - timedelta(days=today.weekday())
+    bars = []
+    for weeks_back in range(WEEK_BARS - 1, -1, -1):
+        start = monday - timedelta(weeks=weeks_back)
+        first = max(0, (start - series.start).days)
+        last = min(len(series.load), (start - series.start).days + 7)
+        load = float(series.load[first:last].sum()) if last > 0 else 0.0
+        bars.append(WeekBar(start, round(load, 1), weeks_back == 0))
+    return tuple(bars)
+
+
+def _week(session: Session, athlete_id: int, today: date) -> PeriodSummary:
+    monday = today - timedelta(days=today.weekday())
+    since = datetime.combine(monday - timedelta(weeks=COMPARE_WEEKS, days=1), time(), UTC)
+    rows = session.scalars(
+        select(Activity).where(Activity.athlete_id == athlete_id, Activity.start_date >= since)
+    ).all()
+    return weekly_summary(
+        [coach_activity(row) for row in rows],
+        [row.load or 0.0 for row in rows],
+        week_of=today,
+        compare_weeks=COMPARE_WEEKS,
+    )
+
+
+def activity_line(row: Activity) -> ActivityLine:
+    short, long = method_label(row.load_method)
+    return ActivityLine(
+        row.id,
+        row.name,
+        row.sport_type,
+        row.start_date_local or row.start_date,
+        row.moving_time_s,
+        row.distance_m,
+        row.elevation_gain_m,
+        row.load,
+        short,
+        long,
+    )
+
+
+def sync_summary(session: Session, athlete_id: int) -> SyncSummary:
+    state = session.get(SyncState, athlete_id)
+    stored = session.scalar(
+        select(func.count()).select_from(Activity).where(Activity.athlete_id == athlete_id)
+    )
+    if state is None:
+        return SyncSummary(None, False, 0, None, int(stored or 0), 0, None, None)
+    return SyncSummary(
+        state.last_sync_at,
+        state.backfill_done,
+        state.backfill_fetched,
+        state.backfill_cursor,
+        int(stored or 0),
+        state.consecutive_failures,
+        state.last_error,
+        state.last_error_at,
+    )
+
+
+def dashboard(
+    sessions: sessionmaker[Session], athlete_id: int, today: date, key: str
+) -> Overview | None:
+    """Everything the dashboard shows for this athlete, or None if they are not stored."""
+    with sessions() as session:
+        athlete = session.get(Athlete, athlete_id)
+        if athlete is None:
+            return None
+        view = athlete_view(athlete)
+        series = _series(session, athlete_id, today)
+        recent = session.scalars(newest_first(athlete_id, limit=RECENT_ACTIVITIES)).all()
+        return Overview(
+            view,
+            performance(series, today, range_key(key), view.goal),
+            _week(session, athlete_id, today),
+            _week_bars(series, today),
+            tuple(activity_line(row) for row in recent),
+            recommend(series, today=today, goal=view.goal),
+            sync_summary(session, athlete_id),
+        )
+
+
+def performance_only(
+    sessions: sessionmaker[Session], athlete_id: int, today: date, key: str
+) -> Performance | None:
+    with sessions() as session:
+        athlete = session.get(Athlete, athlete_id)
+        if athlete is None:
+            return None
+        series = _series(session, athlete_id, today)
+        return performance(series, today, range_key(key), goal_of(athlete))
+
+
+@dataclass(frozen=True)
+class ThresholdLine:
+    key: str
+    label: str
+    value: str
+    source: str
+    is_setting: bool
+
+
+def threshold_lines(resolved: ResolvedThresholds) -> tuple[ThresholdLine, ...]:
+    """Each threshold formatted with its unit and where the value came from."""
+
+    def pace(seconds: float | None, unit: str) -> str:
+        if seconds is None:
+            return "unknown"
+        whole = round(seconds)
+        return f"{whole // 60}:{whole % 60:02d} {unit}"
+
+    def number(value: float | None, unit: str) -> str:
+        return "unknown" if value is None else f"{value:.0f} {unit}"
+
+    items = (
+        ("ftp", "FTP", number(resolved.ftp.value, "W"), resolved.ftp.source),
+        (
+            "threshold_hr",
+            "Threshold heart rate",
+            number(resolved.threshold_hr.value, "bpm"),
+            resolved.threshold_hr.source,
+        ),
+        (
+            "threshold_pace",
+            "Threshold run pace",
+            pace(resolved.threshold_pace_s_per_km.value, "/km"),
+            resolved.threshold_pace_s_per_km.source,
+        ),
+        (
+            "swim_pace",
+            "Threshold swim pace",
+            pace(resolved.swim_threshold_pace_s_per_100m.value, "/100 m"),
+            resolved.swim_threshold_pace_s_per_100m.source,
+        ),
+        ("max_hr", "Maximum heart rate", number(resolved.max_hr.value, "bpm"), resolved.max_hr.source),
+        (
+            "resting_hr",
+            "Resting heart rate",
+            number(resolved.resting_hr.value, "bpm"),
+            resolved.resting_hr.source,
+        ),
+    )
+    return tuple(ThresholdLine(k, label, v, s, s == "setting") for k, label, v, s in items)

@@ -1,0 +1,141 @@
+"""The JSON API for the athlete's own data: activities from the database, manual refresh.
+
+Identity comes from the session cookie only; state-changing calls need the CSRF token.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from fitcoach.store.activities import newest_first
+from fitcoach.store.models import Activity, SyncState
+from fitcoach.sync.freshness import refresh_for_view
+from fitcoach.web.security import check_csrf, require_athlete
+from fitcoach.web.state import AppState
+
+router = APIRouter(prefix="/api/strava")
+
+# One manual refresh per athlete per minute: a person pressing twice gets the same news.
+MANUAL_REFRESH_INTERVAL = timedelta(seconds=60)
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.fitcoach
+    return state
+
+
+def _activity_json(row: Activity) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "sport_type": row.sport_type,
+        "start_date": row.start_date.isoformat(),
+        "start_date_local": row.start_date_local.isoformat() if row.start_date_local else None,
+        "moving_time": row.moving_time_s,
+        "elapsed_time": row.elapsed_time_s,
+        "distance": row.distance_m,
+        "total_elevation_gain": row.elevation_gain_m,
+        "average_watts": row.average_watts,
+        "weighted_average_watts": row.weighted_average_watts,
+        "average_heartrate": row.average_heartrate,
+        "load": row.load,
+        "load_method": row.load_method,
+        "source": row.source,
+        "strava_url": f"https://www.strava.com/activities/{row.id}",
+    }
+
+
+def _parse_time(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        if value.isdigit():
+            return datetime.fromtimestamp(int(value), UTC)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, OverflowError) as error:
+        raise HTTPException(400, f"'{name}' must be epoch seconds or ISO 8601") from error
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@router.get("/activities")
+def activities(
+    request: Request,
+    after: str | None = Query(None, description="epoch seconds or ISO 8601"),
+    before: str | None = Query(None, description="epoch seconds or ISO 8601"),
+    limit: int = Query(50, ge=1, le=200),
+    cursor: str | None = Query(None, description="the next_cursor of the previous page"),
+) -> dict[str, Any]:
+    """The session athlete's activities, newest first, served from the database.
+
+    Zero Strava calls, unless the athlete is dirty and the budget allows one incremental
+    call; the answer says how fresh the data is.
+    """
+    athlete_id = require_athlete(request)
+    state = _state(request)
+    after_time = _parse_time(after, "after")
+    before_time = _parse_time(cursor, "cursor") or _parse_time(before, "before")
+    freshness = refresh_for_view(state.sync_context(), athlete_id)
+    with state.sessions() as session:
+        rows = list(
+            session.scalars(
+                newest_first(athlete_id, before=before_time, after=after_time, limit=limit)
+            )
+        )
+    next_cursor = str(int(rows[-1].start_date.timestamp())) if len(rows) == limit else None
+    return {
+        "activities": [_activity_json(row) for row in rows],
+        "next_cursor": next_cursor,
+        "freshness": {
+            "last_sync_at": freshness.last_sync_at.isoformat() if freshness.last_sync_at else None,
+            "minutes_old": freshness.minutes_old,
+            "refreshed": freshness.refreshed,
+            "note": freshness.note,
+        },
+    }
+
+
+@router.post("/sync", status_code=202)
+async def manual_sync(request: Request, x_csrf_token: str | None = Header(None)) -> JSONResponse:
+    """Queue a manual refresh of the session athlete's activities; answers at once."""
+    form = await request.form() if not x_csrf_token else None
+    submitted = x_csrf_token or (str(form.get("csrf", "")) if form is not None else "")
+    check_csrf(request, submitted)
+    athlete_id = require_athlete(request)
+    state = _state(request)
+    last = await run_in_threadpool(_last_sync, state, athlete_id)
+    now = state.clock()
+    if last is not None and now - last < MANUAL_REFRESH_INTERVAL:
+        wait = int((MANUAL_REFRESH_INTERVAL - (now - last)).total_seconds()) + 1
+        raise HTTPException(
+            429,
+            f"Your activities were refreshed {int((now - last).total_seconds())} s ago; "
+            f"try again in {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
+    job = state.enqueue_sync(athlete_id)
+    jobs = [j for j in request.session.get("sync_jobs", []) if isinstance(j, str)][-4:]
+    request.session["sync_jobs"] = [*jobs, job]
+    return JSONResponse(
+        {"job": job, "status": "queued", "progress_url": f"/api/strava/sync/{job}"},
+        status_code=202,
+    )
+
+
+def _last_sync(state: AppState, athlete_id: int) -> datetime | None:
+    with state.sessions() as session:
+        sync_state = session.get(SyncState, athlete_id)
+        return sync_state.last_sync_at if sync_state else None
+
+
+@router.get("/sync/{job}")
+def sync_progress(request: Request, job: str) -> dict[str, Any]:
+    """Progress of a manual refresh started in this session."""
+    require_athlete(request)
+    if job not in request.session.get("sync_jobs", []):
+        raise HTTPException(404, "No refresh with this id was started in this session.")
+    return {"job": job, **_state(request).sync_status(job)}
