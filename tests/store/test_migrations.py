@@ -18,6 +18,7 @@ TABLES = {
     "api_usage",
     "app_settings",
     "activity_streams",
+    "deletions",
 }
 
 

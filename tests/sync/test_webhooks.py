@@ -16,7 +16,7 @@ from fitcoach.store.activities import row_from_strava, upsert_activities
 from fitcoach.store.athletes import upsert_athlete
 from fitcoach.store.crypto import key_ring
 from fitcoach.store.engine import make_engine, transaction
-from fitcoach.store.models import Activity, Athlete, SyncState, WebhookEvent
+from fitcoach.store.models import Activity, Athlete, Deletion, SyncState, WebhookEvent
 from fitcoach.strava.client import StravaClient
 from fitcoach.sync.context import SyncContext
 from fitcoach.sync.webhooks import process_event
@@ -154,4 +154,8 @@ def test_deauthorization_deletes_the_athlete(
     process_event(context(state), queued[0])
     with state.sessions() as session:
         assert session.get(Athlete, 7) is None
-        assert session.scalar(select(func.count()).select_from(Activity)) == 0
+        for table in (Activity, SyncState, WebhookEvent):
+            assert session.scalar(select(func.count()).select_from(table)) == 0
+        deletion = session.scalars(select(Deletion)).one()
+        assert (deletion.athlete_id, deletion.activities_deleted) == (7, 1)
+        assert deletion.reason == "deauthorized on Strava"

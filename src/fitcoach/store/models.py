@@ -212,3 +212,19 @@ class ActivityStreams(Base):
     )
     streams: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class Deletion(Base):
+    """The record that an athlete's data was deleted: when, why, and how much.
+
+    It names the Strava athlete id only, so an operator can show a deletion happened
+    without keeping anything of the athlete's data.
+    """
+
+    __tablename__ = "deletions"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    activities_deleted: Mapped[int] = mapped_column(Integer, default=0)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 
 from cryptography.fernet import MultiFernet
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.store.athletes import upsert_athlete
 from fitcoach.store.engine import transaction
-from fitcoach.store.models import Athlete
+from fitcoach.store.models import Activity, Athlete, Deletion, WebhookEvent
 from fitcoach.store.tokens import Tokens, load_tokens, save_tokens
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.errors import StravaError
@@ -63,13 +64,22 @@ def disconnect_athlete(
                 "deauthorize failed; deleting anyway",
                 extra={"athlete_id": athlete_id, "error": str(error)},
             )
-    delete_athlete_data(sessions, athlete_id)
+    delete_athlete_data(sessions, athlete_id, reason="disconnected in fitcoach")
 
 
-def delete_athlete_data(sessions: sessionmaker[Session], athlete_id: int) -> None:
-    """Delete the athlete and, by cascade, their tokens, activities and sync state."""
+def delete_athlete_data(
+    sessions: sessionmaker[Session], athlete_id: int, reason: str = "disconnected"
+) -> None:
+    """Delete the athlete and, by cascade, their tokens, activities, streams and sync state,
+    leaving only a deletion record (athlete id, reason, count, time)."""
     with transaction(sessions) as session:
         athlete = session.get(Athlete, athlete_id)
-        if athlete is not None:
-            session.delete(athlete)
-    log.info("athlete data deleted", extra={"athlete_id": athlete_id})
+        if athlete is None:
+            return
+        count = session.scalar(select(func.count()).where(Activity.athlete_id == athlete_id))
+        session.execute(delete(WebhookEvent).where(WebhookEvent.owner_id == athlete_id))
+        session.delete(athlete)
+        session.add(
+            Deletion(athlete_id=athlete_id, reason=reason, activities_deleted=int(count or 0))
+        )
+    log.info("athlete data deleted", extra={"athlete_id": athlete_id, "reason": reason})

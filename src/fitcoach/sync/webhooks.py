@@ -85,7 +85,7 @@ def process_event(context: SyncContext, event_id: int) -> int | None:
         owner, object_id, updates = event.owner_id, event.object_id, dict(event.updates)
     dirty: int | None = None
     if kind == ("athlete", "update") and str(updates.get("authorized")).lower() == "false":
-        delete_athlete_data(context.sessions, owner)
+        delete_athlete_data(context.sessions, owner, reason="deauthorized on Strava")
     elif kind == ("activity", "delete"):
         with transaction(context.sessions) as session:
             delete_activities(session, [object_id])
