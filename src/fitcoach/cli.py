@@ -109,9 +109,10 @@ def worker(
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     prepare_database(settings).dispose()
-    from fitcoach.worker import huey, requeue_unprocessed_events
+    from fitcoach.worker import huey, requeue_unprocessed_events, resume_backfills
 
     requeue_unprocessed_events()
+    resume_backfills()
     huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
 
 

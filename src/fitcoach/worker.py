@@ -136,6 +136,24 @@ def daily_sync() -> None:
         sync_athlete(athlete_id, SCHEDULED)
 
 
+def resume_backfills() -> int:
+    """Queue the backfill of every connected athlete whose history is not complete.
+
+    The cursor lives in the database, so a backfill whose task died with its worker (a
+    kill -9 loses the task it was running) continues where its last page ended.
+    """
+    with context().sessions() as session:
+        query = (
+            select(SyncState.athlete_id)
+            .join(Athlete, Athlete.id == SyncState.athlete_id)
+            .where(Athlete.connected.is_(True), SyncState.backfill_done.is_(False))
+        )
+        pending = list(session.scalars(query))
+    for athlete_id in pending:
+        backfill(athlete_id)
+    return len(pending)
+
+
 def requeue_unprocessed_events() -> int:
     """Queue again the events stored but never handled (a worker died mid-way)."""
     with context().sessions() as session:

@@ -93,11 +93,17 @@ def upsert_activities(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     return len(rows)
 
 
-def delete_activities(session: Session, activity_ids: Iterable[int]) -> int:
+def delete_activities(
+    session: Session, activity_ids: Iterable[int], athlete_id: int | None = None
+) -> int:
+    """Delete these activities (only the given athlete's, when one is named)."""
     ids = list(activity_ids)
     if not ids:
         return 0
-    result = session.execute(delete(Activity).where(Activity.id.in_(ids)))
+    query = delete(Activity).where(Activity.id.in_(ids))
+    if athlete_id is not None:
+        query = query.where(Activity.athlete_id == athlete_id)
+    result = session.execute(query)
     return int(getattr(result, "rowcount", 0) or 0)
 
 

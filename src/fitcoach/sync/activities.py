@@ -10,12 +10,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fitcoach.store.activities import row_from_strava, upsert_activities
+from sqlalchemy import update
+
+from fitcoach.store.activities import delete_activities, row_from_strava, upsert_activities
 from fitcoach.store.engine import transaction
-from fitcoach.store.models import SyncState
+from fitcoach.store.models import Activity, SyncState
 from fitcoach.strava.access import access_token
 from fitcoach.strava.client import MAX_PER_PAGE
-from fitcoach.strava.errors import StravaError
+from fitcoach.strava.errors import NotFound, StravaError
 from fitcoach.strava.models import SummaryActivity
 from fitcoach.sync.context import SyncContext
 from fitcoach.sync.loads import compute_loads
@@ -61,6 +63,21 @@ def backfill_page(context: SyncContext, athlete_id: int, priority: int) -> SyncR
     _store(context, athlete_id, page)
     now = context.clock()
     with transaction(context.sessions) as session:
+        # Compare-and-set on the cursor: if two backfill chains for one athlete race (a
+        # re-queue after a crash), only one advances it and goes on; the other stops.
+        same_cursor = (
+            SyncState.backfill_cursor.is_(None)
+            if cursor is None
+            else SyncState.backfill_cursor == cursor
+        )
+        claim = session.execute(
+            update(SyncState)
+            .where(SyncState.athlete_id == athlete_id, same_cursor)
+            .where(SyncState.backfill_done.is_(False))
+            .values(backfill_cursor=SyncState.backfill_cursor)
+        )
+        if not getattr(claim, "rowcount", 0):
+            return SyncResult(len(page), 1, more=False)
         state = session.get(SyncState, athlete_id)
         assert state is not None
         if page:
@@ -151,3 +168,34 @@ def is_dirty(context: SyncContext, athlete_id: int) -> bool:
     with context.sessions() as session:
         state = session.get(SyncState, athlete_id)
         return bool(state and state.dirty)
+
+
+def needs_refetch(context: SyncContext, athlete_id: int, activity_id: int) -> bool:
+    """Whether an update to this activity would be missed by the next incremental sync.
+
+    Incremental syncs re-read only the last hour before the newest start held, so an edit
+    to an older activity must fetch that activity by itself.
+    """
+    with context.sessions() as session:
+        activity = session.get(Activity, activity_id)
+        state = session.get(SyncState, athlete_id)
+        if activity is None or activity.athlete_id != athlete_id or state is None:
+            return False
+        newest = state.newest_activity_at
+        return newest is not None and activity.start_date < newest - SAFETY_MARGIN
+
+
+def refetch_activity(
+    context: SyncContext, athlete_id: int, activity_id: int, priority: int
+) -> None:
+    """Fetch one activity again (one call) and store it; gone on Strava means gone here."""
+    token = access_token(context.sessions, context.key_ring, context.strava, athlete_id)
+    try:
+        fresh = context.strava.activity(
+            token, activity_id, priority=priority, athlete_id=athlete_id
+        )
+    except NotFound:
+        with transaction(context.sessions) as session:
+            delete_activities(session, [activity_id], athlete_id)
+        return
+    _store(context, athlete_id, [fresh])

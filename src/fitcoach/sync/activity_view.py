@@ -24,7 +24,15 @@ from fitcoach.store.models import Activity, Athlete
 from fitcoach.sync.loads import coach_activity, thresholds_for
 from fitcoach.sync.overview import ActivityLine, activity_line, method_label
 
-STREAM_KEYS = ("time", "watts", "heartrate", "velocity_smooth", "altitude", "grade_smooth", "distance")
+STREAM_KEYS = (
+    "time",
+    "watts",
+    "heartrate",
+    "velocity_smooth",
+    "altitude",
+    "grade_smooth",
+    "distance",
+)
 # Enough points for a sharp line on a wide screen; a 5-hour ride has 18,000 samples.
 CHART_POINTS = 1200
 ZONE_TITLES = {"power": "Power zones", "heart_rate": "Heart-rate zones", "pace": "Pace zones"}
@@ -133,7 +141,7 @@ def _coach_streams(streams: Mapping[str, Sequence[float | None]] | None) -> Stre
     if not usable or len({len(values) for values in usable.values()}) != 1:
         return None
     try:
-        return Streams(**usable)  # type: ignore[arg-type]
+        return Streams(**usable)
     except CoachError:
         return None
 

@@ -6,11 +6,12 @@ decided before, by ``sync.freshness``. The results are plain frozen data for tem
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -109,7 +110,9 @@ class Performance:
             "goal": goal,
         }
 
-    def table_rows(self, every: int = 7) -> list[tuple[date, float | None, float | None, float | None]]:
+    def table_rows(
+        self, every: int = 7
+    ) -> list[tuple[date, float | None, float | None, float | None]]:
         """Weekly samples ending today, for a screen-reader table beside the chart."""
         last = self.days.index(self.today.day)
         picks = range(last, -1, -every)
@@ -205,7 +208,7 @@ def _series(session: Session, athlete_id: int, today: date) -> PerformanceSeries
     return performance_series(daily_load_totals(dated, start, today), start)
 
 
-def _rounded(values: Sequence[float]) -> tuple[float | None, ...]:
+def _rounded(values: npt.NDArray[np.float64]) -> tuple[float | None, ...]:
     return tuple(round(float(v), 1) for v in values)
 
 
@@ -374,7 +377,12 @@ def threshold_lines(resolved: ResolvedThresholds) -> tuple[ThresholdLine, ...]:
             pace(resolved.swim_threshold_pace_s_per_100m.value, "/100 m"),
             resolved.swim_threshold_pace_s_per_100m.source,
         ),
-        ("max_hr", "Maximum heart rate", number(resolved.max_hr.value, "bpm"), resolved.max_hr.source),
+        (
+            "max_hr",
+            "Maximum heart rate",
+            number(resolved.max_hr.value, "bpm"),
+            resolved.max_hr.source,
+        ),
         (
             "resting_hr",
             "Resting heart rate",
@@ -383,3 +391,32 @@ def threshold_lines(resolved: ResolvedThresholds) -> tuple[ThresholdLine, ...]:
         ),
     )
     return tuple(ThresholdLine(k, label, v, s, s == "setting") for k, label, v, s in items)
+
+
+@dataclass(frozen=True)
+class CoachInputs:
+    """What the narrator is grounded in: the series, this week, the rule engine's findings."""
+
+    today: date
+    series: PerformanceSeries
+    week: PeriodSummary
+    recommendations: tuple[Recommendation, ...]
+    goal: GoalEvent | None
+
+
+def coach_inputs(
+    sessions: sessionmaker[Session], athlete_id: int, today: date
+) -> CoachInputs | None:
+    with sessions() as session:
+        athlete = session.get(Athlete, athlete_id)
+        if athlete is None:
+            return None
+        goal = goal_of(athlete)
+        series = _series(session, athlete_id, today)
+        return CoachInputs(
+            today,
+            series,
+            _week(session, athlete_id, today),
+            recommend(series, today=today, goal=goal),
+            goal,
+        )

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from fitcoach.store.activities import delete_activities
 from fitcoach.store.engine import transaction
 from fitcoach.store.models import WebhookEvent
+from fitcoach.strava.budget import Priority
 from fitcoach.sync.accounts import delete_athlete_data
-from fitcoach.sync.activities import mark_dirty
+from fitcoach.sync.activities import mark_dirty, needs_refetch, refetch_activity
 from fitcoach.sync.context import SyncContext
 
 log = logging.getLogger("fitcoach.sync.webhooks")
@@ -88,7 +89,10 @@ def process_event(context: SyncContext, event_id: int) -> int | None:
         delete_athlete_data(context.sessions, owner, reason="deauthorized on Strava")
     elif kind == ("activity", "delete"):
         with transaction(context.sessions) as session:
-            delete_activities(session, [object_id])
+            # Only the named owner's activity: an event cannot delete someone else's.
+            delete_activities(session, [object_id], owner)
+    elif kind == ("activity", "update") and needs_refetch(context, owner, object_id):
+        refetch_activity(context, owner, object_id, Priority.WEBHOOK)
     elif kind[0] == "activity":
         mark_dirty(context, owner)
         dirty = owner
