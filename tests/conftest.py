@@ -82,6 +82,9 @@ def redis_url() -> str:
     client = redis.Redis.from_url(REDIS_URL)
     try:
         client.ping()
+        # A test database of its own (db 15 by default): start each test from empty, so
+        # budget counters of an earlier test cannot deny this one's requests.
+        client.flushdb()
     except redis.RedisError as error:
         unavailable(f"Redis not reachable at {REDIS_URL}: {error}")
     finally:
