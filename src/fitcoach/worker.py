@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey import Huey, PriorityRedisHuey, SqliteHuey, crontab
 from huey.exceptions import TaskException
 from sqlalchemy import or_, select
 
+from fitcoach.monitoring.exporter import configure_worker
+from fitcoach.monitoring.metrics import sync_kind
 from fitcoach.settings import load_settings
 from fitcoach.store.crypto import key_ring
 from fitcoach.store.engine import make_engine, session_factory
@@ -42,7 +44,7 @@ DAILY_SLOTS = 96  # quarter hours in a day: each athlete's daily sync has its ow
 def make_huey() -> Huey:
     settings = load_settings()
     if settings.redis_url:
-        return RedisHuey("fitcoach", url=settings.redis_url)
+        return PriorityRedisHuey("fitcoach", url=settings.redis_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("fitcoach", filename=str(settings.data_dir / "queue.db"))
 
@@ -54,6 +56,7 @@ huey = make_huey()
 def context() -> SyncContext:
     """The process's sync context, built once from the settings."""
     settings = load_settings()
+    configure_worker(settings)  # before the first count: metrics shared with the web
     engine = make_engine(settings.database)
     return SyncContext(
         session_factory(engine), key_ring(settings.fernet_keys), strava_client(settings, engine)
@@ -154,18 +157,28 @@ def resume_backfills() -> int:
     return len(pending)
 
 
-def requeue_unprocessed_events() -> int:
+def requeue_unprocessed_events(received_before: datetime | None = None) -> int:
     """Queue again the events stored but never handled (a worker died mid-way)."""
     with context().sessions() as session:
-        pending = unprocessed_event_ids(session)
+        pending = unprocessed_event_ids(session, received_before=received_before)
     for event_id in pending:
         handle_webhook_event(event_id)
     return len(pending)
 
 
+@huey.periodic_task(crontab(minute="*/5"))
+def sweep_stale_events() -> None:
+    """Events stored ten minutes ago and still unhandled lost their task: queue them again.
+
+    Handling is idempotent, so an event whose task is merely slow is not harmed.
+    """
+    requeue_unprocessed_events(received_before=datetime.now(UTC) - timedelta(minutes=10))
+
+
 @huey.task(priority=QUEUE_PRIORITY[INTERACTIVE])
 def manual_refresh(athlete_id: int) -> dict[str, Any]:
-    return manual_sync(context(), athlete_id)
+    with sync_kind("manual"):
+        return manual_sync(context(), athlete_id)
 
 
 def enqueue_manual_sync(athlete_id: int) -> str:

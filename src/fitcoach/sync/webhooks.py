@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from fitcoach.monitoring.metrics import webhook_failures, webhook_processed
 from fitcoach.store.activities import delete_activities
 from fitcoach.store.engine import transaction
 from fitcoach.store.models import WebhookEvent
@@ -72,6 +73,7 @@ def store_event(session: Session, event: PushEvent, now: datetime) -> int | None
     return session.execute(statement).scalar_one_or_none()
 
 
+@webhook_failures
 def process_event(context: SyncContext, event_id: int) -> int | None:
     """Handle one stored event; idempotent, so a redelivered task does no harm.
 
@@ -84,6 +86,7 @@ def process_event(context: SyncContext, event_id: int) -> int | None:
         event.attempts += 1
         kind = (event.object_type, event.aspect_type)
         owner, object_id, updates = event.owner_id, event.object_id, dict(event.updates)
+        event_time = event.event_time
     dirty: int | None = None
     if kind == ("athlete", "update") and str(updates.get("authorized")).lower() == "false":
         delete_athlete_data(context.sessions, owner, reason="deauthorized on Strava")
@@ -96,21 +99,23 @@ def process_event(context: SyncContext, event_id: int) -> int | None:
     elif kind[0] == "activity":
         mark_dirty(context, owner)
         dirty = owner
+    processed_at = context.clock()
     with transaction(context.sessions) as session:
         event = session.get(WebhookEvent, event_id)
         if event is not None:
-            event.processed_at = context.clock()
+            event.processed_at = processed_at
             event.error = None
+    webhook_processed(kind[0], kind[1], event_time, processed_at)
     log.info("webhook event processed", extra={"event_id": event_id, "kind": "/".join(kind)})
     return dirty
 
 
-def unprocessed_event_ids(session: Session, limit: int = 500) -> list[int]:
-    """Events stored but not yet handled (e.g. a worker died): re-queued on start-up."""
-    query = (
-        select(WebhookEvent.id)
-        .where(WebhookEvent.processed_at.is_(None))
-        .order_by(WebhookEvent.id)
-        .limit(limit)
-    )
+def unprocessed_event_ids(
+    session: Session, limit: int = 500, received_before: datetime | None = None
+) -> list[int]:
+    """Events stored but not yet handled (a worker died, the queue was down)."""
+    query = select(WebhookEvent.id).where(WebhookEvent.processed_at.is_(None))
+    if received_before is not None:
+        query = query.where(WebhookEvent.received_at < received_before)
+    query = query.order_by(WebhookEvent.id).limit(limit)
     return list(session.scalars(query))

@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from fitcoach.monitoring import metrics
 from fitcoach.store.engine import transaction
 from fitcoach.sync.webhooks import PushEvent, store_event
 from fitcoach.web.state import AppState
@@ -43,17 +44,27 @@ async def receive_event(request: Request) -> dict[str, str]:
     try:
         event = PushEvent.model_validate_json(await request.body())
     except ValidationError as error:
+        metrics.webhook_received("unknown", "unknown", "rejected")
         raise HTTPException(400, f"Not a Strava push event: {error.errors()[0]['msg']}") from error
     expected = await run_in_threadpool(state.subscription_id)
     if expected is None:
+        metrics.webhook_received(event.object_type, event.aspect_type, "rejected")
         raise HTTPException(
             403, "No push subscription is registered: `fitcoach webhooks register`."
         )
     if event.subscription_id != expected:
+        metrics.webhook_received(event.object_type, event.aspect_type, "rejected")
         raise HTTPException(403, "The event is for another push subscription.")
     event_id = await run_in_threadpool(_store, state, event)
+    outcome = "duplicate" if event_id is None else "stored"
+    metrics.webhook_received(event.object_type, event.aspect_type, outcome)
     if event_id is not None:
-        state.enqueue_event(event_id)
+        try:
+            state.enqueue_event(event_id)
+        except Exception as error:  # the queue is down: the stored event is swept up later
+            log.warning(
+                "event stored but not queued", extra={"event_id": event_id, "error": str(error)}
+            )
     return {"status": "received"}
 
 

@@ -1,0 +1,207 @@
+"""Webhook acknowledgement under bursts: fitcoach's endpoint against a bare insert.
+
+Starts each server as its own process on loopback, sends bursts of valid events at rising
+rates, and prints acknowledged events per second, p50/p99 acknowledgement time, events
+lost (sent and acknowledged, but not in the database) and the server's peak memory, for
+fitcoach's real endpoint and for a bare endpoint that only inserts the same row.
+
+    uv run python bench/webhooks.py [--rates 100,200,400] [--seconds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from fitcoach.store import migrate
+from fitcoach.store.app_settings import SUBSCRIPTION_ID, set_value
+from fitcoach.store.engine import make_engine, session_factory, transaction
+from fitcoach.store.models import WebhookEvent
+
+POSTGRES = os.environ.get(
+    "FITCOACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/test"
+)
+REDIS = os.environ.get("FITCOACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+SUBSCRIPTION = 77
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def fresh_database(kind: str, workdir: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:6]}.db'}"
+    admin = create_engine(make_url(POSTGRES), isolation_level="AUTOCOMMIT")
+    name = f"fitcoach_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+
+
+def prepare(url: str) -> None:
+    engine = make_engine(make_url(url))
+    migrate.upgrade(engine)
+    with transaction(session_factory(engine)) as session:
+        set_value(session, SUBSCRIPTION_ID, str(SUBSCRIPTION))
+    engine.dispose()
+
+
+def stored(url: str) -> int:
+    engine = make_engine(make_url(url))
+    with engine.connect() as connection:
+        count = connection.execute(select(func.count()).select_from(WebhookEvent)).scalar()
+    engine.dispose()
+    return int(count or 0)
+
+
+def start(target: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            target,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=Path(__file__).parent,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/webhooks/strava", content=b"{}", timeout=1)
+            return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"{target} did not start")
+
+
+async def burst(port: int, rate: int, seconds: float, start_id: int) -> tuple[list[float], int]:
+    """Send `rate` events per second for `seconds`; returns ack latencies and failures."""
+    latencies: list[float] = []
+    failures = 0
+    url = f"http://127.0.0.1:{port}/webhooks/strava"
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(limits=limits, timeout=10) as client:
+
+        async def one(i: int) -> None:
+            nonlocal failures
+            body = {
+                "object_type": "activity",
+                "object_id": start_id + i,
+                "aspect_type": "create",
+                "owner_id": 1 + i % 500,
+                "subscription_id": SUBSCRIPTION,
+                "event_time": 1_800_000_000 + i,
+                "updates": {},
+            }
+            sent = time.perf_counter()
+            try:
+                response = await client.post(url, json=body)
+                ok = response.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            latencies.append(time.perf_counter() - sent)
+            failures += not ok
+
+        tasks = []
+        total = int(rate * seconds)
+        began = time.perf_counter()
+        for i in range(total):
+            await asyncio.sleep(max(0.0, began + i / rate - time.perf_counter()))
+            tasks.append(asyncio.create_task(one(i)))
+        await asyncio.gather(*tasks)
+    return latencies, failures
+
+
+def run_mode(mode: str, rates: list[int], seconds: float, workdir: Path) -> dict[str, list[str]]:
+    rows: dict[str, list[str]] = {}
+    for name, target in (
+        ("bare insert", "bare_webhook_app:create_app"),
+        ("fitcoach", "fitcoach.web.app:create_app_from_env"),
+    ):
+        url = fresh_database("sqlite" if mode == "embedded" else "postgres", workdir)
+        prepare(url)
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "DATA_DIR": str(workdir / f"data-{name[:4]}"),
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(Path(__file__).parent),
+        }
+        if mode != "embedded":
+            env["REDIS_URL"] = REDIS
+        port = free_port()
+        server = start(target, env, port)
+        sent = 0
+        try:
+            for rate in rates:
+                latencies, failures = asyncio.run(burst(port, rate, seconds, sent))
+                sent += len(latencies)
+                acked = len(latencies) - failures
+                quantiles = statistics.quantiles(latencies, n=100)
+                rows.setdefault(f"{rate}/s", []).append(
+                    f"{acked / seconds:7.0f}/s p50 {quantiles[49] * 1000:6.1f} ms "
+                    f"p99 {quantiles[98] * 1000:6.1f} ms"
+                )
+            lost = sent - stored(url)
+            rows.setdefault("lost / peak RSS", []).append(
+                f"{lost} lost, {peak_rss_mb(server.pid):.0f} MB peak"
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="100,200,400")
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--modes", default="embedded,postgres+redis")
+    options = parser.parse_args()
+    rates = [int(rate) for rate in options.rates.split(",")]
+    with tempfile.TemporaryDirectory() as directory:
+        for mode in options.modes.split(","):
+            try:
+                rows = run_mode(mode, rates, options.seconds, Path(directory))
+            except Exception as error:  # a missing server skips that mode, loudly
+                print(f"\n{mode}: skipped ({error})")
+                continue
+            print(f"\n{mode}: {'bare insert (floor)':>42} | fitcoach")
+            for label, (bare, ours) in rows.items():
+                print(f"  {label:16} {bare:>42} | {ours}")
+
+
+if __name__ == "__main__":
+    main()
