@@ -25,6 +25,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from fitcoach.monitoring import metrics
+from fitcoach.strava.cache import ResponseCache
 from fitcoach.strava.errors import (
     BadRequest,
     BadResponse,
@@ -80,6 +82,7 @@ class StravaClient:
         client_secret: str,
         *,
         gate: Gate | None = None,
+        cache: ResponseCache | None = None,
         http: httpx.Client | None = None,
         timeout_s: float = 10.0,
         attempts: int = 3,
@@ -89,6 +92,7 @@ class StravaClient:
         self.client_id = client_id
         self.client_secret = client_secret
         self.gate = gate
+        self.cache = cache
         self.http = http or httpx.Client(timeout=timeout_s)
         self.timeout = httpx.Timeout(timeout_s)
         self.attempts = attempts
@@ -115,9 +119,7 @@ class StravaClient:
         return _parse(TokenResponse, body, "token exchange")
 
     def refresh(self, refresh_token: str) -> TokenResponse:
-        body = self._oauth(
-            "token", {"refresh_token": refresh_token, "grant_type": "refresh_token"}
-        )
+        body = self._oauth("token", {"refresh_token": refresh_token, "grant_type": "refresh_token"})
         return _parse(TokenResponse, body, "token refresh")
 
     def deauthorize(self, access_token: str) -> None:
@@ -132,7 +134,11 @@ class StravaClient:
     # API v3 ---------------------------------------------------------------------------
 
     def athlete(self, token: str, *, priority: int, athlete_id: int | None) -> SummaryAthlete:
-        body = self._api("GET", "/athlete", token, priority, athlete_id, "athlete")
+        body = self._cached(
+            f"athlete:{athlete_id}",
+            athlete_id is None,
+            lambda: self._api("GET", "/athlete", token, priority, athlete_id, "athlete"),
+        )
         return _parse(SummaryAthlete, body, "athlete")
 
     def activities(
@@ -162,10 +168,21 @@ class StravaClient:
         return [_activity(document) for document in body]
 
     def activity(
-        self, token: str, activity_id: int, *, priority: int, athlete_id: int | None
+        self,
+        token: str,
+        activity_id: int,
+        *,
+        priority: int,
+        athlete_id: int | None,
+        fresh: bool = False,
     ) -> SummaryActivity:
-        body = self._api(
-            "GET", f"/activities/{activity_id}", token, priority, athlete_id, "activity"
+        """One activity; ``fresh`` skips the cache (the activity is known to have changed)."""
+        body = self._cached(
+            f"activity:{athlete_id}:{activity_id}",
+            fresh,
+            lambda: self._api(
+                "GET", f"/activities/{activity_id}", token, priority, athlete_id, "activity"
+            ),
         )
         return _activity(body)
 
@@ -179,14 +196,18 @@ class StravaClient:
         athlete_id: int | None,
     ) -> dict[str, Stream]:
         params = {"keys": ",".join(keys), "key_by_type": "true"}
-        body = self._api(
-            "GET",
-            f"/activities/{activity_id}/streams",
-            token,
-            priority,
-            athlete_id,
-            "streams",
-            params,
+        body = self._cached(
+            f"streams:{athlete_id}:{activity_id}:{params['keys']}",
+            False,
+            lambda: self._api(
+                "GET",
+                f"/activities/{activity_id}/streams",
+                token,
+                priority,
+                athlete_id,
+                "streams",
+                params,
+            ),
         )
         return _parse(_STREAMS, body, "streams")
 
@@ -227,6 +248,18 @@ class StravaClient:
         )
 
     # Plumbing -------------------------------------------------------------------------
+
+    def _cached(self, key: str, fresh: bool, fetch: Callable[[], Any]) -> Any:
+        """A repeated identical read within the cache's lifetime costs no request."""
+        if self.cache is None:
+            return fetch()
+        if not fresh:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit
+        body = fetch()
+        self.cache.put(key, body)
+        return body
 
     def _credentials(self) -> dict[str, str]:
         return {"client_id": self.client_id, "client_secret": self.client_secret}
@@ -277,6 +310,7 @@ class StravaClient:
         def attempt() -> Any:
             if counted and self.gate is not None:
                 self.gate.before(priority, athlete_id, endpoint)
+            call = _Call(endpoint, priority, counted, athlete_id)
             try:
                 response = self.http.request(
                     method,
@@ -287,22 +321,14 @@ class StravaClient:
                     timeout=timeout or self.timeout,
                 )
             except httpx.TimeoutException as error:
+                call.done(None)
                 raise _Transient(f"{endpoint}: Strava did not answer in time") from error
             except httpx.TransportError as error:
+                call.done(None)
                 raise _Transient(f"{endpoint}: cannot reach Strava ({error})") from error
+            call.done(response)  # before the gate, which raises on a 429
             if counted and self.gate is not None:
                 self.gate.after(priority, athlete_id, endpoint, response)
-            log.info(
-                "strava call",
-                extra={
-                    "endpoint": endpoint,
-                    "priority": priority,
-                    "status": response.status_code,
-                    "athlete_id": athlete_id,
-                    "usage": response.headers.get("x-ratelimit-usage"),
-                    "read_usage": response.headers.get("x-readratelimit-usage"),
-                },
-            )
             return _interpret(endpoint, response)
 
         retrying = Retrying(
@@ -316,6 +342,36 @@ class StravaClient:
             return retrying(attempt)
         except _Transient as error:
             raise Unavailable(f"{error} (after {self.attempts} attempts)") from error
+
+
+class _Call:
+    """One request on its way out: logged and counted when it ends, whatever the outcome."""
+
+    def __init__(self, endpoint: str, priority: int, counted: bool, athlete_id: int | None) -> None:
+        self.endpoint, self.priority, self.counted = endpoint, priority, counted
+        self.athlete_id = athlete_id
+        self.started = time.perf_counter()
+
+    def done(self, response: httpx.Response | None) -> None:
+        seconds = time.perf_counter() - self.started
+        status = None if response is None else response.status_code
+        metrics.strava_request(self.endpoint, self.priority, self.counted, status, seconds)
+        headers = httpx.Headers() if response is None else response.headers
+        log.info(
+            "strava call",
+            extra={
+                "endpoint": self.endpoint,
+                "priority": metrics.priority_label(self.priority, self.counted),
+                "status": status,
+                "athlete_id": self.athlete_id,
+                "duration_ms": round(seconds * 1000, 1),
+                # The budget after the call as Strava counts it: "<15-minute>,<daily>".
+                "usage": headers.get("x-ratelimit-usage"),
+                "limit": headers.get("x-ratelimit-limit"),
+                "read_usage": headers.get("x-readratelimit-usage"),
+                "read_limit": headers.get("x-readratelimit-limit"),
+            },
+        )
 
 
 def _wait_for(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from redis import Redis
 from sqlalchemy import Engine
 
 from fitcoach.settings import Settings
 from fitcoach.strava.budget import open_budget
+from fitcoach.strava.cache import MemoryCache, RedisCache, ResponseCache
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.gate import BudgetGate
 
@@ -13,9 +15,17 @@ from fitcoach.strava.gate import BudgetGate
 def strava_client(settings: Settings, engine: Engine) -> StravaClient:
     """A client whose every API request passes the budget (database or Redis counters)."""
     budget = open_budget(settings, engine=engine)
+    cache: ResponseCache | None = None
+    if settings.strava_cache_seconds > 0:
+        cache = (
+            RedisCache(Redis.from_url(settings.redis_url), settings.strava_cache_seconds)
+            if settings.redis_url
+            else MemoryCache(settings.strava_cache_seconds)
+        )
     return StravaClient(
         settings.strava_base_url,
         settings.strava_client_id,
         settings.strava_client_secret,
         gate=BudgetGate(budget),
+        cache=cache,
     )

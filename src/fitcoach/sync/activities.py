@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
+from fitcoach.monitoring.metrics import sync_run
 from fitcoach.store.activities import delete_activities, row_from_strava, upsert_activities
 from fitcoach.store.engine import transaction
 from fitcoach.store.models import Activity, SyncState
@@ -45,6 +46,7 @@ def _store(context: SyncContext, athlete_id: int, activities: list[SummaryActivi
         compute_loads(context.sessions, athlete_id, context.clock().date())
 
 
+@sync_run("backfill")
 def backfill_page(context: SyncContext, athlete_id: int, priority: int) -> SyncResult:
     """Fetch the next older page of the athlete's history, resuming from the cursor.
 
@@ -94,6 +96,7 @@ def backfill_page(context: SyncContext, athlete_id: int, priority: int) -> SyncR
     return SyncResult(len(page), 1, more)
 
 
+@sync_run()  # kind: daily, webhook, manual or incremental (page view)
 def incremental_sync(context: SyncContext, athlete_id: int, priority: int) -> SyncResult:
     """One list call with ``after=`` the newest start held, paging only while pages are full."""
     with context.sessions() as session:
@@ -192,7 +195,7 @@ def refetch_activity(
     token = access_token(context.sessions, context.key_ring, context.strava, athlete_id)
     try:
         fresh = context.strava.activity(
-            token, activity_id, priority=priority, athlete_id=athlete_id
+            token, activity_id, priority=priority, athlete_id=athlete_id, fresh=True
         )
     except NotFound:
         with transaction(context.sessions) as session:
