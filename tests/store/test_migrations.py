@@ -19,6 +19,9 @@ TABLES = {
     "app_settings",
     "activity_streams",
     "deletions",
+    "import_jobs",
+    "imported_files",
+    "daily_loads",
 }
 
 

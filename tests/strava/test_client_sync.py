@@ -55,7 +55,7 @@ def setup(
     sleeps: list[float] = []
     CountingClient.refreshes = 0
     client = CountingClient(
-        simulator.url, "1", "simulator-secret", sleep=sleeps.append, timeout_s=1.0
+        simulator.url, "1", "simulator-secret", sleep=sleeps.append, timeout_s=3.0
     )
     athlete_id = int(control(simulator, "GET", "/athletes")[0]["id"])
     minted = control(simulator, "POST", f"/athletes/{athlete_id}/token", scope=SCOPES)
@@ -191,7 +191,7 @@ def test_transient_faults_are_retried_a_bounded_number_of_times(
         ("server_error", {}),
         ("malformed_json", {}),
         ("truncated", {}),
-        ("timeout", {"delay": 2.0}),
+        ("timeout", {"delay": 4.0}),
     ):
         control(simulator, "POST", "/faults", kind=kind, count=3, **extra)
         with pytest.raises(Unavailable, match="after 3 attempts"):

@@ -94,15 +94,20 @@ def upsert_activities(session: Session, rows: Sequence[dict[str, Any]]) -> int:
 
 
 def delete_activities(
-    session: Session, activity_ids: Iterable[int], athlete_id: int | None = None
+    session: Session,
+    activity_ids: Iterable[int],
+    athlete_id: int | None = None,
+    source: str | None = None,
 ) -> int:
-    """Delete these activities (only the given athlete's, when one is named)."""
+    """Delete these activities (only the given athlete's / source's, when named)."""
     ids = list(activity_ids)
     if not ids:
         return 0
     query = delete(Activity).where(Activity.id.in_(ids))
     if athlete_id is not None:
         query = query.where(Activity.athlete_id == athlete_id)
+    if source is not None:
+        query = query.where(Activity.source == source)
     result = session.execute(query)
     return int(getattr(result, "rowcount", 0) or 0)
 

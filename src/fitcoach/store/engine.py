@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.errors import FitcoachError
+from fitcoach.monitoring.database import instrument_engine
 
 
 class DatabaseUnavailable(FitcoachError):
@@ -27,9 +28,12 @@ def make_engine(url: URL, **options: Any) -> Engine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
+        instrument_engine(engine)
         return engine
     options.setdefault("pool_pre_ping", True)
-    return create_engine(url, connect_args={"connect_timeout": 5}, **options)
+    engine = create_engine(url, connect_args={"connect_timeout": 5}, **options)
+    instrument_engine(engine)  # query time and errors, for /metrics
+    return engine
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -228,3 +228,73 @@ class Deletion(Base):
     reason: Mapped[str] = mapped_column(String(64))
     activities_deleted: Mapped[int] = mapped_column(Integer, default=0)
     deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class ImportJob(Base):
+    """One import of the athlete's own files (an upload or a CLI run) and its progress.
+
+    The web page polls this row while a worker imports; ``problems`` names each file that
+    was skipped and why, so one bad file never hides behind a count.
+    """
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(Text, default="")
+    # The upload waiting for a worker, relative to DATA_DIR; cleared once it is imported.
+    stored_path: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    merged: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
+    # For a Strava archive: the newest activity it holds, so backfill asks only for later ones.
+    covers_up_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    # Moved on every progress step: a running job whose heartbeat stopped is resumed.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ImportedFile(Base):
+    """A file already imported for an athlete, by the hash of its (decompressed) content,
+    so the same file imported twice is stored once."""
+
+    __tablename__ = "imported_files"
+
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Deleting the activity forgets the file, so importing it again brings it back.
+    activity_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class DailyLoad(Base):
+    """Training load fitcoach derived for one athlete and day, kept when the activities it
+    came from are not: retention deletes Strava API rows but carries their load here, so
+    the fitness chart still covers the past. ``source`` is where the load came from."""
+
+    __tablename__ = "daily_loads"
+
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    load: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.now(), onupdate=func.now()
+    )

@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
+from fitcoach.files import store_api_rows
 from fitcoach.monitoring.metrics import sync_run
-from fitcoach.store.activities import delete_activities, row_from_strava, upsert_activities
+from fitcoach.store.activities import delete_activities, row_from_strava
 from fitcoach.store.engine import transaction
 from fitcoach.store.models import Activity, SyncState
 from fitcoach.strava.access import access_token
@@ -41,7 +42,9 @@ class SyncResult:
 def _store(context: SyncContext, athlete_id: int, activities: list[SummaryActivity]) -> None:
     rows = [row_from_strava(activity.raw) for activity in activities]
     with transaction(context.sessions) as session:
-        upsert_activities(session, rows)
+        # Not a plain upsert: an activity the athlete imported from their own files is
+        # linked to its Strava id, never overwritten or doubled.
+        store_api_rows(session, rows)
     if rows:
         compute_loads(context.sessions, athlete_id, context.clock().date())
 

@@ -21,7 +21,7 @@ from fitcoach.coach import (
     resolve_thresholds,
 )
 from fitcoach.store.engine import transaction
-from fitcoach.store.models import Activity, Athlete
+from fitcoach.store.models import Activity, ActivityStreams, Athlete
 
 _SEX = {"M": Sex.MALE, "F": Sex.FEMALE}
 
@@ -80,8 +80,13 @@ def compute_loads(
         if only_missing:
             query = query.where(Activity.load.is_(None))
         rows: Sequence[Activity] = session.scalars(query).all()
+        # Imported from files: the streams are here, so the load is the true one.
+        from fitcoach.files import coach_activity_with_streams  # files builds on this module
+
         for row in rows:
-            result = activity_load(coach_activity(row), thresholds)
+            streams = session.get(ActivityStreams, row.id) if row.source != "strava_api" else None
+            view = coach_activity_with_streams(row, streams.streams if streams else None)
+            result = activity_load(view, thresholds)
             row.load = round(result.load, 1)
             row.load_method = result.method.value
         return len(rows)

@@ -92,8 +92,9 @@ def process_event(context: SyncContext, event_id: int) -> int | None:
         delete_athlete_data(context.sessions, owner, reason="deauthorized on Strava")
     elif kind == ("activity", "delete"):
         with transaction(context.sessions) as session:
-            # Only the named owner's activity: an event cannot delete someone else's.
-            delete_activities(session, [object_id], owner)
+            # Only the named owner's, and only what came from the API: an event cannot
+            # delete someone else's activity, nor the athlete's own imported file.
+            delete_activities(session, [object_id], owner, source="strava_api")
     elif kind == ("activity", "update") and needs_refetch(context, owner, object_id):
         refetch_activity(context, owner, object_id, Priority.WEBHOOK)
     elif kind[0] == "activity":

@@ -40,6 +40,8 @@ class AppState:
     sync_status: Callable[[str], dict[str, Any]] = field(init=False)
     # Recompute an athlete's loads after their settings changed.
     enqueue_recompute: Callable[[int], None] = lambda _athlete_id: None
+    # Run an uploaded import job in a worker (None: in the web process after the reply).
+    enqueue_import: Callable[[int], None] | None = None
 
     def __post_init__(self) -> None:
         inline: dict[str, dict[str, Any]] = {}

@@ -1,0 +1,113 @@
+"""What a parser reads from a file: timestamped samples per channel, and the device's own
+summary where it wrote one. ``summary.summarise`` turns it into an activity with streams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Channels a parser may fill, one value (or None) per timestamp.
+CHANNELS = ("watts", "heartrate", "cadence", "altitude", "distance", "speed", "lat", "lng")
+
+
+@dataclass
+class Recording:
+    """Samples as recorded; ``times`` are Unix seconds, channels align with them."""
+
+    sport_type: str = "Workout"
+    trainer: bool = False
+    times: list[float] = field(default_factory=list)
+    channels: dict[str, list[float | None]] = field(
+        default_factory=lambda: {name: [] for name in CHANNELS}
+    )
+    start: datetime | None = None
+    utc_offset_s: int | None = None
+    # The device's own totals (FIT session, TCX laps), preferred over recomputing them.
+    elapsed_s: float | None = None
+    moving_s: float | None = None
+    distance_m: float | None = None
+    elevation_gain_m: float | None = None
+    name: str | None = None
+    device: str | None = None
+
+    def add(self, time: float, **values: float | None) -> None:
+        """One sample; channels not given are None at this time."""
+        self.times.append(time)
+        for name, samples in self.channels.items():
+            samples.append(values.get(name))
+
+
+# Device and file sport names to Strava sport types; sub-sports refine them.
+_FIT_SPORTS = {
+    "cycling": "Ride",
+    "e_biking": "EBikeRide",
+    "running": "Run",
+    "swimming": "Swim",
+    "walking": "Walk",
+    "hiking": "Hike",
+    "training": "Workout",
+    "fitness_equipment": "Workout",
+    "rowing": "Rowing",
+    "cross_country_skiing": "NordicSki",
+    "alpine_skiing": "AlpineSki",
+    "snowboarding": "Snowboard",
+    "paddling": "Canoeing",
+    "kayaking": "Kayaking",
+    "stand_up_paddleboarding": "StandUpPaddling",
+    "rock_climbing": "RockClimbing",
+    "inline_skating": "InlineSkate",
+    "ice_skating": "IceSkate",
+    "yoga": "Yoga",
+    "golf": "Golf",
+    "tennis": "Tennis",
+}
+_FIT_SUB_SPORTS = {
+    ("Ride", "virtual_activity"): "VirtualRide",
+    ("Ride", "mountain"): "MountainBikeRide",
+    ("Ride", "gravel_cycling"): "GravelRide",
+    ("Ride", "e_bike_fitness"): "EBikeRide",
+    ("Ride", "e_bike_mountain"): "EMountainBikeRide",
+    ("Run", "trail"): "TrailRun",
+    ("Run", "virtual_activity"): "VirtualRun",
+    ("Workout", "strength_training"): "WeightTraining",
+    ("Workout", "yoga"): "Yoga",
+    ("Workout", "elliptical"): "Elliptical",
+    ("Workout", "stair_climbing"): "StairStepper",
+    ("Workout", "indoor_rowing"): "Rowing",
+}
+INDOOR_SUB_SPORTS = frozenset({"indoor_cycling", "treadmill", "spin", "indoor_running"})
+# Words GPX and TCX writers use for the sport (Strava's own GPX says "cycling", Garmin
+# "road_biking", TCX "Biking"); matched case-insensitively.
+_WORDS = {
+    "cycling": "Ride",
+    "biking": "Ride",
+    "road_biking": "Ride",
+    "ride": "Ride",
+    "mountain_biking": "MountainBikeRide",
+    "virtualride": "VirtualRide",
+    "running": "Run",
+    "run": "Run",
+    "trail_running": "TrailRun",
+    "swimming": "Swim",
+    "swim": "Swim",
+    "walking": "Walk",
+    "walk": "Walk",
+    "hiking": "Hike",
+    "hike": "Hike",
+}
+
+
+def fit_sport(sport: object, sub_sport: object) -> tuple[str, bool]:
+    """(Strava sport type, indoors) for a FIT sport and sub-sport."""
+    base = _FIT_SPORTS.get(str(sport), "Workout")
+    sub = str(sub_sport)
+    return _FIT_SUB_SPORTS.get((base, sub), base), sub in INDOOR_SUB_SPORTS
+
+
+def sport_from_word(word: str | None) -> str:
+    """The Strava sport type for a GPX ``<type>`` or TCX ``Sport`` word."""
+    if not word:
+        return "Workout"
+    key = word.strip().lower().replace(" ", "_")
+    return _WORDS.get(key, "Workout")

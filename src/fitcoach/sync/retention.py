@@ -1,0 +1,205 @@
+"""Retention of Strava API data, and the daily loads fitcoach keeps after it.
+
+Strava's 2026 API policy (5.5) allows a 7-day cache of Strava data. With
+``STRAVA_DATA_RETENTION_DAYS`` set, activities that came from the API (and their streams)
+are deleted once they were fetched that many days ago. Their training load is fitcoach's
+own derived number: before a row goes, its load is added to ``daily_loads`` for its day,
+so the fitness chart (CTL/ATL/TSB) still covers the whole past. Activities from the
+athlete's own files are never touched.
+
+The cache age is counted from ``fetched_at`` (the first time fitcoach stored the row),
+not from the activity's date: it is how long fitcoach has held the copy that matters.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from prometheus_client import Counter
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from fitcoach.store.engine import transaction
+from fitcoach.store.models import Activity, ActivityStreams, DailyLoad
+from fitcoach.sync.loads import compute_loads
+
+log = logging.getLogger("fitcoach.retention")
+
+API = "strava_api"
+OWN_SOURCES = ("file", "archive")
+_BATCH = 500
+
+RETENTION_DELETED = Counter(
+    "fitcoach_retention_deleted",
+    "Strava API data deleted by the retention policy",
+    ["kind"],
+)
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    cutoff: datetime | None
+    activities_deleted: int = 0
+    streams_deleted: int = 0
+    days_carried: int = 0
+
+
+def apply_retention(
+    sessions: sessionmaker[Session], now: datetime, retention_days: int | None
+) -> RetentionResult:
+    """Delete API-sourced activities fetched before ``now - retention_days``, keeping
+    their load per day. Unset retention keeps everything."""
+    if retention_days is None:
+        return RetentionResult(None)
+    cutoff = now - timedelta(days=retention_days)
+    with sessions() as session:
+        athletes = session.scalars(
+            select(Activity.athlete_id)
+            .where(Activity.source == API, Activity.fetched_at < cutoff)
+            .distinct()
+        ).all()
+    deleted = streams = days = 0
+    for athlete_id in athletes:
+        # A row must carry its load before it goes; one fetched moments ago may have none.
+        compute_loads(sessions, athlete_id, now.date())
+        with transaction(sessions) as session:
+            a, s, d = _expire_athlete(session, athlete_id, cutoff)
+        deleted, streams, days = deleted + a, streams + s, days + d
+    RETENTION_DELETED.labels("activities").inc(deleted)
+    RETENTION_DELETED.labels("streams").inc(streams)
+    if deleted:
+        log.info(
+            "strava data retention",
+            extra={"deleted": deleted, "streams": streams, "cutoff": cutoff.isoformat()},
+        )
+    return RetentionResult(cutoff, deleted, streams, days)
+
+
+def _expire_athlete(session: Session, athlete_id: int, cutoff: datetime) -> tuple[int, int, int]:
+    rows = session.execute(
+        select(Activity.id, Activity.start_date_local, Activity.start_date, Activity.load)
+        .where(Activity.athlete_id == athlete_id)
+        .where(Activity.source == API, Activity.fetched_at < cutoff)
+    ).all()
+    per_day: dict[date, float] = defaultdict(float)
+    for _, local, start, load in rows:
+        per_day[(local or start).date()] += load or 0.0
+    for day, load in per_day.items():
+        carry_load(session, athlete_id, day, load)
+    ids = [row[0] for row in rows]
+    streams = 0
+    for first in range(0, len(ids), _BATCH):
+        chunk = ids[first : first + _BATCH]
+        # Deleted explicitly as well as by the cascade, which depends on SQLite's pragma.
+        result = session.execute(
+            delete(ActivityStreams).where(ActivityStreams.activity_id.in_(chunk))
+        )
+        streams += int(getattr(result, "rowcount", 0) or 0)
+        session.execute(delete(Activity).where(Activity.id.in_(chunk)))
+    return len(ids), streams, len(per_day)
+
+
+def carry_load(session: Session, athlete_id: int, day: date, load: float) -> None:
+    """Add load derived from API activities that are going to ``daily_loads``."""
+    row = session.get(DailyLoad, (athlete_id, day, API))
+    if row is None:
+        session.add(DailyLoad(athlete_id=athlete_id, day=day, source=API, load=round(load, 1)))
+    else:
+        row.load = round(row.load + load, 1)
+
+
+def absorb_carried_load(session: Session, athlete_id: int, day: date, load: float) -> None:
+    """An imported activity on a day whose API activities were deleted is most likely one
+    of them, recorded by the athlete's device: its load replaces that much carried load."""
+    row = session.get(DailyLoad, (athlete_id, day, API))
+    if row is None:
+        return
+    remaining = round(row.load - load, 1)
+    if remaining <= 0:
+        session.delete(row)
+    else:
+        row.load = remaining
+
+
+def drop_carried_until(session: Session, athlete_id: int, last_day: date) -> int:
+    """A Strava archive holds every activity up to its export: carried loads of those
+    days would count them twice."""
+    result = session.execute(
+        delete(DailyLoad)
+        .where(DailyLoad.athlete_id == athlete_id, DailyLoad.source == API)
+        .where(DailyLoad.day <= last_day)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def daily_load_history(
+    session: Session, athlete_id: int, sources: Sequence[str] | None = None
+) -> list[tuple[date, float]]:
+    """(day, load) for every stored activity plus every carried daily load, optionally
+    only from ``sources``: what ``coach.daily_load_totals`` needs for the whole history."""
+    query = select(Activity.start_date_local, Activity.start_date, Activity.load).where(
+        Activity.athlete_id == athlete_id
+    )
+    carried = select(DailyLoad.day, DailyLoad.load).where(DailyLoad.athlete_id == athlete_id)
+    if sources is not None:
+        query = query.where(Activity.source.in_(sources))
+        carried = carried.where(DailyLoad.source.in_(sources))
+    dated = [
+        ((local or start).date(), load or 0.0) for local, start, load in session.execute(query)
+    ]
+    dated.extend((day, load) for day, load in session.execute(carried))
+    return dated
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where one kind of data lies on the history's time axis."""
+
+    count: int
+    first: date | None
+    last: date | None
+
+
+@dataclass(frozen=True)
+class HistoryProvenance:
+    """Which part of the history is what, for the page to say so."""
+
+    own_files: Span
+    strava_api: Span
+    carried: Span
+    retention_days: int | None
+    window_start: date | None
+
+
+def _span(session: Session, query: Select[int, Any, Any]) -> Span:
+    count, first, last = session.execute(query).one()
+    days = [value.date() if isinstance(value, datetime) else value for value in (first, last)]
+    return Span(int(count or 0), days[0], days[1])
+
+
+def history_provenance(
+    session: Session, athlete_id: int, now: datetime, retention_days: int | None
+) -> HistoryProvenance:
+    """Counts and date ranges of own-file activities, API activities and carried loads."""
+
+    def activities(sources: Sequence[str]) -> Span:
+        query = select(
+            func.count(), func.min(Activity.start_date), func.max(Activity.start_date)
+        ).where(Activity.athlete_id == athlete_id, Activity.source.in_(sources))
+        return _span(session, query)
+
+    carried = _span(
+        session,
+        select(func.count(), func.min(DailyLoad.day), func.max(DailyLoad.day)).where(
+            DailyLoad.athlete_id == athlete_id, DailyLoad.source == API
+        ),
+    )
+    window = (now - timedelta(days=retention_days)).date() if retention_days else None
+    return HistoryProvenance(
+        activities(OWN_SOURCES), activities((API,)), carried, retention_days, window
+    )
