@@ -80,6 +80,9 @@ def run_demo(host: str, port: int, simulator_port: int, athletes: int) -> None:
         )
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
+        # A terminal's Ctrl-C reaches the children too, and one may stop before this
+        # process sees its own KeyboardInterrupt: give that a moment before calling it a fault.
+        time.sleep(1.0)
         raise FitcoachError("a demo process stopped; see the log lines above")
     except KeyboardInterrupt:
         pass

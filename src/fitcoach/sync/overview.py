@@ -6,7 +6,7 @@ decided before, by ``sync.freshness``. The results are plain frozen data for tem
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -21,7 +21,6 @@ from fitcoach.coach import (
     PerformanceSeries,
     PeriodSummary,
     Recommendation,
-    ResolvedThresholds,
     daily_load_totals,
     performance_on,
     performance_series,
@@ -229,17 +228,18 @@ def performance(
         day_list += [today + timedelta(days=i) for i in range(1, extra + 1)]
         ctl, atl, tsb, load = (values + (None,) * extra for values in (ctl, atl, tsb, load))
     return Performance(
-        key,
-        label,
-        tuple(day_list),
-        load,
-        ctl,
-        atl,
-        tsb,
-        performance_on(series, today),
-        goal,
-        length,
+        key, label, tuple(day_list), load, ctl, atl, tsb, morning(series, today), goal, length
     )
+
+
+def morning(series: PerformanceSeries, today: date) -> PerformanceDay:
+    """Fitness and fatigue as they stood at the end of yesterday, with this morning's form:
+    the numbers the coach's rules read, so the page and the advice agree."""
+    now = performance_on(series, today)
+    if today == series.start:
+        return replace(now, ctl=series.ctl_start, atl=series.atl_start, ramp=0.0)
+    before = performance_on(series, today - timedelta(days=1))
+    return replace(now, ctl=before.ctl, atl=before.atl, ramp=before.ramp)
 
 
 def _week_bars(series: PerformanceSeries, today: date) -> tuple[WeekBar, ...]:
@@ -334,63 +334,6 @@ def performance_only(
             return None
         series = _series(session, athlete_id, today)
         return performance(series, today, range_key(key), goal_of(athlete))
-
-
-@dataclass(frozen=True)
-class ThresholdLine:
-    key: str
-    label: str
-    value: str
-    source: str
-    is_setting: bool
-
-
-def threshold_lines(resolved: ResolvedThresholds) -> tuple[ThresholdLine, ...]:
-    """Each threshold formatted with its unit and where the value came from."""
-
-    def pace(seconds: float | None, unit: str) -> str:
-        if seconds is None:
-            return "unknown"
-        whole = round(seconds)
-        return f"{whole // 60}:{whole % 60:02d} {unit}"
-
-    def number(value: float | None, unit: str) -> str:
-        return "unknown" if value is None else f"{value:.0f} {unit}"
-
-    items = (
-        ("ftp", "FTP", number(resolved.ftp.value, "W"), resolved.ftp.source),
-        (
-            "threshold_hr",
-            "Threshold heart rate",
-            number(resolved.threshold_hr.value, "bpm"),
-            resolved.threshold_hr.source,
-        ),
-        (
-            "threshold_pace",
-            "Threshold run pace",
-            pace(resolved.threshold_pace_s_per_km.value, "/km"),
-            resolved.threshold_pace_s_per_km.source,
-        ),
-        (
-            "swim_pace",
-            "Threshold swim pace",
-            pace(resolved.swim_threshold_pace_s_per_100m.value, "/100 m"),
-            resolved.swim_threshold_pace_s_per_100m.source,
-        ),
-        (
-            "max_hr",
-            "Maximum heart rate",
-            number(resolved.max_hr.value, "bpm"),
-            resolved.max_hr.source,
-        ),
-        (
-            "resting_hr",
-            "Resting heart rate",
-            number(resolved.resting_hr.value, "bpm"),
-            resolved.resting_hr.source,
-        ),
-    )
-    return tuple(ThresholdLine(k, label, v, s, s == "setting") for k, label, v, s in items)
 
 
 @dataclass(frozen=True)

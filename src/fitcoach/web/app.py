@@ -13,12 +13,15 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from fitcoach import __version__
 from fitcoach.logs import configure_logging, request_id
+from fitcoach.monitoring import endpoint as metrics_endpoint
+from fitcoach.monitoring.endpoint import attach_queue
+from fitcoach.monitoring.process import configure_process
 from fitcoach.settings import Settings, load_settings
 from fitcoach.store.crypto import key_ring
 from fitcoach.store.engine import make_engine, session_factory
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.factory import strava_client
-from fitcoach.web import api, auth, health, pages, webhooks
+from fitcoach.web import admin, api, auth, health, imports, pages, webhooks
 from fitcoach.web.errors import install_error_handlers
 from fitcoach.web.state import AppState
 
@@ -42,8 +45,12 @@ def create_app(settings: Settings, strava: StravaClient | None = None) -> FastAP
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.mount("/static", pages.static_files(), name="static")
     app.include_router(webhooks.router)
     app.include_router(api.router)
+    app.include_router(imports.router)
+    app.include_router(admin.router)
+    app.include_router(metrics_endpoint.router)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -84,8 +91,12 @@ def create_app_from_env() -> FastAPI:
     """Entry point for uvicorn's ``--factory`` with several worker processes."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
+    configure_process(settings)  # before the first count: metrics summed over processes
     app = create_app(settings)
     connect_queue(app.state.fitcoach)
+    from fitcoach import worker
+
+    attach_queue(app, worker.huey)
     return app
 
 
@@ -98,3 +109,4 @@ def connect_queue(state: AppState) -> None:
     state.enqueue_sync = worker.enqueue_manual_sync
     state.sync_status = worker.manual_sync_status
     state.enqueue_recompute = worker.recompute_loads
+    state.enqueue_import = worker.import_upload

@@ -1,30 +1,21 @@
-"""The athlete's pages."""
+"""The athlete's pages: one router gathering the dashboard, activity, settings and coach."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-from sqlalchemy import func, select
+from pathlib import Path
 
-from fitcoach.store.models import Activity, Athlete
-from fitcoach.web.security import session_athlete
-from fitcoach.web.state import AppState
-from fitcoach.web.templating import page
+from fastapi import APIRouter
+from fastapi.staticfiles import StaticFiles
+
+from fitcoach.web import activity_page, coach_page, dashboard, settings_page
 
 router = APIRouter()
+router.include_router(dashboard.router)
+router.include_router(activity_page.router)
+router.include_router(settings_page.router)
+router.include_router(coach_page.router)
 
 
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> HTMLResponse:
-    athlete_id = session_athlete(request)
-    state: AppState = request.app.state.fitcoach
-    if athlete_id is not None:
-        with state.sessions() as session:
-            athlete = session.get(Athlete, athlete_id)
-            if athlete is not None:
-                count = session.scalar(
-                    select(func.count()).where(Activity.athlete_id == athlete_id)
-                )
-                return page(request, "home.html", athlete=athlete, activity_count=count or 0)
-        request.session.clear()  # the athlete was deleted since this session began
-    return page(request, "landing.html", athlete_id=None)
+def static_files() -> StaticFiles:
+    """The stylesheet, scripts and vendored libraries (htmx, uPlot): nothing from a CDN."""
+    return StaticFiles(directory=Path(__file__).parent / "static")

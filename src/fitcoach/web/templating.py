@@ -9,14 +9,18 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from fitcoach.web import formatting
 from fitcoach.web.security import csrf_token
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+formatting.install(templates.env)
 
 
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    context.setdefault("athlete_id", request.session.get("athlete_id"))
-    context["csrf_token"] = csrf_token(request)
+    # An unexpected error is rendered outside the session middleware: no session there.
+    has_session = "session" in request.scope
+    context.setdefault("athlete_id", request.session.get("athlete_id") if has_session else None)
+    context["csrf_token"] = csrf_token(request) if has_session else ""
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 

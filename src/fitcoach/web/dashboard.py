@@ -1,0 +1,117 @@
+"""The athlete's dashboard at ``/`` and the parts of it that htmx refreshes in place."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+
+from fitcoach.strava.gate import BudgetGate
+from fitcoach.sync.freshness import Freshness, describe, refresh_for_view
+from fitcoach.sync.overview import RANGES, Overview, dashboard, performance_only, range_key
+from fitcoach.web.page_common import app_state
+from fitcoach.web.security import require_athlete, session_athlete
+from fitcoach.web.state import AppState
+from fitcoach.web.templating import page
+
+router = APIRouter()
+log = logging.getLogger("fitcoach.web.dashboard")
+
+# Below this share of a window in use, the budget is nobody's concern on the page.
+PRESSURE_SHOWN_FROM = 0.8
+
+
+def budget_pressure(state: AppState) -> str | None:
+    """The shared Strava budget in words, when it is nearly used up."""
+    gate = state.strava.gate
+    if not isinstance(gate, BudgetGate):
+        return None
+    try:
+        usage = gate.budget.usage()
+    except Exception:  # a Redis or database hiccup must not cost the page
+        log.warning("budget usage unreadable", exc_info=True)
+        return None
+    daily = max(usage.daily, usage.read_daily, key=lambda w: w.fraction)
+    short = max(usage.short, usage.read_short, key=lambda w: w.fraction)
+    if daily.fraction >= PRESSURE_SHOWN_FROM:
+        return (
+            f"This fitcoach has used {min(daily.fraction, 1):.0%} of today's Strava requests "
+            f"(they reset at {daily.resets_at:%H:%M} UTC): new activities may take longer "
+            "to appear, and older history is imported more slowly."
+        )
+    if short.fraction >= PRESSURE_SHOWN_FROM:
+        return (
+            f"Strava requests are busy right now ({min(short.fraction, 1):.0%} of the "
+            f"15-minute allowance, which resets at {short.resets_at:%H:%M} UTC): a refresh "
+            "may have to wait a few minutes."
+        )
+    return None
+
+
+def _notes(state: AppState, overview: Overview, freshness: Freshness) -> list[str]:
+    notes = [note for note in (freshness.note, budget_pressure(state)) if note]
+    sync = overview.sync
+    if sync.failures >= 3 and sync.last_error_at is not None:
+        notes.append(
+            f"The last {sync.failures} attempts to reach Strava failed "
+            f"(last at {sync.last_error_at:%H:%M} UTC); fitcoach keeps trying."
+        )
+    return notes
+
+
+def _context(
+    request: Request, athlete_id: int, key: str | None, freshness: Freshness
+) -> dict[str, Any] | None:
+    state = app_state(request)
+    overview = dashboard(state.sessions, athlete_id, state.clock().date(), range_key(key))
+    if overview is None:
+        return None
+    return {
+        "overview": overview,
+        "performance": overview.performance,
+        "ranges": RANGES,
+        "freshness": freshness,
+        "notes": _notes(state, overview, freshness),
+        "nav": "dashboard",
+    }
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, range: str | None = Query(None)) -> HTMLResponse:
+    athlete_id = session_athlete(request)
+    if athlete_id is not None:
+        state = app_state(request)
+        # The one place a page view may cost a Strava call: only when a webhook said
+        # there is news and the budget lets a person's request through.
+        freshness = refresh_for_view(state.sync_context(), athlete_id)
+        context = _context(request, athlete_id, range, freshness)
+        if context is not None:
+            return page(request, "dashboard.html", **context)
+        request.session.clear()  # the athlete was deleted since this session began
+    return page(request, "landing.html", athlete_id=None)
+
+
+@router.get("/partials/dashboard", response_class=HTMLResponse)
+def dashboard_part(request: Request, range: str | None = Query(None)) -> HTMLResponse:
+    """The data parts of the dashboard, re-read from the database after a refresh."""
+    athlete_id = require_athlete(request)
+    state = app_state(request)
+    context = _context(request, athlete_id, range, describe(state.sync_context(), athlete_id))
+    if context is None:
+        raise HTTPException(401, "You are not logged in.")
+    return page(request, "partials/dashboard_live.html", **context)
+
+
+@router.get("/partials/performance", response_class=HTMLResponse)
+def performance_part(request: Request, range: str | None = Query(None)) -> HTMLResponse:
+    """The fitness chart for another range."""
+    athlete_id = require_athlete(request)
+    state = app_state(request)
+    performance = performance_only(
+        state.sessions, athlete_id, state.clock().date(), range_key(range)
+    )
+    if performance is None:
+        raise HTTPException(401, "You are not logged in.")
+    return page(request, "partials/performance.html", performance=performance, ranges=RANGES)

@@ -1,0 +1,37 @@
+"""What every athlete page needs: the app state, and a clear answer when nobody is logged in."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from fitcoach.web.state import AppState
+from fitcoach.web.templating import message_page
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.fitcoach
+    return state
+
+
+def login_required(request: Request) -> HTMLResponse:
+    return message_page(
+        request,
+        "Please log in",
+        "This page shows your own training data, so fitcoach needs to know who you are.",
+        "Log in with your Strava account; you come back to the dashboard.",
+        status_code=401,
+        action=("/auth/strava/login", "Connect with Strava"),
+    )
+
+
+def not_found(request: Request, what: str) -> HTMLResponse:
+    return message_page(
+        request,
+        f"{what} not found",
+        f"This {what.lower()} is not among yours on fitcoach: it may have been deleted on "
+        "Strava, not be imported yet, or belong to someone else.",
+        "Go back to your dashboard and pick it from the list.",
+        status_code=404,
+        action=("/", "Back to the dashboard"),
+    )

@@ -1,0 +1,275 @@
+/* fitcoach's page behaviour: charts (uPlot), the Refresh button, CSRF for htmx requests.
+ * Athlete-provided text only ever reaches the page through textContent or the canvas. */
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  function cssVar(name) {
+    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  }
+
+  // ---- charts ------------------------------------------------------------------------
+
+  function chartData(el) {
+    var holder = el.parentElement.querySelector("script.chart-data");
+    return holder ? JSON.parse(holder.textContent) : null;
+  }
+
+  function chartHeight(el) {
+    return el.clientWidth < 500 ? 240 : 320;
+  }
+
+  // Vertical lines with a label (goal event, today), drawn on uPlot's canvas.
+  function markersPlugin(markers) {
+    return {
+      hooks: {
+        draw: [function (u) {
+          var ctx = u.ctx;
+          var ratio = uPlot.pxRatio;
+          markers.forEach(function (m) {
+            var x = Math.round(u.valToPos(m.t, "x", true));
+            if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+            ctx.save();
+            ctx.strokeStyle = m.color;
+            ctx.lineWidth = 2 * ratio;
+            ctx.setLineDash(m.dash ? [5 * ratio, 4 * ratio] : []);
+            ctx.beginPath();
+            ctx.moveTo(x, u.bbox.top);
+            ctx.lineTo(x, u.bbox.top + u.bbox.height);
+            ctx.stroke();
+            ctx.fillStyle = m.color;
+            ctx.font = "600 " + Math.round(12 * ratio) + "px system-ui, sans-serif";
+            var nearRight = x > u.bbox.left + u.bbox.width * 0.6;
+            ctx.textAlign = nearRight ? "right" : "left";
+            ctx.fillText(m.label, x + (nearRight ? -4 : 4) * ratio, u.bbox.top + (m.row * 14 + 12) * ratio);
+            ctx.restore();
+          });
+        }]
+      }
+    };
+  }
+
+  function keepSized(el, plot) {
+    if (!window.ResizeObserver) return;
+    new ResizeObserver(function () {
+      plot.setSize({ width: el.clientWidth, height: chartHeight(el) });
+    }).observe(el);
+  }
+
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  // "3 Mar", with the year where it changes: the same on every browser and locale.
+  function dayTicks(u, ticks) {
+    var lastYear = null;
+    return ticks.map(function (t) {
+      var d = new Date(t * 1e3);
+      var year = d.getUTCFullYear();
+      var text = d.getUTCDate() + " " + MONTHS[d.getUTCMonth()];
+      if (lastYear !== null && year !== lastYear) text += "\n" + year;
+      if (lastYear === null) text += "\n" + year;
+      lastYear = year;
+      return text;
+    });
+  }
+
+  function drawPerformance(el, data) {
+    var markers = [];
+    var lastX = data.x[data.x.length - 1];
+    if (data.today !== lastX) markers.push({ t: data.today, label: "Today", color: cssVar("--muted"), dash: true, row: 1 });
+    if (data.goal) markers.push({ t: data.goal.t, label: data.goal.label, color: cssVar("--accent"), dash: false, row: 0 });
+    var opts = {
+      width: el.clientWidth,
+      height: chartHeight(el),
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); },
+      series: [
+        {},
+        { label: "Fitness (CTL)", stroke: cssVar("--ctl"), width: 2.5 },
+        { label: "Fatigue (ATL)", stroke: cssVar("--atl"), width: 1.5 },
+        { label: "Form (TSB)", stroke: cssVar("--tsb"), width: 1.5, fill: "rgba(138, 90, 0, 0.08)" }
+      ],
+      legend: { live: false },
+      axes: [{ values: dayTicks, size: 48 }, { size: 46 }],
+      plugins: [markersPlugin(markers)]
+    };
+    return new uPlot(opts, [data.x, data.ctl, data.atl, data.tsb], el);
+  }
+
+  function clock(seconds) {
+    if (seconds == null) return "–";
+    var h = Math.floor(seconds / 3600);
+    var m = Math.floor((seconds % 3600) / 60);
+    return h + ":" + (m < 10 ? "0" : "") + m;
+  }
+
+  function drawActivity(el, data) {
+    var series = [{ label: "Time", value: function (u, v) { return clock(v); } }];
+    var values = [data.x];
+    var axes = [{ values: function (u, ticks) { return ticks.map(clock); } }];
+    if (data.watts) {
+      series.push({ label: "Power (W)", scale: "W", stroke: cssVar("--ctl"), width: 1 });
+      values.push(data.watts);
+      axes.push({ scale: "W", size: 46 });
+    }
+    if (data.heartrate) {
+      series.push({ label: "Heart rate (bpm)", scale: "bpm", stroke: cssVar("--atl"), width: 1.5 });
+      values.push(data.heartrate);
+      axes.push({ scale: "bpm", side: axes.length > 1 ? 1 : 3, size: 46, grid: { show: axes.length === 1 } });
+    }
+    var opts = {
+      width: el.clientWidth,
+      height: chartHeight(el),
+      scales: { x: { time: false } },
+      legend: { live: false },
+      series: series,
+      axes: axes
+    };
+    return new uPlot(opts, values, el);
+  }
+
+  function drawCharts(root) {
+    if (!window.uPlot) return;
+    var scope = root && root.querySelectorAll ? root : document;
+    var charts = scope.querySelectorAll ? Array.prototype.slice.call(scope.querySelectorAll("[data-chart]")) : [];
+    if (scope.matches && scope.matches("[data-chart]")) charts.push(scope);
+    charts.forEach(function (el) {
+      if (el.getAttribute("data-drawn")) return;
+      var data = chartData(el);
+      if (!data || !data.x || !data.x.length) return;
+      el.setAttribute("data-drawn", "1");
+      var plot = el.getAttribute("data-chart") === "performance" ? drawPerformance(el, data) : drawActivity(el, data);
+      keepSized(el, plot);
+    });
+  }
+
+  // ---- refresh -----------------------------------------------------------------------
+
+  var POLL_MS = 1000;
+  var MAX_POLLS = 180;
+
+  function refreshStatus(text, busy) {
+    var box = document.getElementById("refresh-status");
+    if (!box) return;
+    box.querySelector("span").textContent = text;
+    box.querySelector("progress").hidden = !busy;
+  }
+
+  function errorText(xhr, fallback) {
+    try {
+      var body = JSON.parse(xhr.responseText);
+      if (body.error) return body.error.reason + " " + (body.error.what_to_do || "");
+    } catch (ignored) { /* not JSON: fall through */ }
+    return fallback;
+  }
+
+  // The chart's section knows the range in view: it is swapped alone when the range changes.
+  function reasonOnly(xhr, fallback) {
+    try {
+      var body = JSON.parse(xhr.responseText);
+      if (body.error) return body.error.reason;
+    } catch (ignored) { /* not JSON: fall through */ }
+    return fallback;
+  }
+
+  function currentRange() {
+    var section = document.getElementById("performance");
+    return section ? section.getAttribute("data-range") : "";
+  }
+
+  function reloadParts() {
+    var url = "/partials/dashboard?range=" + encodeURIComponent(currentRange());
+    return htmx.ajax("GET", url, { target: "#dashboard-live", swap: "outerHTML" });
+  }
+
+  // While the history is being imported, follow it: the parts are re-read every few
+  // seconds (from the database; no Strava call) until the import says it is done.
+  var IMPORT_POLL_MS = 10000;
+  var importing = null;
+
+  function followImport() {
+    if (importing || !document.querySelector("#backfill[data-importing]")) return;
+    importing = setInterval(function () {
+      if (!document.querySelector("#backfill[data-importing]")) {
+        clearInterval(importing);
+        importing = null;
+        return;
+      }
+      reloadParts();
+    }, IMPORT_POLL_MS);
+  }
+
+  function finish(button, text) {
+    refreshStatus(text, false);
+    button.disabled = false;
+  }
+
+  function poll(button, url, attempt) {
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.json().then(function (body) { return [response.status, body]; }); })
+      .then(function (answer) {
+        var status = answer[0], body = answer[1];
+        if (status !== 200) {
+          finish(button, body.error ? body.error.reason : "The refresh could not be followed.");
+        } else if (body.status === "done") {
+          refreshStatus(body.message || "Up to date.", true);
+          reloadParts().then(function () { finish(button, body.message || "Up to date."); });
+        } else if (body.status === "failed" || body.status === "deferred") {
+          finish(button, body.message || "The refresh did not finish.");
+        } else if (attempt >= MAX_POLLS) {
+          finish(button, "Still waiting for Strava; the page updates when you reload it.");
+        } else {
+          refreshStatus(body.message || "Waiting for Strava…", true);
+          setTimeout(function () { poll(button, url, attempt + 1); }, POLL_MS);
+        }
+      })
+      .catch(function () { finish(button, "fitcoach could not be reached; try again."); });
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.verb !== "get") event.detail.headers["X-CSRF-Token"] = csrfToken();
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.id === "refresh-button") refreshStatus("Asking Strava for new activities…", true);
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var button = event.detail.elt;
+    if (button.id !== "refresh-button") return;
+    var xhr = event.detail.xhr;
+    if (xhr.status === 202) {
+      var job = JSON.parse(xhr.responseText);
+      button.disabled = true; // stays off while the job runs, not just during the POST
+      refreshStatus("Queued…", true);
+      poll(button, job.progress_url, 0);
+    } else if (xhr.status === 429) {
+      finish(button, reasonOnly(xhr, "Refreshed a moment ago; try again in a minute."));
+    } else {
+      finish(button, errorText(xhr, "The refresh could not start; reload the page and try again."));
+    }
+  });
+
+  if (window.htmx) {
+    // A refused refresh (429) is an answer this script shows in words, not an error.
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "429", swap: false, error: false },
+      { code: "[45]..", swap: false, error: true },
+      { code: "...", swap: false }
+    ];
+    // A chart is pixels on a canvas, which htmx's history snapshots cannot keep: Back and
+    // Forward load the page afresh instead, and the charts are drawn again.
+    htmx.config.historyCacheSize = 0;
+    htmx.config.refreshOnHistoryMiss = true;
+    htmx.onLoad(function (root) {
+      drawCharts(root);
+      followImport();
+    });
+  } else {
+    document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
+  }
+})();

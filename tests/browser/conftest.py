@@ -1,0 +1,154 @@
+"""A real browser (Debian's Chromium, driven by Playwright) against fitcoach served by
+uvicorn on loopback, which talks to the Strava simulator, also on loopback.
+
+Chromium missing: skipped on a developer's machine, a failure in CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from sqlalchemy import select
+from sqlalchemy.engine import URL
+
+from fitcoach.store.engine import transaction
+from fitcoach.store.models import Athlete, SyncState
+from fitcoach.sync.activities import backfill_page
+from fitcoach.sync.manual import manual_sync
+from fitcoach.web.app import create_app
+from fitcoach.web.state import AppState
+from tests.conftest import RunningServer, unavailable
+from tests.web.dashboard_support import settings_for
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Long enough for the page to show the queued state, short enough to keep the suite fast.
+QUEUE_DELAY_S = 1.0
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    launched = playwright_driver.chromium.launch(
+        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+    )
+    yield launched
+    launched.close()
+
+
+@dataclass
+class LiveSite:
+    """fitcoach on loopback, its simulator, and what the test can observe of it."""
+
+    url: str
+    simulator: RunningServer
+    state: AppState
+    recomputed: list[int] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+
+    def athlete_id(self) -> int:
+        with self.state.sessions() as session:
+            return int(session.scalars(select(Athlete.id)).one())
+
+    def backfill(self) -> None:
+        athlete_id = self.athlete_id()
+        while backfill_page(self.state.sync_context(), athlete_id, 0).more:
+            pass
+
+    def age_last_sync(self, hours: float) -> None:
+        """As if the last sync were ``hours`` ago (the manual refresh allows one a minute)."""
+        with transaction(self.state.sessions) as session:
+            sync_state = session.get(SyncState, self.athlete_id())
+            assert sync_state is not None and sync_state.last_sync_at is not None
+            sync_state.last_sync_at = self.state.clock() - timedelta(hours=hours)
+
+
+def _queue_in_a_thread(state: AppState) -> None:
+    """A stand-in for the worker: the refresh runs a moment later, in another thread, so
+    the page has to show the queued state and poll for the outcome."""
+    jobs: dict[str, dict[str, Any]] = {}
+
+    def enqueue(athlete_id: int) -> str:
+        job = uuid.uuid4().hex
+        jobs[job] = {"status": "queued", "fetched": 0, "message": "Waiting for a worker…"}
+
+        def run() -> None:
+            time.sleep(QUEUE_DELAY_S)
+            jobs[job] = manual_sync(state.sync_context(), athlete_id)
+
+        threading.Thread(target=run, daemon=True).start()
+        return job
+
+    state.enqueue_sync = enqueue
+    state.sync_status = lambda job: jobs.get(job, {"status": "unknown"})
+
+
+@pytest.fixture
+def site(sqlite_url: URL, simulator: RunningServer) -> Iterator[LiveSite]:
+    app = create_app(settings_for(sqlite_url, simulator))
+    state: AppState = app.state.fitcoach
+    _queue_in_a_thread(state)
+    server = RunningServer(app)
+    # The OAuth callback must come back to the port uvicorn picked.
+    state.settings.public_url = server.url
+    live = LiveSite(server.url, simulator, state)
+    state.enqueue_recompute = live.recomputed.append
+    yield live
+    server.stop()
+
+
+@pytest.fixture
+def page(browser: Browser, site: LiveSite) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    allowed = {urlsplit(site.url).netloc, urlsplit(site.simulator.url).netloc}
+
+    def guard(route: Any) -> None:
+        # Everything the pages load must be served by fitcoach itself: no CDN, no fonts.
+        netloc = urlsplit(route.request.url).netloc
+        if netloc in allowed or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            site.outside_requests.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    opened = context.new_page()
+    opened.set_default_timeout(10_000)
+    opened.on("pageerror", lambda error: site.page_errors.append(str(error)))
+
+    def console(message: Any) -> None:
+        # Expected 4xx answers (a refused refresh, a form with errors) are logged by
+        # Chromium as "Failed to load resource"; script errors are what matters here.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            site.page_errors.append(message.text)
+
+    opened.on("console", console)
+    yield opened
+    context.close()
