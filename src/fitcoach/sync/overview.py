@@ -30,6 +30,7 @@ from fitcoach.coach import (
 from fitcoach.store.activities import newest_first
 from fitcoach.store.models import Activity, Athlete, SyncState
 from fitcoach.sync.loads import coach_activity
+from fitcoach.sync.retention import daily_load_history
 
 RANGES: dict[str, tuple[str, int | None]] = {
     "90d": ("90 days", 90),
@@ -196,12 +197,8 @@ def athlete_view(athlete: Athlete) -> AthleteView:
 
 def _series(session: Session, athlete_id: int, today: date) -> PerformanceSeries:
     """The whole history's series up to today: CTL needs every earlier day to be right."""
-    rows = session.execute(
-        select(Activity.start_date_local, Activity.start_date, Activity.load).where(
-            Activity.athlete_id == athlete_id
-        )
-    ).all()
-    dated = [((local or start).date(), load or 0.0) for local, start, load in rows]
+    # Stored activities plus the daily loads kept after retention deleted API rows.
+    dated = daily_load_history(session, athlete_id)
     first = min((day for day, _ in dated), default=today)
     start = min(first, today)
     return performance_series(daily_load_totals(dated, start, today), start)

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from fitcoach.coach import Narration, answer_question, grounding_numbers, narrate_week
 from fitcoach.coach.narrator import MAX_QUESTION_CHARS
+from fitcoach.files.narration import NarratorInput, narrator_input
 from fitcoach.sync.overview import CoachInputs, coach_inputs
 from fitcoach.web.page_common import app_state, login_required
 from fitcoach.web.security import check_csrf, session_athlete
@@ -22,6 +23,7 @@ def _page(
     narration: Narration,
     question: str = "",
     status_code: int = 200,
+    policy_note: str | None = None,
 ) -> HTMLResponse:
     settings = app_state(request).settings
     return page(
@@ -34,7 +36,28 @@ def _page(
         configured=bool(settings.coach_llm_base_url),
         max_question=MAX_QUESTION_CHARS,
         nav="coach",
+        policy_note=policy_note,
     )
+
+
+def _grounding(request: Request, athlete_id: int | None, inputs: CoachInputs) -> NarratorInput:
+    """What the language model may see: by default numbers from the athlete's own files
+    only (Strava's API policy, 5.3); the pages themselves show everything."""
+    state = app_state(request)
+    found = (
+        None
+        if athlete_id is None
+        else narrator_input(
+            state.sessions,
+            athlete_id,
+            inputs.today,
+            allow_strava_data=state.settings.coach_llm_allow_strava_data,
+        )
+    )
+    if found is not None:
+        return found
+    numbers = grounding_numbers(inputs.series, today=inputs.today, week=inputs.week)
+    return NarratorInput(numbers, inputs.recommendations, (), None)
 
 
 def _inputs(request: Request, athlete_id: int) -> CoachInputs | None:
@@ -49,15 +72,15 @@ def coach(request: Request) -> Response:
     if inputs is None:
         return login_required(request)
     settings = app_state(request).settings
-    numbers = grounding_numbers(inputs.series, today=inputs.today, week=inputs.week)
+    grounding = _grounding(request, athlete_id, inputs)
     narration = narrate_week(
-        numbers,
-        inputs.recommendations,
+        grounding.numbers,
+        grounding.recommendations,
         base_url=settings.coach_llm_base_url or None,
         model=settings.coach_llm_model,
         api_key=settings.coach_llm_api_key or None,
     )
-    return _page(request, inputs, narration)
+    return _page(request, inputs, narration, policy_note=grounding.note)
 
 
 @router.post("/coach", response_class=HTMLResponse)
@@ -68,13 +91,19 @@ def ask(request: Request, csrf: str = Form(""), question: str = Form("")) -> Res
     if inputs is None:
         return login_required(request)
     settings = app_state(request).settings
-    numbers = grounding_numbers(inputs.series, today=inputs.today, week=inputs.week)
+    grounding = _grounding(request, athlete_id, inputs)
     narration = answer_question(
         question,
-        numbers,
-        inputs.recommendations,
+        grounding.numbers,
+        grounding.recommendations,
         base_url=settings.coach_llm_base_url or None,
         model=settings.coach_llm_model,
         api_key=settings.coach_llm_api_key or None,
     )
-    return _page(request, inputs, narration, question=question[:MAX_QUESTION_CHARS])
+    return _page(
+        request,
+        inputs,
+        narration,
+        question=question[:MAX_QUESTION_CHARS],
+        policy_note=grounding.note,
+    )
