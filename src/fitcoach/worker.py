@@ -200,3 +200,36 @@ def manual_sync_status(job: str) -> dict[str, Any]:
 def recompute_loads(athlete_id: int) -> int:
     """After a settings change: every load of the athlete, with the new thresholds."""
     return compute_loads(context().sessions, athlete_id, datetime.now(UTC).date(), False)
+
+
+# --- The athlete's own files and Strava data retention (docs/files.md) ---
+
+
+@huey.task(priority=QUEUE_PRIORITY[SCHEDULED])
+def import_upload(job_id: int) -> None:
+    """Import an uploaded file or archive waiting in DATA_DIR/imports (claimed first, so
+    two workers never import one upload)."""
+    from fitcoach.files import limits_from
+    from fitcoach.files.uploads import run_upload
+
+    settings = load_settings()
+    run_upload(context().sessions, settings.data_dir, job_id, limits_from(settings))
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def resume_imports() -> None:
+    """Imports queued while no worker ran, or whose worker died mid-way."""
+    from fitcoach.files import pending_jobs
+
+    for job_id in pending_jobs(context().sessions, datetime.now(UTC)):
+        import_upload(job_id)
+
+
+@huey.periodic_task(crontab(minute="7"))
+def strava_data_retention() -> None:
+    """Hourly: delete Strava API data older than STRAVA_DATA_RETENTION_DAYS, if set."""
+    from fitcoach.sync.retention import apply_retention
+
+    days = load_settings().strava_data_retention_days
+    if days is not None:
+        apply_retention(context().sessions, datetime.now(UTC), days)
