@@ -25,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
-from tests.files.builders import archive_items, write_archive
 
 from fitcoach.files import Limits, import_path, read_activity
 from fitcoach.store import migrate
 from fitcoach.store.engine import make_engine, session_factory, transaction
 from fitcoach.store.models import Activity, Athlete
+from tests.files.builders import archive_items, write_archive
 
 ATHLETE = 1
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import httpx
 import redis
-from tests.conftest import RunningServer
 
 from fitcoach.strava.cache import MemoryCache, RedisCache
 from fitcoach.strava.client import StravaClient
+from tests.conftest import RunningServer
 
 
 def test_memory_cache_expires_and_stays_bounded() -> None:

@@ -12,7 +12,6 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL
-from tests.conftest import RunningServer
 
 from fitcoach.store import migrate
 from fitcoach.store.crypto import key_ring
@@ -26,6 +25,7 @@ from fitcoach.strava.models import TokenResponse
 from fitcoach.sync.accounts import connect_athlete
 from fitcoach.sync.activities import backfill_page, incremental_sync
 from fitcoach.sync.context import SyncContext
+from tests.conftest import RunningServer
 
 SCOPES = "read,activity:read_all"
 

@@ -19,7 +19,6 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.engine import URL
-from tests.conftest import RunningServer, free_port
 
 from fitcoach.settings import load_settings
 from fitcoach.store import migrate
@@ -33,6 +32,7 @@ from fitcoach.sync.subscription import register_subscription
 from fitcoach.sync.webhooks import process_event, unprocessed_event_ids
 from fitcoach.web.app import create_app
 from fitcoach.web.state import AppState
+from tests.conftest import RunningServer, free_port
 
 SCOPES = "read,activity:read_all"
 

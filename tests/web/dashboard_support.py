@@ -12,7 +12,6 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.engine import URL
-from tests.conftest import RunningServer, login_through_simulator
 
 from fitcoach.settings import load_settings
 from fitcoach.store import migrate
@@ -21,6 +20,7 @@ from fitcoach.store.models import Athlete
 from fitcoach.sync.activities import backfill_page, incremental_sync
 from fitcoach.web.app import create_app
 from fitcoach.web.state import AppState
+from tests.conftest import RunningServer, login_through_simulator
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 TRICKY_TITLE = '<b>Tempo</b> & "hills"'

@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.engine import URL
-from tests.conftest import RunningServer, login_through_simulator
 
 from fitcoach.settings import load_settings
 from fitcoach.store import migrate
@@ -19,6 +18,7 @@ from fitcoach.store.models import Athlete, SyncState
 from fitcoach.sync.activities import backfill_page
 from fitcoach.web.app import create_app
 from fitcoach.web.state import AppState
+from tests.conftest import RunningServer, login_through_simulator
 
 
 def sim(simulator: RunningServer, method: str, path: str, **body: Any) -> Any:

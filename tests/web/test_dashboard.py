@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.engine import URL
-from tests.conftest import RunningServer
-from tests.web.dashboard_support import HTML, TRICKY_TITLE, Site, logged_in_site, sim
 
 from fitcoach.store.engine import transaction
 from fitcoach.store.models import Activity, ActivityStreams, Athlete, SyncState
+from tests.conftest import RunningServer
+from tests.web.dashboard_support import HTML, TRICKY_TITLE, Site, logged_in_site, sim
 
 
 @pytest.fixture

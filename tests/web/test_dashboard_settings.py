@@ -11,14 +11,14 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import URL
-from tests.conftest import RunningServer
-from tests.web.dashboard_support import HTML, Site, logged_in_site
 
 from fitcoach.store.models import Athlete
 from fitcoach.strava.budget.gate import Usage, WindowUsage
 from fitcoach.strava.gate import BudgetGate
 from fitcoach.web.dashboard import budget_pressure
 from fitcoach.web.settings_page import parse
+from tests.conftest import RunningServer
+from tests.web.dashboard_support import HTML, Site, logged_in_site
 
 GOOD = {
     "ftp_watts": "265",

@@ -10,7 +10,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL
-from tests.conftest import RunningServer
 
 from fitcoach.settings import load_settings
 from fitcoach.store import migrate
@@ -19,6 +18,7 @@ from fitcoach.store.models import Athlete, OAuthToken
 from fitcoach.store.tokens import load_tokens
 from fitcoach.web.app import create_app
 from fitcoach.web.state import AppState
+from tests.conftest import RunningServer
 
 
 @pytest.fixture
