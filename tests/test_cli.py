@@ -92,6 +92,8 @@ def test_production_refuses_an_old_schema(
 ) -> None:
     monkeypatch.setenv("FITCOACH_MODE", "production")
     monkeypatch.setenv("DATABASE_URL", postgres_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
+    monkeypatch.setenv("PUBLIC_URL", "https://fitcoach.example.com")
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
     monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", "Y" * 43 + "=")
     code, _, err = run(capsys, "serve")

@@ -55,6 +55,8 @@ def test_malformed_database_url_names_the_setting(
 def test_production_requires_its_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FITCOACH_MODE", "production")
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
+    monkeypatch.setenv("REDIS_URL", "redis://r:6379/0")
+    monkeypatch.setenv("PUBLIC_URL", "https://fitcoach.example.com")
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     with pytest.raises(ConfigError, match="TOKEN_ENCRYPTION_KEYS must be set in production"):
         load_settings()

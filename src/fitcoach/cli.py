@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from cryptography.fernet import Fernet
@@ -67,18 +67,36 @@ def _help_without_command(context: typer.Context) -> None:
         raise typer.Exit()
 
 
+# Hosts give a process about 30 s between SIGTERM and SIGKILL (Heroku, Render; compose
+# and Railway as configured here): drain within that.
+SHUTDOWN_TIMEOUT_S = 20
+STARTUP_PING_TIMEOUT_S = 60
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Web processes.")] = 1,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, envvar="PORT", help="Port to listen on.")
+    ] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, envvar="WEB_CONCURRENCY", help="Web processes.")
+    ] = 1,
+    shutdown_timeout: Annotated[
+        int,
+        typer.Option(min=0, help="Seconds in-flight requests get to finish after SIGTERM."),
+    ] = SHUTDOWN_TIMEOUT_S,
 ) -> None:
-    """Serve the web app (the embedded mode migrates its SQLite database first)."""
+    """Serve the web app (the embedded mode migrates its SQLite database first).
+
+    On SIGTERM each process stops accepting connections and finishes the requests it has.
+    """
     import uvicorn
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     prepare_database(settings).dispose()
+    proxies = [part.strip() for part in settings.forwarded_allow_ips.split(",") if part.strip()]
     # One command is enough in the embedded mode: it runs its own queue worker beside it.
     consumer = _start_worker_process() if settings.embedded else None
     try:
@@ -89,7 +107,15 @@ def serve(
             port=port,
             workers=workers,
             log_config=None,
-            proxy_headers=False,
+            # Client address and scheme from X-Forwarded-* only when sent by a proxy named
+            # in FORWARDED_ALLOW_IPS; anyone else could claim to be anyone.
+            proxy_headers=bool(proxies),
+            forwarded_allow_ips=proxies or ["127.0.0.1"],
+            timeout_graceful_shutdown=shutdown_timeout,
+            # uvicorn kills a web process that does not answer its ping within this; a
+            # fresh one is still importing fitcoach (seconds on a small, busy machine), and
+            # with uvicorn's 5 s it was killed and replaced over and over, never serving.
+            timeout_worker_healthcheck=STARTUP_PING_TIMEOUT_S,
         )
     finally:
         if consumer is not None:
@@ -103,17 +129,53 @@ def _start_worker_process() -> subprocess.Popen[bytes]:
 
 @app.command()
 def worker(
-    workers: Annotated[int, typer.Option(min=1, help="Worker threads.")] = 2,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency",
+            "--workers",
+            "-c",
+            min=1,
+            envvar="WORKER_CONCURRENCY",
+            help="Tasks run at once (threads).",
+        ),
+    ] = 2,
+    shutdown_timeout: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Seconds running tasks get to finish after SIGTERM; the rest are queued again.",
+        ),
+    ] = SHUTDOWN_TIMEOUT_S,
 ) -> None:
-    """Run the task queue's worker (backfill pages, syncs, webhook events, schedules)."""
+    """Run the task queue's worker (backfill pages, syncs, webhook events, schedules).
+
+    SIGTERM stops taking tasks and lets running ones finish; SIGINT (or a second SIGTERM)
+    stops at once. Tasks still running then go back to the queue. A worker killed outright
+    (SIGKILL) loses its running tasks; the next worker to start queues their work again.
+    """
+    from huey.signals import SIGNAL_INTERRUPTED
+
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     prepare_database(settings).dispose()
     from fitcoach.worker import huey, requeue_unprocessed_events, resume_backfills
 
+    def requeue(_signal: str, task: Any, *_args: Any, **_kwargs: Any) -> None:
+        # Every task is idempotent, so one cut short may simply run again elsewhere.
+        huey.enqueue(task)
+
+    huey.signal(SIGNAL_INTERRUPTED)(requeue)
+    # Work a killed worker lost: stored events never handled, backfills not finished.
     requeue_unprocessed_events()
     resume_backfills()
-    huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    huey.create_consumer(
+        workers=concurrency,
+        worker_type="thread",
+        periodic=True,
+        graceful_signal="TERM",  # what hosts and `docker stop` send before SIGKILL
+        shutdown_timeout=shutdown_timeout,
+    ).run()
 
 
 @db_app.command("upgrade")
@@ -149,9 +211,15 @@ def webhooks_register(
     from fitcoach.sync.subscription import register_subscription
 
     settings = load_settings()
-    engine = prepare_database(settings)
     if not (settings.strava_client_id and settings.strava_client_secret):
         raise FitcoachError("STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET must be set to register")
+    if not settings.strava_webhook_verify_token:
+        # Strava's check calls a web process, which answers only with this same token.
+        raise FitcoachError(
+            "STRAVA_WEBHOOK_VERIFY_TOKEN must be set to register, to the same value on the "
+            "web processes"
+        )
+    engine = prepare_database(settings)
     client = StravaClient(
         settings.strava_base_url, settings.strava_client_id, settings.strava_client_secret
     )
@@ -206,6 +274,98 @@ def demo(
     from fitcoach.demo import run_demo
 
     run_demo(host, port, simulator_port, athletes)
+
+
+@app.command("import")
+def import_files(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A FIT/GPX/TCX file (gzipped or not), a zip "
+            "(Strava's bulk export or files), or a folder."
+        ),
+    ],
+    athlete: Annotated[int, typer.Option("--athlete", help="The athlete's Strava id.")],
+) -> None:
+    """Import the athlete's own activity files or Strava archive (no Strava requests)."""
+    from fitcoach.files import import_path, limits_from
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    engine = prepare_database(settings)
+    if not path.exists():
+        raise FitcoachError(f"{path}: no such file or folder")
+
+    def progress(job: object) -> None:
+        done, total = getattr(job, "done", 0), getattr(job, "total", 0)
+        typer.echo(f"\rimporting {path.name}: {done}/{total}", nl=False, err=True)
+
+    job = import_path(
+        session_factory(engine), athlete, path, limits_from(settings), on_progress=progress
+    )
+    typer.echo("", err=True)
+    for problem in job.problems:
+        typer.echo(f"skipped {problem['problem']}", err=True)
+    typer.echo(
+        f"{job.status}: {job.imported} imported, {job.merged} merged with Strava activities, "
+        f"{job.duplicates} already there, {job.failed} skipped"
+    )
+    if job.status == "failed":
+        raise FitcoachError(job.error or "the import failed")
+
+
+@app.command()
+def capacity(
+    athletes: Annotated[int, typer.Option(help="Registered athletes, all daily active.")] = 200,
+    days: Annotated[int, typer.Option(help="Simulated days.")] = 2,
+    mix: Annotated[
+        str, typer.Option(help="Shares of light, moderate and heavy users.")
+    ] = "light=0.5,moderate=0.35,heavy=0.15",
+    uploads_per_day: Annotated[float, typer.Option(help="Mean uploads per athlete a day.")] = 0.8,
+    edit_rate: Annotated[float, typer.Option(help="Share of uploads edited.")] = 0.3,
+    delete_rate: Annotated[float, typer.Option(help="Share of uploads deleted.")] = 0.01,
+    new_athletes_per_day: Annotated[
+        float | None, typer.Option(help="Athletes joining a day [default: 2 % of --athletes].")
+    ] = None,
+    history_days: Annotated[int, typer.Option(help="History a new athlete brings.")] = 730,
+    seed: Annotated[int, typer.Option(help="Seed of the population and its events.")] = 1,
+    short_limit: Annotated[int, typer.Option(help="Overall requests per 15 min.")] = 200,
+    long_limit: Annotated[int, typer.Option(help="Overall requests per day.")] = 2000,
+    read_short_limit: Annotated[int, typer.Option(help="Read requests per 15 min.")] = 100,
+    read_long_limit: Annotated[int, typer.Option(help="Read requests per day.")] = 1000,
+    strategies: Annotated[
+        str, typer.Option(help="Comma-separated subset of the strategies.")
+    ] = "seed-current,seed-daily,seed-webhooks,fitcoach",
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")
+    ] = None,
+    find_max: Annotated[
+        bool, typer.Option("--find-max", help="Bisect for the most athletes each one serves.")
+    ] = False,
+) -> None:
+    """Measure how many athletes each strategy serves within Strava's limits (simulated)."""
+    from fitcoach.capacity.command import capacity_command
+
+    capacity_command(
+        athletes=athletes,
+        days=days,
+        mix=mix,
+        uploads_per_day=uploads_per_day,
+        edit_rate=edit_rate,
+        delete_rate=delete_rate,
+        new_athletes_per_day=new_athletes_per_day,
+        history_days=history_days,
+        seed=seed,
+        short_limit=short_limit,
+        long_limit=long_limit,
+        read_short_limit=read_short_limit,
+        read_long_limit=read_long_limit,
+        strategies=strategies,
+        json_path=json_file,
+        search=find_max,
+        echo=typer.echo,
+        progress=lambda line: typer.echo(line, err=True),
+    )
 
 
 @app.command()
