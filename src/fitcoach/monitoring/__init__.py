@@ -8,3 +8,10 @@ and worker processes of one machine; ``collector`` computes the installation's f
 This package imports nothing at the top level: ``store`` and ``strava`` import its
 ``metrics`` module, and a package import here would make that a cycle.
 """
+
+import os
+
+# prometheus-client opens files in PROMETHEUS_MULTIPROC_DIR as soon as a submodule makes
+# its series; a configured directory that does not exist yet would fail every command.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
