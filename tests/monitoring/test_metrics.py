@@ -104,6 +104,7 @@ def test_failures_and_refusals_are_counted_by_outcome(
     path = "/api/v3/athlete/activities"
     monitored.sim("POST", "/faults", kind="server_error", count=3, path=path)
     context = monitored.context()
+    caplog.clear()  # the backfill's calls may have been captured too
     with caplog.at_level(logging.INFO, logger="fitcoach.strava"), pytest.raises(Unavailable):
         incremental_sync(context, monitored.athlete_id, Priority.INTERACTIVE)
     record_failure(context, monitored.athlete_id, Unavailable("activities: Strava answered 500"))
@@ -115,6 +116,7 @@ def test_failures_and_refusals_are_counted_by_outcome(
     assert all(r.usage and r.limit and r.read_usage for r in calls)  # type: ignore[attr-defined]
 
     tight = monitored.context(strava_athlete_short_limit=1)  # the backfill used it up
+    caplog.clear()
     with caplog.at_level(logging.INFO, logger="fitcoach.strava"), pytest.raises(BudgetExhausted):
         incremental_sync(tight, monitored.athlete_id, Priority.SCHEDULED)
     (held,) = [r for r in caplog.records if r.getMessage() == "strava call held back"]
