@@ -143,11 +143,11 @@ def test_storm_loses_nothing_and_doubles_nothing(
         added = sim(simulator, "POST", f"/athletes/{athlete_id}/activities", **body)
         created[athlete_id].append(int(added["id"]))
 
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda job: make(*job), [(a, i) for a in athletes for i in range(100)]))
     edits = [(a, i) for a in athletes for i in rng.sample(created[a], 60)]
     deletes = [(a, i) for a in athletes for i in rng.sample(created[a], 20)]
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(4) as pool:
         list(
             pool.map(
                 lambda job: sim(simulator, "PATCH", f"/activities/{job[1]}", name="Edited é"),
