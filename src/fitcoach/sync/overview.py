@@ -217,6 +217,11 @@ def performance(
     day_list = [series.start + timedelta(days=i) for i in range(first, length)]
     ctl, atl = _rounded(series.ctl[first:]), _rounded(series.atl[first:])
     tsb, load = _rounded(series.tsb[first:]), _rounded(series.load[first:])
+    # A history shorter than the range still spans it: the days before it are empty.
+    before = 0 if days is None else max(0, days - length)
+    if before:
+        day_list = [series.start - timedelta(days=i) for i in range(before, 0, -1)] + day_list
+        ctl, atl, tsb, load = ((None,) * before + values for values in (ctl, atl, tsb, load))
     # An upcoming goal close enough to matter widens the chart to it, with no values yet,
     # so the athlete sees how far away it is on the same time axis.
     ahead = max(21, len(day_list) // 3)
