@@ -193,13 +193,23 @@ def store_api_rows(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     held = dict(
         session.execute(select(Activity.id, Activity.source).where(Activity.id.in_(ids))).all()
     )
+    # Only athletes holding unlinked files can have a match: one query spares a search per
+    # row for everyone else (a backfill page is 200 rows).
+    athletes = {int(row["athlete_id"]) for row in rows}
+    with_files = set(
+        session.scalars(
+            select(Activity.athlete_id)
+            .where(Activity.athlete_id.in_(athletes), Activity.id < 0)
+            .distinct()
+        )
+    )
     fresh: list[dict[str, Any]] = []
     linked = 0
     for row in rows:
         source = held.get(int(row["id"]))
         if source is not None and source != API:
             continue
-        if source is None:
+        if source is None and int(row["athlete_id"]) in with_files:
             print_ = Fingerprint.of(row)
             match = find_match(session, int(row["athlete_id"]), print_, unlinked_only=True)
             if match is not None:

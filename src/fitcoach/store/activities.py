@@ -76,20 +76,22 @@ def upsert_activities(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     """Insert or update activity rows by Strava id; storing the same row twice is a no-op.
 
     Returns the number of rows written. Works on SQLite and PostgreSQL with one
-    statement per batch (``INSERT .. ON CONFLICT (id) DO UPDATE``).
+    ``INSERT .. ON CONFLICT (id) DO UPDATE`` executed for the whole batch: the statement
+    does not depend on the row count, so it is compiled once per process, not per page.
     """
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(Activity).values(list(rows))
+    statement = insert(Activity)
     updated: dict[str, Any] = {
         column: statement.excluded[column]
         for column in rows[0]
         if column not in ("id", "athlete_id")
     }
     updated["updated_at"] = func.now()
-    session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=updated))
+    upsert = statement.on_conflict_do_update(index_elements=["id"], set_=updated)
+    session.execute(upsert, list(rows))
     return len(rows)
 
 
