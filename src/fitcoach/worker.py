@@ -14,7 +14,7 @@ from typing import Any
 
 from huey import Huey, PriorityRedisHuey, SqliteHuey, crontab
 from huey.exceptions import TaskException
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from fitcoach.monitoring.exporter import configure_worker
 from fitcoach.monitoring.metrics import sync_kind
@@ -26,10 +26,11 @@ from fitcoach.strava.access import AthleteDisconnected
 from fitcoach.strava.budget import Priority
 from fitcoach.strava.errors import BudgetExhausted, RateLimited, StravaError
 from fitcoach.strava.factory import strava_client
-from fitcoach.sync.activities import backfill_page, incremental_sync, is_dirty, record_failure
+from fitcoach.sync.activities import backfill_page, incremental_sync, record_failure
 from fitcoach.sync.context import SyncContext
 from fitcoach.sync.loads import compute_loads
 from fitcoach.sync.manual import manual_sync
+from fitcoach.sync.schedule import due_for_daily_sync
 from fitcoach.sync.webhooks import process_event, unprocessed_event_ids
 
 log = logging.getLogger("fitcoach.worker")
@@ -38,7 +39,6 @@ INTERACTIVE, WEBHOOK = Priority.INTERACTIVE, Priority.WEBHOOK
 SCHEDULED, BACKFILL = Priority.SCHEDULED, Priority.BACKFILL
 # huey runs higher numbers first, in the budget's order.
 QUEUE_PRIORITY = {INTERACTIVE: 100, WEBHOOK: 75, SCHEDULED: 50, BACKFILL: 10}
-DAILY_SLOTS = 96  # quarter hours in a day: each athlete's daily sync has its own slot
 
 
 def make_huey() -> Huey:
@@ -67,16 +67,16 @@ def _later(retry_at: datetime | None) -> datetime:
     return retry_at or datetime.now(UTC) + timedelta(minutes=15)
 
 
-# Events about one activity come in bursts (create, then edits within minutes): waiting
-# a little lets one list call answer them all.
-COALESCE_S = 60
-
-
 @huey.task(priority=QUEUE_PRIORITY[WEBHOOK], retries=5, retry_delay=30)
 def handle_webhook_event(event_id: int) -> None:
-    dirty_athlete = process_event(context(), event_id)
-    if dirty_athlete is not None:
-        sync_athlete.schedule((dirty_athlete, WEBHOOK, True), delay=COALESCE_S)
+    # A new or changed activity only marks its athlete dirty: the next page view makes the
+    # one list call (however many events came), or the daily sync a day later.
+    process_event(context(), event_id)
+
+
+def start_backfill(athlete_id: int) -> None:
+    """A new connection: its first page is queued ahead of other backfills (someone waits)."""
+    backfill(athlete_id, priority=QUEUE_PRIORITY[INTERACTIVE])
 
 
 @huey.task(priority=QUEUE_PRIORITY[BACKFILL])
@@ -99,43 +99,22 @@ def backfill(athlete_id: int) -> None:
 
 
 @huey.task(priority=QUEUE_PRIORITY[SCHEDULED])
-def sync_athlete(athlete_id: int, priority: int = SCHEDULED, only_if_dirty: bool = False) -> None:
+def sync_athlete(athlete_id: int, priority: int = SCHEDULED) -> None:
     sync = context()
-    if only_if_dirty and not is_dirty(sync, athlete_id):
-        return  # a page view or an earlier task already fetched the news
     try:
         incremental_sync(sync, athlete_id, priority)
     except (BudgetExhausted, RateLimited) as refusal:
-        sync_athlete.schedule((athlete_id, priority, only_if_dirty), eta=_later(refusal.retry_at))
+        sync_athlete.schedule((athlete_id, priority), eta=_later(refusal.retry_at))
     except AthleteDisconnected:
         return
     except StravaError as error:
         record_failure(sync, athlete_id, error)
 
 
-def due_for_daily_sync(now: datetime) -> list[int]:
-    """Athletes whose slot is this quarter hour and whose data is a day old or dirty.
-
-    Spreading athletes over the day's 96 slots keeps daily syncs from bunching into one
-    15-minute window; athletes synced within the day (e.g. by a page view) are skipped.
-    """
-    slot = (now.hour * 60 + now.minute) // 15
-    stale = now - timedelta(hours=23)
-    with context().sessions() as session:
-        query = (
-            select(Athlete.id)
-            .join(SyncState, SyncState.athlete_id == Athlete.id)
-            .where(Athlete.connected.is_(True))
-            .where(or_(SyncState.last_sync_at.is_(None), SyncState.last_sync_at < stale))
-        )
-        return [
-            athlete_id for athlete_id in session.scalars(query) if athlete_id % DAILY_SLOTS == slot
-        ]
-
-
 @huey.periodic_task(crontab(minute="*/15"))
 def daily_sync() -> None:
-    for athlete_id in due_for_daily_sync(datetime.now(UTC)):
+    """The safety net under webhooks: see ``fitcoach.sync.schedule``."""
+    for athlete_id in due_for_daily_sync(context().sessions, datetime.now(UTC)):
         sync_athlete(athlete_id, SCHEDULED)
 
 
@@ -176,13 +155,13 @@ def sweep_stale_events() -> None:
 
 
 @huey.task(priority=QUEUE_PRIORITY[INTERACTIVE])
-def manual_refresh(athlete_id: int) -> dict[str, Any]:
+def manual_refresh(athlete_id: int, ask_strava: bool = False) -> dict[str, Any]:
     with sync_kind("manual"):
-        return manual_sync(context(), athlete_id)
+        return manual_sync(context(), athlete_id, ask_strava)
 
 
-def enqueue_manual_sync(athlete_id: int) -> str:
-    return str(manual_refresh(athlete_id).id)
+def enqueue_manual_sync(athlete_id: int, ask_strava: bool) -> str:
+    return str(manual_refresh(athlete_id, ask_strava).id)
 
 
 def manual_sync_status(job: str) -> dict[str, Any]:

@@ -95,13 +95,13 @@ def _queue_in_a_thread(state: AppState) -> None:
     the page has to show the queued state and poll for the outcome."""
     jobs: dict[str, dict[str, Any]] = {}
 
-    def enqueue(athlete_id: int) -> str:
+    def enqueue(athlete_id: int, ask_strava: bool) -> str:
         job = uuid.uuid4().hex
         jobs[job] = {"status": "queued", "fetched": 0, "message": "Waiting for a worker…"}
 
         def run() -> None:
             time.sleep(QUEUE_DELAY_S)
-            jobs[job] = manual_sync(state.sync_context(), athlete_id)
+            jobs[job] = manual_sync(state.sync_context(), athlete_id, ask_strava)
 
         threading.Thread(target=run, daemon=True).start()
         return job

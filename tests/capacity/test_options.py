@@ -92,13 +92,13 @@ def test_unparsable_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
     assert code == 2 and "--athletes" in line
 
 
-def test_strategy_mirrors_the_worker_and_the_web(isolated_settings: Path) -> None:
+def test_strategy_mirrors_the_worker_task_options(isolated_settings: Path) -> None:
     from fitcoach import worker
-    from fitcoach.web import api
 
-    assert own.COALESCE_S == worker.COALESCE_S
-    assert own.DAILY_SLOTS == worker.DAILY_SLOTS
-    assert own.MANUAL_REFRESH_INTERVAL == api.MANUAL_REFRESH_INTERVAL
-    # due_for_daily_sync's own cut-off, which it keeps inline.
-    assert "timedelta(hours=23)" in inspect.getsource(worker.due_for_daily_sync)
-    assert own.DAILY_STALE.total_seconds() == 23 * 3600
+    source = inspect.getsource(worker)
+    retries = f"retries={own.EVENT_RETRIES}, retry_delay={own.EVENT_RETRY_DELAY_S}"
+    assert f"{retries})\ndef handle_webhook_event" in source
+    assert f"backfill.schedule((athlete_id,), delay={own.BACKFILL_ERROR_DELAY_S})" in source
+    # The refresh rules and the daily schedule are the very functions the worker calls.
+    assert own.manual_sync is worker.manual_sync
+    assert own.due_for_daily_sync is worker.due_for_daily_sync

@@ -52,8 +52,10 @@ def test_backfill_counts_each_request_run_and_athlete_call(monitored: Monitored)
     calls = monitored.strava_calls() - calls_before
     assert pages >= 2 and calls == pages
     assert after.delta(before, RUNS, kind="backfill", outcome="ok") == pages
-    labels = {"endpoint": "activities", "priority": "backfill", "outcome": "ok"}
-    assert after.delta(before, REQUESTS, **labels) == pages
+    # The first page goes at a waiting person's priority, older pages at backfill's.
+    labels = {"endpoint": "activities", "outcome": "ok"}
+    assert after.delta(before, REQUESTS, priority="interactive", **labels) == 1
+    assert after.delta(before, REQUESTS, priority="backfill", **labels) == pages - 1
     counted = after.value(REQUESTS) - after.value(REQUESTS, priority="uncounted")
     assert (
         counted - (before.value(REQUESTS) - before.value(REQUESTS, priority="uncounted")) == calls

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,9 +14,11 @@ from sqlalchemy.engine import URL
 
 from fitcoach.settings import load_settings
 from fitcoach.store import migrate
+from fitcoach.store.app_settings import SUBSCRIPTION_ID, set_value
 from fitcoach.store.engine import make_engine, transaction
 from fitcoach.store.models import Athlete, SyncState
 from fitcoach.sync.activities import backfill_page
+from fitcoach.sync.webhooks import PushEvent, store_event
 from fitcoach.web.app import create_app
 from fitcoach.web.state import AppState
 from tests.conftest import RunningServer, login_through_simulator
@@ -147,3 +150,48 @@ def test_manual_refresh_needs_csrf_and_reports_progress(
     with TestClient(client.app) as stranger:
         assert stranger.get(f"/api/strava/sync/{job}").status_code == 401
     assert client.get("/api/strava/sync/not-mine").status_code == 404
+
+
+def test_refresh_without_news_is_free_until_pressed_again(
+    athlete: tuple[TestClient, int], simulator: RunningServer
+) -> None:
+    """While push events flow, a press with nothing dirty is answered from the store; a
+    second press asks Strava anyway (here: a webhook that never came)."""
+    client, athlete_id = athlete
+    state: AppState = client.app.state.fitcoach  # type: ignore[attr-defined]
+    now = state.clock()
+    with transaction(state.sessions) as session:
+        set_value(session, SUBSCRIPTION_ID, "4242")
+        store_event(session, push_event(athlete_id, now), now)
+        sync_state = session.get(SyncState, athlete_id)
+        assert sync_state is not None
+        sync_state.last_sync_at = now - timedelta(hours=2)
+        sync_state.dirty = False
+    sim(simulator, "POST", f"/athletes/{athlete_id}/activities", generate={"name": "Unannounced"})
+    csrf = csrf_of(client)
+    before = reads(simulator)
+    first = client.post("/api/strava/sync", headers={"X-CSRF-Token": csrf})
+    assert first.status_code == 202
+    progress = client.get(first.json()["progress_url"]).json()
+    assert progress["status"] == "done" and progress["asked_strava"] is False
+    assert "Press Refresh again" in progress["message"]
+    assert reads(simulator) == before
+    second = client.post("/api/strava/sync", headers={"X-CSRF-Token": csrf})
+    progress = client.get(second.json()["progress_url"]).json()
+    assert progress["status"] == "done" and progress["asked_strava"] is True
+    assert progress["fetched"] >= 1
+    assert reads(simulator) == before + 1
+    names = [a["name"] for a in client.get("/api/strava/activities").json()["activities"]]
+    assert "Unannounced" in names
+
+
+def push_event(athlete_id: int, now: datetime) -> PushEvent:
+    return PushEvent(
+        object_type="activity",
+        object_id=1,
+        aspect_type="update",
+        owner_id=athlete_id,
+        subscription_id=4242,
+        event_time=int(now.timestamp()),
+        updates={"title": "seen before"},
+    )

@@ -18,6 +18,7 @@ from fitcoach.store.activities import delete_activities, row_from_strava
 from fitcoach.store.engine import transaction
 from fitcoach.store.models import Activity, SyncState
 from fitcoach.strava.access import access_token
+from fitcoach.strava.budget import Priority
 from fitcoach.strava.client import MAX_PER_PAGE
 from fitcoach.strava.errors import NotFound, StravaError
 from fitcoach.strava.models import SummaryActivity
@@ -53,14 +54,18 @@ def _store(context: SyncContext, athlete_id: int, activities: list[SummaryActivi
 def backfill_page(context: SyncContext, athlete_id: int, priority: int) -> SyncResult:
     """Fetch the next older page of the athlete's history, resuming from the cursor.
 
-    The first page is the newest, so the dashboard has something at once; the cursor
-    (the oldest start time stored so far) makes every later page resumable after a crash.
+    The first page is the newest, so the dashboard has something at once: it goes at
+    interactive priority, since the person who just connected is looking at an empty
+    page; older pages go at ``priority``. The cursor (the oldest start time stored so
+    far) makes every later page resumable after a crash.
     """
     with context.sessions() as session:
         state = session.get(SyncState, athlete_id)
         if state is None or state.backfill_done:
             return SyncResult(0, 0)
         cursor = state.backfill_cursor
+    if cursor is None:
+        priority = max(priority, Priority.INTERACTIVE)
     token = access_token(context.sessions, context.key_ring, context.strava, athlete_id)
     page = context.strava.activities(
         token, priority=priority, athlete_id=athlete_id, before=cursor, per_page=MAX_PER_PAGE

@@ -1,18 +1,42 @@
-"""A manual refresh: one incremental sync for a person who pressed the button."""
+"""A manual refresh: a person pressed the button.
+
+While push events flow, an athlete with no news has nothing to fetch: Strava would only
+answer "nothing new", so the press is answered from the store at no cost, with the offer
+to ask Strava directly (a press within minutes of the last one does). An athlete with
+news, or one whose webhooks went quiet, gets one incremental sync.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from fitcoach.store.models import SyncState
 from fitcoach.strava.access import AthleteDisconnected
 from fitcoach.strava.budget import Priority
 from fitcoach.strava.errors import BudgetExhausted, RateLimited, StravaError
 from fitcoach.sync.activities import incremental_sync, record_failure
 from fitcoach.sync.context import SyncContext
+from fitcoach.sync.schedule import webhooks_live
 
 
-def manual_sync(context: SyncContext, athlete_id: int) -> dict[str, Any]:
-    """Run the refresh and describe the outcome for the page (never raises)."""
+def manual_sync(context: SyncContext, athlete_id: int, ask_strava: bool = False) -> dict[str, Any]:
+    """Run the refresh and describe the outcome for the page (never raises).
+
+    ``ask_strava`` makes the call even when webhooks report nothing new (a second press).
+    """
+    if not ask_strava:
+        with context.sessions() as session:
+            state = session.get(SyncState, athlete_id)
+            last = state.last_sync_at if state is not None and not state.dirty else None
+            if last is not None and webhooks_live(session, context.clock()):
+                return {
+                    "status": "done",
+                    "fetched": 0,
+                    "asked_strava": False,
+                    "message": "Up to date: Strava has sent no news since "
+                    f"{last:%d %b %H:%M} UTC. Missing an activity? "
+                    "Press Refresh again to ask Strava directly.",
+                }
     try:
         result = incremental_sync(context, athlete_id, Priority.INTERACTIVE)
     except (BudgetExhausted, RateLimited) as refusal:
@@ -39,5 +63,6 @@ def manual_sync(context: SyncContext, athlete_id: int) -> dict[str, Any]:
     return {
         "status": "done",
         "fetched": result.fetched,
+        "asked_strava": True,
         "message": f"Up to date: {result.fetched} new or changed {noun}.",
     }

@@ -22,6 +22,9 @@ router = APIRouter(prefix="/api/strava")
 
 # One manual refresh per athlete per minute: a person pressing twice gets the same news.
 MANUAL_REFRESH_INTERVAL = timedelta(seconds=60)
+# A press within this long after the previous one asks Strava even when webhooks report
+# nothing new: the person is looking for an activity that should be there.
+ASK_AGAIN_WITHIN = timedelta(minutes=10)
 
 
 def _state(request: Request) -> AppState:
@@ -117,7 +120,12 @@ async def manual_sync(request: Request, x_csrf_token: str | None = Header(None))
             f"try again in {wait} s.",
             headers={"Retry-After": str(wait)},
         )
-    job = state.enqueue_sync(athlete_id)
+    pressed_before = request.session.get("refresh_pressed_at")
+    ask_strava = isinstance(pressed_before, int | float) and (
+        0 <= now.timestamp() - pressed_before < ASK_AGAIN_WITHIN.total_seconds()
+    )
+    request.session["refresh_pressed_at"] = now.timestamp()
+    job = state.enqueue_sync(athlete_id, ask_strava)
     jobs = [j for j in request.session.get("sync_jobs", []) if isinstance(j, str)][-4:]
     request.session["sync_jobs"] = [*jobs, job]
     return JSONResponse(

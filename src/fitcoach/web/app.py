@@ -105,7 +105,7 @@ def connect_queue(state: AppState) -> None:
     from fitcoach import worker  # the queue is configured from the settings at import
 
     state.enqueue_event = worker.handle_webhook_event
-    state.on_connect.append(worker.backfill)
+    state.on_connect.append(worker.start_backfill)
     state.enqueue_sync = worker.enqueue_manual_sync
     state.sync_status = worker.manual_sync_status
     state.enqueue_recompute = worker.recompute_loads

@@ -36,7 +36,7 @@ class AppState:
     clock: Callable[[], datetime] = utc_now
     # Manual refresh: queue it and report on it (the worker's queue once connected;
     # inline in the request until then, for tests and tools that run no worker).
-    enqueue_sync: Callable[[int], str] = field(init=False)
+    enqueue_sync: Callable[[int, bool], str] = field(init=False)
     sync_status: Callable[[str], dict[str, Any]] = field(init=False)
     # Recompute an athlete's loads after their settings changed.
     enqueue_recompute: Callable[[int], None] = lambda _athlete_id: None
@@ -46,9 +46,9 @@ class AppState:
     def __post_init__(self) -> None:
         inline: dict[str, dict[str, Any]] = {}
 
-        def run_now(athlete_id: int) -> str:
+        def run_now(athlete_id: int, ask_strava: bool) -> str:
             job = uuid.uuid4().hex
-            inline[job] = manual_sync(self.sync_context(), athlete_id)
+            inline[job] = manual_sync(self.sync_context(), athlete_id, ask_strava)
             return job
 
         self.enqueue_sync = run_now
