@@ -21,10 +21,12 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 
+from fitcoach.store.app_settings import SUBSCRIPTION_ID, set_value
 from fitcoach.store.engine import transaction
 from fitcoach.store.models import Athlete, SyncState
 from fitcoach.sync.activities import backfill_page
 from fitcoach.sync.manual import manual_sync
+from fitcoach.sync.webhooks import PushEvent, store_event
 from fitcoach.web.app import create_app
 from fitcoach.web.state import AppState
 from tests.conftest import RunningServer, unavailable
@@ -88,6 +90,21 @@ class LiveSite:
             sync_state = session.get(SyncState, self.athlete_id())
             assert sync_state is not None and sync_state.last_sync_at is not None
             sync_state.last_sync_at = self.state.clock() - timedelta(hours=hours)
+
+    def webhooks_flowing(self) -> None:
+        """A push subscription that delivered an event a moment ago (about someone else)."""
+        now = self.state.clock()
+        event = PushEvent(
+            object_type="activity",
+            object_id=1,
+            aspect_type="create",
+            owner_id=1,
+            subscription_id=4242,
+            event_time=int(now.timestamp()),
+        )
+        with transaction(self.state.sessions) as session:
+            set_value(session, SUBSCRIPTION_ID, "4242")
+            store_event(session, event, now)
 
 
 def _queue_in_a_thread(state: AppState) -> None:

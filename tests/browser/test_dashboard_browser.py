@@ -154,6 +154,28 @@ def test_a_person_connects_reads_refreshes_and_disconnects(page: Page, site: Liv
     assert site.page_errors == []
 
 
+def test_a_refresh_without_news_is_free_and_a_second_press_asks_strava(
+    page: Page, site: LiveSite
+) -> None:
+    connect(page, site)
+    site.webhooks_flowing()
+    site.age_last_sync(hours=2)
+    add_on_strava(site, "The ride no webhook announced")
+    page.reload()
+    button = page.get_by_role("button", name="Refresh from Strava")
+    status = page.locator("#refresh-status")
+    button.click()
+    expect(status).to_contain_text("Strava has sent no news since", timeout=15_000)
+    expect(status).to_contain_text("Press Refresh again to ask Strava directly")
+    expect(page.get_by_role("link", name="The ride no webhook announced")).to_have_count(0)
+    expect(button).to_be_enabled()
+    button.click()
+    expect(status).to_contain_text(re.compile(r"Up to date: \d+ new or changed"), timeout=15_000)
+    expect(page.get_by_role("link", name="The ride no webhook announced")).to_be_visible()
+    assert site.outside_requests == []
+    assert site.page_errors == []
+
+
 def test_phone_layout_and_keyboard(page: Page, site: LiveSite) -> None:
     connect(page, site)
     page.set_viewport_size({"width": 375, "height": 812})
