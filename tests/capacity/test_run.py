@@ -107,3 +107,16 @@ def test_fitcoach_serves_everyone_fresh_at_this_size(report: CapacityReport) -> 
     assert all(d.failed_views == d.stale_views == 0 for d in run.days)
     backfill = sum(d.calls_by_cause.get("backfill", 0) for d in run.days)
     assert backfill >= 2 * OPTIONS.days  # each new athlete's history, paged
+
+
+def test_fitcoach_stays_near_the_lower_bound(report: CapacityReport) -> None:
+    """Events only mark athletes dirty; views make the calls; presses without news and
+    athletes without news cost nothing while webhooks flow."""
+    run = by_name(report, "fitcoach")
+    for day in run.days:
+        assert day.calls <= 1.2 * day.lower_bound, day
+        assert "webhook follow-ups" not in day.calls_by_cause
+        assert day.calls_by_cause.get("refresh presses", 0) < day.presses / 4
+        assert day.presses_by_outcome.get("no news", 0) > 0
+    seed_webhooks = by_name(report, "seed-webhooks")
+    assert sum(d.calls for d in run.days) < sum(d.calls for d in seed_webhooks.days)
