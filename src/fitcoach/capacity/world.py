@@ -94,13 +94,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def token_lifetime(days: int, start: float) -> int:
-    """Long enough that no token expires during the run, by the simulated clock or by the
-    wall clock: fitcoach's sync functions check expiry against the wall clock."""
-    wall = max(0.0, time.time() - start)
-    return int(wall + (days + 2) * DAY)
-
-
 class World:
     def __init__(
         self,
@@ -149,7 +142,6 @@ class World:
             read_short_limit=options.read_short_limit,
             read_long_limit=options.read_long_limit,
             clock=self.time.seconds,
-            access_token_lifetime=token_lifetime(options.days, self.population.start),
         )
         simulator = create_app(config)
         self.inbox = Inbox()

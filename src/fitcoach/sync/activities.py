@@ -66,7 +66,9 @@ def backfill_page(context: SyncContext, athlete_id: int, priority: int) -> SyncR
         cursor = state.backfill_cursor
     if cursor is None:
         priority = max(priority, Priority.INTERACTIVE)
-    token = access_token(context.sessions, context.key_ring, context.strava, athlete_id)
+    token = access_token(
+        context.sessions, context.key_ring, context.strava, athlete_id, now=context.clock
+    )
     page = context.strava.activities(
         token, priority=priority, athlete_id=athlete_id, before=cursor, per_page=MAX_PER_PAGE
     )
@@ -111,7 +113,9 @@ def incremental_sync(context: SyncContext, athlete_id: int, priority: int) -> Sy
         state = session.get(SyncState, athlete_id)
         newest = state.newest_activity_at if state else None
     after = newest - SAFETY_MARGIN if newest else None
-    token = access_token(context.sessions, context.key_ring, context.strava, athlete_id)
+    token = access_token(
+        context.sessions, context.key_ring, context.strava, athlete_id, now=context.clock
+    )
     fetched = calls = 0
     started = context.clock()
     newest_seen: datetime | None = newest
@@ -200,7 +204,9 @@ def refetch_activity(
     context: SyncContext, athlete_id: int, activity_id: int, priority: int
 ) -> None:
     """Fetch one activity again (one call) and store it; gone on Strava means gone here."""
-    token = access_token(context.sessions, context.key_ring, context.strava, athlete_id)
+    token = access_token(
+        context.sessions, context.key_ring, context.strava, athlete_id, now=context.clock
+    )
     try:
         fresh = context.strava.activity(
             token, activity_id, priority=priority, athlete_id=athlete_id, fresh=True

@@ -32,7 +32,9 @@ def activity_streams(
         manual = session.scalar(select(Activity.manual).where(Activity.id == activity_id))
     if manual:
         return {}
-    token = access_token(context.sessions, context.key_ring, context.strava, athlete_id)
+    token = access_token(
+        context.sessions, context.key_ring, context.strava, athlete_id, now=context.clock
+    )
     fetched = context.strava.streams(
         token, activity_id, STREAM_KEYS, priority=Priority.INTERACTIVE, athlete_id=athlete_id
     )
