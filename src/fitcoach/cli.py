@@ -340,7 +340,7 @@ def capacity(
         Path | None, typer.Option("--json", help="Also write the figures to this JSON file.")
     ] = None,
     find_max: Annotated[
-        bool, typer.Option("--find-max", help="Bisect for the most athletes each one serves.")
+        bool, typer.Option("--find-max", help="Search for the most athletes each one serves.")
     ] = False,
 ) -> None:
     """Measure how many athletes each strategy serves within Strava's limits (simulated)."""

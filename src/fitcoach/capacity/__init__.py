@@ -2,7 +2,7 @@
 
 `run_capacity` replays a simulated population (CAPACITY.md) against the Strava simulator
 for each strategy, through fitcoach's real client, budget and sync code, under a
-compressed clock; `find_max` bisects on the population size. See docs/capacity.md.
+compressed clock; `find_max` searches for the largest population served. See docs/capacity.md.
 """
 
 from fitcoach.capacity.options import STRATEGIES, CapacityError, CapacityOptions
