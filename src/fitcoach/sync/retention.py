@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Date, Select, cast, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.store.engine import transaction
@@ -137,21 +137,37 @@ def drop_carried_until(session: Session, athlete_id: int, last_day: date) -> int
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def local_day(dialect: str) -> ColumnElement[date]:
+    """An activity's day in SQL: the date of its local start time (its UTC start when it has
+    none), as ``(start_date_local or start_date).date()`` gives it in Python.
+
+    Both columns hold UTC: SQLite keeps them as ``YYYY-MM-DD HH:MM:SS...`` text, whose
+    ``date()`` is the same day; on PostgreSQL, ``timestamptz`` is taken at UTC first, so
+    the session's time zone plays no part.
+    """
+    start = func.coalesce(Activity.start_date_local, Activity.start_date)
+    if dialect == "postgresql":
+        return cast(func.timezone("UTC", start), Date)
+    return func.date(start, type_=Date)
+
+
 def daily_load_history(
     session: Session, athlete_id: int, sources: Sequence[str] | None = None
 ) -> list[tuple[date, float]]:
-    """(day, load) for every stored activity plus every carried daily load, optionally
-    only from ``sources``: what ``coach.daily_load_totals`` needs for the whole history."""
-    query = select(Activity.start_date_local, Activity.start_date, Activity.load).where(
-        Activity.athlete_id == athlete_id
+    """(day, load) for every day with stored activities (their loads summed by the
+    database) plus every carried daily load, optionally only from ``sources``: what
+    ``coach.daily_load_totals`` needs for the whole history."""
+    day_column = local_day(session.get_bind().dialect.name).label("day")
+    query = (
+        select(day_column, func.sum(func.coalesce(Activity.load, 0.0)))
+        .where(Activity.athlete_id == athlete_id)
+        .group_by(day_column)
     )
     carried = select(DailyLoad.day, DailyLoad.load).where(DailyLoad.athlete_id == athlete_id)
     if sources is not None:
         query = query.where(Activity.source.in_(sources))
         carried = carried.where(DailyLoad.source.in_(sources))
-    dated = [
-        ((local or start).date(), load or 0.0) for local, start, load in session.execute(query)
-    ]
+    dated = [(day, float(load)) for day, load in session.execute(query)]
     dated.extend((day, load) for day, load in session.execute(carried))
     return dated
 
