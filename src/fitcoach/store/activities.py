@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from fitcoach.errors import FitcoachError
 from fitcoach.store.models import Activity
+
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 
 
 class BadActivityDocument(FitcoachError):
@@ -122,7 +124,20 @@ def newest_first(
     limit: int = 50,
 ) -> Select[Activity]:
     """This athlete's activities, newest first, optionally within (after, before)."""
-    query = select(Activity).where(Activity.athlete_id == athlete_id)
+    return newest_first_of(select(Activity), athlete_id, before=before, after=after, limit=limit)
+
+
+def newest_first_of(
+    query: _Query,
+    athlete_id: int,
+    *,
+    before: datetime | None = None,
+    after: datetime | None = None,
+    limit: int = 50,
+) -> _Query:
+    """``query`` (of activity rows or some of their columns) for this athlete's
+    activities, newest first, optionally within (after, before)."""
+    query = query.where(Activity.athlete_id == athlete_id)
     if before is not None:
         query = query.where(Activity.start_date < before)
     if after is not None:

@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from fitcoach.store.models import SyncState
 from fitcoach.strava.access import AthleteDisconnected
 from fitcoach.strava.budget import Priority
@@ -26,28 +29,60 @@ class Freshness:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class SyncMarks:
+    """What a view reads of the athlete's sync state: whether to refresh, and how fresh."""
+
+    dirty: bool
+    last_sync_at: datetime | None
+
+    @property
+    def refresh_due(self) -> bool:
+        """A webhook said there is news for an athlete synced before: refresh first."""
+        return self.dirty and self.last_sync_at is not None
+
+
+def sync_marks(session: Session, athlete_id: int) -> SyncMarks:
+    """The athlete's sync marks, read in the view's own session (one connection)."""
+    row = session.execute(
+        select(SyncState.dirty, SyncState.last_sync_at).where(SyncState.athlete_id == athlete_id)
+    ).first()
+    return SyncMarks(False, None) if row is None else SyncMarks(bool(row[0]), row[1])
+
+
+def stored_freshness(context: SyncContext, last_sync_at: datetime | None) -> Freshness:
+    """The freshness of data served from the store as it is (no refresh, no note)."""
+    return _freshness(context, last_sync_at)
+
+
 def refresh_for_view(context: SyncContext, athlete_id: int) -> Freshness:
+    """Refresh first if the athlete is dirty, then say how fresh the data is."""
     with context.sessions() as session:
-        state = session.get(SyncState, athlete_id)
-        dirty = bool(state and state.dirty)
-        never = state is None or state.last_sync_at is None
+        marks = sync_marks(session, athlete_id)
+    if not marks.refresh_due:
+        # Nothing to refresh: what was just read is what the page shows.
+        return stored_freshness(context, marks.last_sync_at)
+    return refresh_now(context, athlete_id)
+
+
+def refresh_now(context: SyncContext, athlete_id: int) -> Freshness:
+    """One incremental sync for a dirty athlete, then the freshness it left."""
     note: str | None = None
     refreshed = False
-    if dirty and not never:
-        try:
-            incremental_sync(context, athlete_id, Priority.INTERACTIVE)
-            refreshed = True
-        except (BudgetExhausted, RateLimited) as refusal:
-            when = f" at {refusal.retry_at:%H:%M} UTC" if refusal.retry_at else " later"
-            note = (
-                "Strava's request budget is used up for now, so this shows your stored "
-                f"data; new activities will appear{when}."
-            )
-        except AthleteDisconnected:
-            note = "fitcoach lost access to your Strava account: connect again to update."
-        except StravaError as error:
-            record_failure(context, athlete_id, error)
-            note = "Strava is not answering just now; this shows your stored data."
+    try:
+        incremental_sync(context, athlete_id, Priority.INTERACTIVE)
+        refreshed = True
+    except (BudgetExhausted, RateLimited) as refusal:
+        when = f" at {refusal.retry_at:%H:%M} UTC" if refusal.retry_at else " later"
+        note = (
+            "Strava's request budget is used up for now, so this shows your stored "
+            f"data; new activities will appear{when}."
+        )
+    except AthleteDisconnected:
+        note = "fitcoach lost access to your Strava account: connect again to update."
+    except StravaError as error:
+        record_failure(context, athlete_id, error)
+        note = "Strava is not answering just now; this shows your stored data."
     return describe(context, athlete_id, refreshed, note)
 
 
@@ -57,5 +92,11 @@ def describe(
     with context.sessions() as session:
         state = session.get(SyncState, athlete_id)
         last = state.last_sync_at if state else None
+    return _freshness(context, last, refreshed, note)
+
+
+def _freshness(
+    context: SyncContext, last: datetime | None, refreshed: bool = False, note: str | None = None
+) -> Freshness:
     minutes = None if last is None else int((context.clock() - last).total_seconds() // 60)
     return Freshness(last, minutes, refreshed, note)

@@ -9,12 +9,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic_core import to_json
+from sqlalchemy import Row, select
 from starlette.concurrency import run_in_threadpool
 
-from fitcoach.store.activities import newest_first
+from fitcoach.store.activities import newest_first_of
 from fitcoach.store.models import Activity, SyncState
-from fitcoach.sync.freshness import refresh_for_view
+from fitcoach.sync.freshness import refresh_now, stored_freshness, sync_marks
 from fitcoach.web.security import check_csrf, require_athlete
 from fitcoach.web.state import AppState
 
@@ -32,7 +34,28 @@ def _state(request: Request) -> AppState:
     return state
 
 
-def _activity_json(row: Activity) -> dict[str, Any]:
+# What the API returns of an activity: not the Strava document in ``raw``, the largest
+# column by far, nor anything else it does not show.
+_COLUMNS = (
+    Activity.id,
+    Activity.name,
+    Activity.sport_type,
+    Activity.start_date,
+    Activity.start_date_local,
+    Activity.moving_time_s,
+    Activity.elapsed_time_s,
+    Activity.distance_m,
+    Activity.elevation_gain_m,
+    Activity.average_watts,
+    Activity.weighted_average_watts,
+    Activity.average_heartrate,
+    Activity.load,
+    Activity.load_method,
+    Activity.source,
+)
+
+
+def _activity_json(row: Row[*tuple[Any, ...]]) -> dict[str, Any]:
     return {
         "id": row.id,
         "name": row.name,
@@ -65,14 +88,14 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-@router.get("/activities")
+@router.get("/activities", response_model=dict[str, Any])
 def activities(
     request: Request,
     after: str | None = Query(None, description="epoch seconds or ISO 8601"),
     before: str | None = Query(None, description="epoch seconds or ISO 8601"),
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = Query(None, description="the next_cursor of the previous page"),
-) -> dict[str, Any]:
+) -> Response:
     """The session athlete's activities, newest first, served from the database.
 
     Zero Strava calls, unless the athlete is dirty and the budget allows one incremental
@@ -82,15 +105,22 @@ def activities(
     state = _state(request)
     after_time = _parse_time(after, "after")
     before_time = _parse_time(cursor, "cursor") or _parse_time(before, "before")
-    freshness = refresh_for_view(state.sync_context(), athlete_id)
+    query = newest_first_of(
+        select(*_COLUMNS), athlete_id, before=before_time, after=after_time, limit=limit
+    )
+    context = state.sync_context()
+    # One connection when there is nothing to refresh: the sync marks, then the page.
     with state.sessions() as session:
-        rows = list(
-            session.scalars(
-                newest_first(athlete_id, before=before_time, after=after_time, limit=limit)
-            )
-        )
+        marks = sync_marks(session, athlete_id)
+        if not marks.refresh_due:
+            freshness = stored_freshness(context, marks.last_sync_at)
+            rows = session.execute(query).all()
+    if marks.refresh_due:
+        freshness = refresh_now(context, athlete_id)
+        with state.sessions() as session:
+            rows = session.execute(query).all()
     next_cursor = str(int(rows[-1].start_date.timestamp())) if len(rows) == limit else None
-    return {
+    answer = {
         "activities": [_activity_json(row) for row in rows],
         "next_cursor": next_cursor,
         "freshness": {
@@ -100,6 +130,9 @@ def activities(
             "note": freshness.note,
         },
     }
+    # Serialised as FastAPI would for the declared model, without validating a plain dict
+    # in another thread first.
+    return Response(to_json(answer), media_type="application/json")
 
 
 @router.post("/sync", status_code=202)
