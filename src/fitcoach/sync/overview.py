@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, load_only, sessionmaker
 
 from fitcoach.coach import (
     GoalEvent,
@@ -63,6 +63,31 @@ METHOD_LABELS: dict[str, tuple[str, str]] = {
     "none": ("no load", "No duration was recorded, so there is no load"),
 }
 NOT_COMPUTED = ("pending", "The load is computed shortly after the activity arrives")
+
+# The columns the dashboard reads of an activity (``coach_activity``, ``activity_line``,
+# the load): not the Strava document in ``raw``, the largest by far. Any other column
+# raises when read, rather than costing a query per row.
+SUMMARY_ONLY = load_only(
+    Activity.name,
+    Activity.sport_type,
+    Activity.start_date,
+    Activity.start_date_local,
+    Activity.moving_time_s,
+    Activity.elapsed_time_s,
+    Activity.distance_m,
+    Activity.elevation_gain_m,
+    Activity.average_watts,
+    Activity.weighted_average_watts,
+    Activity.device_watts,
+    Activity.kilojoules,
+    Activity.average_heartrate,
+    Activity.max_heartrate,
+    Activity.trainer,
+    Activity.manual,
+    Activity.load,
+    Activity.load_method,
+    raiseload=True,
+)
 
 
 def method_label(method: str | None) -> tuple[str, str]:
@@ -260,7 +285,9 @@ def _week(session: Session, athlete_id: int, today: date) -> PeriodSummary:
     monday = today - timedelta(days=today.weekday())
     since = datetime.combine(monday - timedelta(weeks=COMPARE_WEEKS, days=1), time(), UTC)
     rows = session.scalars(
-        select(Activity).where(Activity.athlete_id == athlete_id, Activity.start_date >= since)
+        select(Activity)
+        .where(Activity.athlete_id == athlete_id, Activity.start_date >= since)
+        .options(SUMMARY_ONLY)
     ).all()
     return weekly_summary(
         [coach_activity(row) for row in rows],
@@ -315,7 +342,9 @@ def dashboard(
             return None
         view = athlete_view(athlete)
         series = _series(session, athlete_id, today)
-        recent = session.scalars(newest_first(athlete_id, limit=RECENT_ACTIVITIES)).all()
+        recent = session.scalars(
+            newest_first(athlete_id, limit=RECENT_ACTIVITIES).options(SUMMARY_ONLY)
+        ).all()
         return Overview(
             view,
             performance(series, today, range_key(key), view.goal),

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fitcoach.strava.gate import BudgetGate
-from fitcoach.sync.freshness import Freshness, describe, refresh_for_view
+from fitcoach.sync.freshness import Freshness, refresh_for_view, stored_freshness
 from fitcoach.sync.overview import RANGES, Overview, dashboard, performance_only, range_key
 from fitcoach.web.page_common import app_state
 from fitcoach.web.security import require_athlete, session_athlete
@@ -62,12 +62,16 @@ def _notes(state: AppState, overview: Overview, freshness: Freshness) -> list[st
 
 
 def _context(
-    request: Request, athlete_id: int, key: str | None, freshness: Freshness
+    request: Request, athlete_id: int, key: str | None, freshness: Freshness | None
 ) -> dict[str, Any] | None:
+    """The dashboard's template context; without ``freshness``, the data is served from
+    the store as it is, as fresh as the sync state the dashboard read says."""
     state = app_state(request)
     overview = dashboard(state.sessions, athlete_id, state.clock().date(), range_key(key))
     if overview is None:
         return None
+    if freshness is None:
+        freshness = stored_freshness(state.sync_context(), overview.sync.last_sync_at)
     return {
         "overview": overview,
         "performance": overview.performance,
@@ -97,8 +101,7 @@ def home(request: Request, range: str | None = Query(None)) -> HTMLResponse:
 def dashboard_part(request: Request, range: str | None = Query(None)) -> HTMLResponse:
     """The data parts of the dashboard, re-read from the database after a refresh."""
     athlete_id = require_athlete(request)
-    state = app_state(request)
-    context = _context(request, athlete_id, range, describe(state.sync_context(), athlete_id))
+    context = _context(request, athlete_id, range, None)
     if context is None:
         raise HTTPException(401, "You are not logged in.")
     return page(request, "partials/dashboard_live.html", **context)
