@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -99,6 +100,8 @@ def serve(
     proxies = [part.strip() for part in settings.forwarded_allow_ips.split(",") if part.strip()]
     # One command is enough in the embedded mode: it runs its own queue worker beside it.
     consumer = _start_worker_process() if settings.embedded else None
+    if consumer is not None:
+        _stop_with(consumer)
     try:
         uvicorn.run(
             "fitcoach.web.app:create_app_from_env",
@@ -125,6 +128,26 @@ def serve(
 
 def _start_worker_process() -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "fitcoach.cli", "worker"])
+
+
+def _stop_with(consumer: subprocess.Popen[bytes]) -> None:
+    """Stop the embedded worker when a signal stops the web server.
+
+    uvicorn re-raises the SIGTERM or SIGINT it stopped on once it has drained, so the
+    process dies of it and no ``finally`` runs: without this, the worker outlived it.
+    """
+
+    def stop_then_die(signum: int, _frame: object) -> None:
+        if consumer.poll() is None:
+            consumer.terminate()
+            try:
+                consumer.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                consumer.kill()
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    signal.signal(signal.SIGTERM, stop_then_die)
 
 
 @app.command()

@@ -108,10 +108,28 @@ def test_fitcoach_serve_answers_readyz(
                     pytest.fail(f"fitcoach serve did not come up:\n{output}")
                 time.sleep(0.1)
         assert response.status_code == 200, response.text
-    finally:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        # The embedded mode runs its queue worker beside the web server; SIGTERM stops both.
+        assert len(children) == 1
         process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        for child in children:
+            deadline = time.monotonic() + 5
+            while Path(f"/proc/{child}").exists() and not zombie(int(child)):
+                assert time.monotonic() < deadline, "the worker outlived fitcoach serve"
+                time.sleep(0.1)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=30)
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
+
+
+def zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+    except (FileNotFoundError, IndexError):
+        return True
