@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, load_only, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.coach import (
     GoalEvent,
@@ -27,9 +27,9 @@ from fitcoach.coach import (
     recommend,
     weekly_summary,
 )
-from fitcoach.store.activities import newest_first
+from fitcoach.store.activities import newest_first_of
 from fitcoach.store.models import Activity, Athlete, SyncState
-from fitcoach.sync.loads import coach_activity
+from fitcoach.sync.loads import ACTIVITY_FIELDS, coach_activity
 from fitcoach.sync.retention import daily_load_history
 
 RANGES: dict[str, tuple[str, int | None]] = {
@@ -64,29 +64,18 @@ METHOD_LABELS: dict[str, tuple[str, str]] = {
 }
 NOT_COMPUTED = ("pending", "The load is computed shortly after the activity arrives")
 
-# The columns the dashboard reads of an activity (``coach_activity``, ``activity_line``,
-# the load): not the Strava document in ``raw``, the largest by far. Any other column
-# raises when read, rather than costing a query per row.
-SUMMARY_ONLY = load_only(
+# What the activity list shows of an activity (``activity_line``).
+LINE_FIELDS = (
+    Activity.id,
     Activity.name,
     Activity.sport_type,
     Activity.start_date,
     Activity.start_date_local,
     Activity.moving_time_s,
-    Activity.elapsed_time_s,
     Activity.distance_m,
     Activity.elevation_gain_m,
-    Activity.average_watts,
-    Activity.weighted_average_watts,
-    Activity.device_watts,
-    Activity.kilojoules,
-    Activity.average_heartrate,
-    Activity.max_heartrate,
-    Activity.trainer,
-    Activity.manual,
     Activity.load,
     Activity.load_method,
-    raiseload=True,
 )
 
 
@@ -284,10 +273,12 @@ def _week_bars(series: PerformanceSeries, today: date) -> tuple[WeekBar, ...]:
 def _week(session: Session, athlete_id: int, today: date) -> PeriodSummary:
     monday = today - timedelta(days=today.weekday())
     since = datetime.combine(monday - timedelta(weeks=COMPARE_WEEKS, days=1), time(), UTC)
-    rows = session.scalars(
-        select(Activity)
-        .where(Activity.athlete_id == athlete_id, Activity.start_date >= since)
-        .options(SUMMARY_ONLY)
+    # Only the columns the summary reads: not the Strava document in ``raw``, by far the
+    # largest, and no ORM objects to build.
+    rows = session.execute(
+        select(*ACTIVITY_FIELDS, Activity.load).where(
+            Activity.athlete_id == athlete_id, Activity.start_date >= since
+        )
     ).all()
     return weekly_summary(
         [coach_activity(row) for row in rows],
@@ -297,7 +288,32 @@ def _week(session: Session, athlete_id: int, today: date) -> PeriodSummary:
     )
 
 
-def activity_line(row: Activity) -> ActivityLine:
+class LineFields(Protocol):
+    """What ``activity_line`` reads: an ``Activity``, or a row of ``LINE_FIELDS``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def sport_type(self) -> str: ...
+    @property
+    def start_date(self) -> datetime: ...
+    @property
+    def start_date_local(self) -> datetime | None: ...
+    @property
+    def moving_time_s(self) -> int: ...
+    @property
+    def distance_m(self) -> float: ...
+    @property
+    def elevation_gain_m(self) -> float: ...
+    @property
+    def load(self) -> float | None: ...
+    @property
+    def load_method(self) -> str | None: ...
+
+
+def activity_line(row: LineFields) -> ActivityLine:
     short, long = method_label(row.load_method)
     return ActivityLine(
         row.id,
@@ -342,8 +358,8 @@ def dashboard(
             return None
         view = athlete_view(athlete)
         series = _series(session, athlete_id, today)
-        recent = session.scalars(
-            newest_first(athlete_id, limit=RECENT_ACTIVITIES).options(SUMMARY_ONLY)
+        recent = session.execute(
+            newest_first_of(select(*LINE_FIELDS), athlete_id, limit=RECENT_ACTIVITIES)
         ).all()
         return Overview(
             view,
