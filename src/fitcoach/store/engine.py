@@ -21,6 +21,12 @@ class DatabaseUnavailable(FitcoachError):
 
 def make_engine(url: URL, **options: Any) -> Engine:
     """An engine with the settings fitcoach relies on for each backend."""
+    # Connections beyond the pool's size are opened for one request and closed after it
+    # (a new PostgreSQL backend each, or the SQLite pragmas again), which under load costs
+    # more than the queries: keep most of them. 20 at most per process, so that four
+    # processes stay within PostgreSQL's default of 100 connections.
+    options.setdefault("pool_size", 15)
+    options.setdefault("max_overflow", 5)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             from pathlib import Path
