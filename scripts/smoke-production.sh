@@ -13,4 +13,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-uv.sh
 uv sync --frozen --quiet
-CI="${CI:-true}" exec uv run pytest tests/production -s "$@"
+CI="${CI:-true}" uv run pytest tests/production -s "$@"
