@@ -135,17 +135,24 @@ def test_create_marks_dirty_and_costs_nothing(
         assert stored is not None and stored.processed_at == NOW and stored.attempts == 1
 
 
-def test_delete_removes_the_activity(app_state: tuple[TestClient, AppState, list[int]]) -> None:
+def test_a_delete_that_cannot_be_checked_changes_nothing(
+    app_state: tuple[TestClient, AppState, list[int]],
+) -> None:
+    """Athlete 7 has no tokens: nobody can ask Strava whether activity 55 is gone, and an
+    unsigned event alone deletes nothing (the checked cases: test_webhook_checks.py)."""
     client, state, queued = app_state
     client.post("/webhooks/strava", json=event(object_id=55, aspect_type="delete"))
     process_event(context(state), queued[0])
     with state.sessions() as session:
-        assert session.get(Activity, 55) is None
+        assert session.get(Activity, 55) is not None
+        stored = session.get(WebhookEvent, queued[0])
+        assert stored is not None and stored.processed_at is not None
 
 
-def test_deauthorization_deletes_the_athlete(
+def test_deauthorization_of_an_athlete_without_tokens_deletes_the_athlete(
     app_state: tuple[TestClient, AppState, list[int]],
 ) -> None:
+    """fitcoach holds no tokens for athlete 7 (no call can be made): Strava's word stands."""
     client, state, queued = app_state
     deauth = event(
         object_type="athlete", object_id=7, aspect_type="update", updates={"authorized": "false"}

@@ -17,7 +17,7 @@ from fitcoach.monitoring.metrics import sync_run
 from fitcoach.store.activities import delete_activities, row_from_strava
 from fitcoach.store.engine import transaction
 from fitcoach.store.models import Activity, SyncState
-from fitcoach.strava.access import access_token
+from fitcoach.strava.access import AthleteDisconnected, access_token
 from fitcoach.strava.budget import Priority
 from fitcoach.strava.client import MAX_PER_PAGE
 from fitcoach.strava.errors import NotFound, StravaError
@@ -30,6 +30,7 @@ log = logging.getLogger("fitcoach.sync")
 # Re-reading the last hour costs nothing extra (same single page) and catches uploads
 # whose start time is earlier than the newest activity already held (late device syncs).
 SAFETY_MARGIN = timedelta(hours=1)
+API_SOURCE = "strava_api"
 MAX_INCREMENTAL_PAGES = 10
 
 
@@ -216,3 +217,40 @@ def refetch_activity(
             delete_activities(session, [activity_id], athlete_id)
         return
     _store(context, athlete_id, [fresh])
+
+
+def delete_if_gone(context: SyncContext, athlete_id: int, activity_id: int, priority: int) -> bool:
+    """A delete event, checked: the activity goes only if Strava no longer has it.
+
+    Push events are unsigned, so a forged or mistaken one must not delete what the athlete
+    has. Only an activity this athlete holds from the API is checked (one call); the
+    athlete's own imported files are never deleted by an event. Returns whether it went.
+    """
+    with context.sessions() as session:
+        held = session.get(Activity, activity_id)
+        if held is None or held.athlete_id != athlete_id or held.source != API_SOURCE:
+            return False
+    try:
+        token = access_token(
+            context.sessions, context.key_ring, context.strava, athlete_id, now=context.clock
+        )
+    except AthleteDisconnected:
+        # Nobody can ask Strava for this athlete any more: the event cannot be checked.
+        log.info(
+            "delete event for a disconnected athlete: kept",
+            extra={"athlete_id": athlete_id, "activity_id": activity_id},
+        )
+        return False
+    try:
+        context.strava.activity(
+            token, activity_id, priority=priority, athlete_id=athlete_id, fresh=True
+        )
+    except NotFound:
+        with transaction(context.sessions) as session:
+            delete_activities(session, [activity_id], athlete_id, source=API_SOURCE)
+        return True
+    log.warning(
+        "delete event for an activity Strava still has: kept",
+        extra={"athlete_id": athlete_id, "activity_id": activity_id},
+    )
+    return False

@@ -1,7 +1,9 @@
 """Strava push events: stored durably before the acknowledgement, handled by a worker.
 
 An event is a hint, never data (webhooks are unsigned): a create or update only marks the
-athlete dirty, a delete removes the activity, a deauthorization deletes the athlete.
+athlete dirty; a delete removes the activity once Strava confirms it is gone, and a
+deauthorization deletes the athlete once Strava confirms fitcoach's access is revoked (one
+call each), so that a forged event can delete nothing.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from fitcoach.monitoring.metrics import webhook_failures, webhook_processed
-from fitcoach.store.activities import delete_activities
 from fitcoach.store.engine import transaction
 from fitcoach.store.models import WebhookEvent
+from fitcoach.strava.access import AthleteDisconnected, access_token
 from fitcoach.strava.budget import Priority
+from fitcoach.strava.errors import Unauthorized
 from fitcoach.sync.accounts import delete_athlete_data
-from fitcoach.sync.activities import mark_dirty, needs_refetch, refetch_activity
+from fitcoach.sync.activities import delete_if_gone, mark_dirty, needs_refetch, refetch_activity
 from fitcoach.sync.context import SyncContext
 
 log = logging.getLogger("fitcoach.sync.webhooks")
@@ -89,12 +92,18 @@ def process_event(context: SyncContext, event_id: int) -> int | None:
         event_time = event.event_time
     dirty: int | None = None
     if kind == ("athlete", "update") and str(updates.get("authorized")).lower() == "false":
-        delete_athlete_data(context.sessions, owner, reason="deauthorized on Strava")
+        if access_revoked(context, owner):
+            delete_athlete_data(context.sessions, owner, reason="deauthorized on Strava")
+        else:
+            log.warning(
+                "deauthorization event for an athlete Strava still serves: ignored",
+                extra={"athlete_id": owner, "event_id": event_id},
+            )
     elif kind == ("activity", "delete"):
-        with transaction(context.sessions) as session:
-            # Only the named owner's, and only what came from the API: an event cannot
-            # delete someone else's activity, nor the athlete's own imported file.
-            delete_activities(session, [object_id], owner, source="strava_api")
+        # Only the named owner's, only what came from the API, and only once Strava says
+        # it is gone: an event cannot delete someone else's activity, the athlete's own
+        # imported file, or anything Strava still has.
+        delete_if_gone(context, owner, object_id, Priority.WEBHOOK)
     elif kind == ("activity", "update") and needs_refetch(context, owner, object_id):
         refetch_activity(context, owner, object_id, Priority.WEBHOOK)
     elif kind[0] == "activity":
@@ -109,6 +118,20 @@ def process_event(context: SyncContext, event_id: int) -> int | None:
     webhook_processed(kind[0], kind[1], event_time, processed_at)
     log.info("webhook event processed", extra={"event_id": event_id, "kind": "/".join(kind)})
     return dirty
+
+
+def access_revoked(context: SyncContext, athlete_id: int) -> bool:
+    """Whether Strava refuses fitcoach for this athlete (one call, or none when fitcoach
+    already holds no tokens for them)."""
+    try:
+        token = access_token(
+            context.sessions, context.key_ring, context.strava, athlete_id, now=context.clock
+        )
+        # No athlete id: the cached copy of the profile must not answer for Strava.
+        context.strava.athlete(token, priority=Priority.WEBHOOK, athlete_id=None)
+    except (AthleteDisconnected, Unauthorized):
+        return True
+    return False
 
 
 def unprocessed_event_ids(

@@ -1,0 +1,160 @@
+"""Unsigned push events are checked with Strava before anything is deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy.engine import URL
+
+from fitcoach.store import migrate
+from fitcoach.store.activities import row_from_strava, upsert_activities
+from fitcoach.store.crypto import key_ring
+from fitcoach.store.engine import make_engine, session_factory, transaction
+from fitcoach.store.models import Activity, Athlete, Deletion
+from fitcoach.store.tokens import load_tokens
+from fitcoach.strava.client import StravaClient
+from fitcoach.strava.models import TokenResponse
+from fitcoach.sync.accounts import connect_athlete
+from fitcoach.sync.activities import backfill_page
+from fitcoach.sync.context import SyncContext
+from fitcoach.sync.webhooks import PushEvent, process_event, store_event
+from tests.conftest import RunningServer
+
+SCOPES = "read,activity:read_all"
+SUBSCRIPTION = 4242
+
+
+def control(simulator: RunningServer, method: str, path: str, **body: Any) -> Any:
+    response = httpx.request(method, f"{simulator.url}/_sim{path}", json=body or None)
+    assert response.status_code < 300, response.text
+    return response.json() if response.content else None
+
+
+def reads(simulator: RunningServer) -> int:
+    return int(control(simulator, "GET", "/usage")["total"])
+
+
+@pytest.fixture
+def synced(sqlite_url: URL, simulator: RunningServer) -> Iterator[tuple[SyncContext, int]]:
+    """An athlete connected with real simulator tokens, their history stored."""
+    engine = make_engine(sqlite_url)
+    migrate.upgrade(engine)
+    client = StravaClient(simulator.url, "1", "simulator-secret", timeout_s=3.0)
+    athlete_id = int(control(simulator, "GET", "/athletes")[0]["id"])
+    minted = control(simulator, "POST", f"/athletes/{athlete_id}/token", scope=SCOPES)
+    minted.setdefault("athlete", {"id": athlete_id})
+    context = SyncContext(
+        session_factory(engine), key_ring([Fernet.generate_key().decode()]), client
+    )
+    connect_athlete(context.sessions, context.key_ring, TokenResponse(**minted), SCOPES)
+    while backfill_page(context, athlete_id, 0).more:
+        pass
+    yield context, athlete_id
+    client.close()
+    engine.dispose()
+
+
+def handle(context: SyncContext, athlete_id: int, **fields: Any) -> None:
+    body: dict[str, Any] = {
+        "owner_id": athlete_id,
+        "subscription_id": SUBSCRIPTION,
+        "event_time": int(datetime.now(UTC).timestamp()),
+        "updates": {},
+        **fields,
+    }
+    with transaction(context.sessions) as session:
+        event_id = store_event(session, PushEvent(**body), datetime.now(UTC))
+    assert event_id is not None
+    process_event(context, event_id)
+
+
+def some_activity(context: SyncContext, athlete_id: int) -> int:
+    with context.sessions() as session:
+        row = session.query(Activity).filter_by(athlete_id=athlete_id).first()
+        assert row is not None
+        return row.id
+
+
+def test_a_delete_strava_confirms_removes_the_activity(
+    synced: tuple[SyncContext, int], simulator: RunningServer
+) -> None:
+    context, athlete_id = synced
+    activity_id = some_activity(context, athlete_id)
+    control(simulator, "DELETE", f"/activities/{activity_id}")
+    before = reads(simulator)
+    handle(context, athlete_id, object_type="activity", object_id=activity_id, aspect_type="delete")
+    assert reads(simulator) == before + 1  # the check
+    with context.sessions() as session:
+        assert session.get(Activity, activity_id) is None
+
+
+def test_a_forged_delete_deletes_nothing(
+    synced: tuple[SyncContext, int], simulator: RunningServer
+) -> None:
+    context, athlete_id = synced
+    activity_id = some_activity(context, athlete_id)
+    handle(context, athlete_id, object_type="activity", object_id=activity_id, aspect_type="delete")
+    with context.sessions() as session:
+        assert session.get(Activity, activity_id) is not None
+
+
+def test_a_delete_of_something_not_held_costs_nothing(
+    synced: tuple[SyncContext, int], simulator: RunningServer
+) -> None:
+    context, athlete_id = synced
+    own_file = row_from_strava(
+        {
+            "id": -5,
+            "athlete": {"id": athlete_id},
+            "name": "From my watch",
+            "sport_type": "Run",
+            "start_date": "2026-11-20T07:00:00Z",
+            "moving_time": 1800,
+        },
+        source="file",
+    )
+    with transaction(context.sessions) as session:
+        upsert_activities(session, [own_file])
+    before = reads(simulator)
+    for object_id in (-5, 987_654_321):  # the athlete's own file; an activity never held
+        handle(
+            context, athlete_id, object_type="activity", object_id=object_id, aspect_type="delete"
+        )
+    assert reads(simulator) == before
+    with context.sessions() as session:
+        assert session.get(Activity, -5) is not None
+
+
+def test_a_deauthorization_strava_confirms_deletes_the_athlete(
+    synced: tuple[SyncContext, int], simulator: RunningServer
+) -> None:
+    context, athlete_id = synced
+    with context.sessions() as session:
+        tokens = load_tokens(session, context.key_ring, athlete_id)
+    assert tokens is not None
+    context.strava.deauthorize(tokens.access_token)  # the athlete revoked on Strava
+    deauth = {"object_type": "athlete", "object_id": athlete_id, "aspect_type": "update"}
+    handle(context, athlete_id, **deauth, updates={"authorized": "false"})
+    with context.sessions() as session:
+        assert session.get(Athlete, athlete_id) is None
+        assert session.query(Deletion).one().reason == "deauthorized on Strava"
+
+
+def test_a_forged_deauthorization_deletes_nothing(
+    synced: tuple[SyncContext, int], simulator: RunningServer
+) -> None:
+    context, athlete_id = synced
+    with context.sessions() as session:
+        held = session.query(Activity).filter_by(athlete_id=athlete_id).count()
+    deauth = {"object_type": "athlete", "object_id": athlete_id, "aspect_type": "update"}
+    handle(context, athlete_id, **deauth, updates={"authorized": "false"})
+    with context.sessions() as session:
+        athlete = session.get(Athlete, athlete_id)
+        assert athlete is not None and athlete.connected
+        assert session.query(Activity).filter_by(athlete_id=athlete_id).count() == held
+        assert session.query(Deletion).count() == 0
