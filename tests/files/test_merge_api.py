@@ -44,7 +44,7 @@ def synced(
     sqlite_url: URL, simulator: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[SyncContext, Store, datetime]]:
     """A connected simulator athlete whose API activities are stored through the merge."""
-    # What the sync's ``_store`` is asked to call (docs/files.md, "Wiring"); harmless once
+    # What the sync's ``store_fetched`` is asked to call (docs/files.md, "Wiring"); harmless once
     # it does so itself.
     monkeypatch.setattr(sync_activities, "upsert_activities", store_api_rows, raising=False)
     engine = make_engine(sqlite_url)
@@ -106,7 +106,7 @@ def test_archive_then_api_backfill_stores_each_activity_once(
     while listed := context.strava.activities(
         token, priority=3, athlete_id=store.athlete_id, page=page, per_page=200
     ):
-        sync_activities._store(context, store.athlete_id, listed)
+        sync_activities.store_fetched(context, store.athlete_id, listed)
         page += 1
     assert store.count() == on_strava  # nothing doubled
     assert store.count(Activity.source == "archive") == 500

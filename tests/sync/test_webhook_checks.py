@@ -20,7 +20,7 @@ from fitcoach.store.tokens import load_tokens
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.models import TokenResponse
 from fitcoach.sync.accounts import connect_athlete
-from fitcoach.sync.activities import backfill_page
+from fitcoach.sync.activities import backfill_page, store_fetched
 from fitcoach.sync.context import SyncContext
 from fitcoach.sync.webhooks import PushEvent, process_event, store_event
 from tests.conftest import RunningServer
@@ -158,3 +158,24 @@ def test_a_forged_deauthorization_deletes_nothing(
         assert athlete is not None and athlete.connected
         assert session.query(Activity).filter_by(athlete_id=athlete_id).count() == held
         assert session.query(Deletion).count() == 0
+
+
+def test_a_page_listed_before_a_delete_does_not_bring_the_activity_back(
+    synced: tuple[SyncContext, int], simulator: RunningServer
+) -> None:
+    """The race: a sync lists an activity, Strava deletes it, the delete event is handled
+    (nothing held yet), then the sync stores its page."""
+    context, athlete_id = synced
+    created = control(simulator, "POST", f"/athletes/{athlete_id}/activities", generate={})
+    activity_id = int(created["id"])
+    with context.sessions() as session:
+        tokens = load_tokens(session, context.key_ring, athlete_id)
+    assert tokens is not None
+    listed = context.strava.activities(tokens.access_token, priority=0, athlete_id=athlete_id)
+    assert activity_id in {a.id for a in listed}
+    control(simulator, "DELETE", f"/activities/{activity_id}")
+    handle(context, athlete_id, object_type="activity", object_id=activity_id, aspect_type="delete")
+    store_fetched(context, athlete_id, listed)
+    with context.sessions() as session:
+        assert session.get(Activity, activity_id) is None
+        assert session.query(Activity).filter_by(athlete_id=athlete_id).count() > 0

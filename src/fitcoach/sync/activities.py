@@ -10,13 +10,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from fitcoach.files import store_api_rows
 from fitcoach.monitoring.metrics import sync_run
 from fitcoach.store.activities import delete_activities, row_from_strava
 from fitcoach.store.engine import transaction
-from fitcoach.store.models import Activity, SyncState
+from fitcoach.store.models import Activity, SyncState, WebhookEvent
 from fitcoach.strava.access import AthleteDisconnected, access_token
 from fitcoach.strava.budget import Priority
 from fitcoach.strava.client import MAX_PER_PAGE
@@ -41,14 +42,34 @@ class SyncResult:
     more: bool = False
 
 
-def _store(context: SyncContext, athlete_id: int, activities: list[SummaryActivity]) -> None:
+def store_fetched(context: SyncContext, athlete_id: int, activities: list[SummaryActivity]) -> None:
+    """Store activities just fetched from Strava and recompute the athlete's loads."""
     rows = [row_from_strava(activity.raw) for activity in activities]
     with transaction(context.sessions) as session:
         # Not a plain upsert: an activity the athlete imported from their own files is
         # linked to its Strava id, never overwritten or doubled.
         store_api_rows(session, rows)
+        deleted_meanwhile = _handled_deletes(session, athlete_id, [row["id"] for row in rows])
+    # A page listed just before Strava deleted one of its activities arrives after the
+    # delete event was handled (nothing was held then): check those again now.
+    for activity_id in deleted_meanwhile:
+        delete_if_gone(context, athlete_id, activity_id, Priority.WEBHOOK)
     if rows:
         compute_loads(context.sessions, athlete_id, context.clock().date())
+
+
+def _handled_deletes(session: Session, athlete_id: int, activity_ids: list[int]) -> list[int]:
+    """Those of these activities a delete event already handled named."""
+    if not activity_ids:
+        return []
+    query = select(WebhookEvent.object_id).where(
+        WebhookEvent.owner_id == athlete_id,
+        WebhookEvent.object_type == "activity",
+        WebhookEvent.aspect_type == "delete",
+        WebhookEvent.processed_at.is_not(None),
+        WebhookEvent.object_id.in_(activity_ids),
+    )
+    return sorted(set(session.scalars(query)))
 
 
 @sync_run("backfill")
@@ -73,7 +94,7 @@ def backfill_page(context: SyncContext, athlete_id: int, priority: int) -> SyncR
     page = context.strava.activities(
         token, priority=priority, athlete_id=athlete_id, before=cursor, per_page=MAX_PER_PAGE
     )
-    _store(context, athlete_id, page)
+    store_fetched(context, athlete_id, page)
     now = context.clock()
     with transaction(context.sessions) as session:
         # Compare-and-set on the cursor: if two backfill chains for one athlete race (a
@@ -130,7 +151,7 @@ def incremental_sync(context: SyncContext, athlete_id: int, priority: int) -> Sy
             per_page=MAX_PER_PAGE,
         )
         calls += 1
-        _store(context, athlete_id, page)
+        store_fetched(context, athlete_id, page)
         fetched += len(page)
         for activity in page:
             if newest_seen is None or activity.start_date > newest_seen:
@@ -216,7 +237,7 @@ def refetch_activity(
         with transaction(context.sessions) as session:
             delete_activities(session, [activity_id], athlete_id)
         return
-    _store(context, athlete_id, [fresh])
+    store_fetched(context, athlete_id, [fresh])
 
 
 def delete_if_gone(context: SyncContext, athlete_id: int, activity_id: int, priority: int) -> bool:
