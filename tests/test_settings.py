@@ -75,3 +75,16 @@ def test_bad_numbers_and_modes_name_the_setting(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("FITCOACH_MODE", "staging")
     with pytest.raises(ConfigError, match=r"^FITCOACH_MODE"):
         load_settings()
+
+
+def test_budget_shares_must_rise_with_priority(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRAVA_BACKFILL_SHARE", "0.5")
+    monkeypatch.setenv("STRAVA_SCHEDULED_SHARE", "0.6")
+    settings = load_settings()
+    assert (settings.strava_backfill_share, settings.strava_scheduled_share) == (0.5, 0.6)
+    monkeypatch.setenv("STRAVA_SCHEDULED_SHARE", "0.4")
+    with pytest.raises(ConfigError, match=r"^STRAVA_SCHEDULED_SHARE: .*STRAVA_BACKFILL_SHARE"):
+        load_settings()
+    monkeypatch.setenv("STRAVA_SCHEDULED_SHARE", "1.5")
+    with pytest.raises(ConfigError, match=r"^STRAVA_SCHEDULED_SHARE"):
+        load_settings()

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cryptography.fernet import Fernet
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -85,6 +85,17 @@ class Settings(BaseSettings):
     strava_read_long_limit: int = Field(1000, ge=1, description="Read requests per day")
     strava_athlete_short_limit: int = Field(50, ge=1, description="Per-athlete per 15 minutes")
     strava_athlete_long_limit: int = Field(500, ge=1, description="Per-athlete per day")
+    # How much of every budget window each kind of background work may fill; the rest is
+    # kept for those above it (a person waiting may always use the whole window).
+    strava_backfill_share: float = Field(
+        0.70, ge=0, le=1, description="Share of each budget window backfill may fill"
+    )
+    strava_scheduled_share: float = Field(
+        0.85, ge=0, le=1, description="Share of each budget window the daily sync may fill"
+    )
+    strava_webhook_share: float = Field(
+        0.95, ge=0, le=1, description="Share of each budget window webhook checks may fill"
+    )
     strava_cache_seconds: float = Field(
         1800, ge=0, description="Lifetime of cached detail/stream reads; 0 turns it off"
     )
@@ -183,6 +194,22 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"{part!r} is not an IP address or network (e.g. 10.0.0.0/8), '*' or unix:"
                 ) from error
+        return value
+
+    @field_validator("strava_scheduled_share", "strava_webhook_share")
+    @classmethod
+    def _shares_rise_with_priority(cls, value: float, info: ValidationInfo) -> float:
+        # A lower priority with a larger share would eat the reserve of the one above it.
+        below = {
+            "strava_scheduled_share": "strava_backfill_share",
+            "strava_webhook_share": "strava_scheduled_share",
+        }[str(info.field_name)]
+        lower = info.data.get(below)
+        if isinstance(lower, float | int) and value < lower:
+            raise ValueError(
+                f"must be at least {below.upper()} ({lower}): a higher priority may never "
+                "use less of a window than a lower one"
+            )
         return value
 
     @model_validator(mode="after")

@@ -396,10 +396,13 @@ def test_old_windows_are_pruned_from_the_database(sqlite_url: object, clock: Fak
 
 
 def test_open_budget_uses_the_database_without_redis(sqlite_url: URL) -> None:
-    settings = Settings(database_url=str(sqlite_url), strava_athlete_short_limit=7)
+    settings = Settings(
+        database_url=str(sqlite_url), strava_athlete_short_limit=7, strava_backfill_share=0.5
+    )
     embedded = open_budget(settings)
     assert isinstance(embedded.backend, DatabaseBackend)
     assert embedded.limits.athlete_short == 7
+    assert embedded.shares == Shares(backfill=0.5)
     migrate.upgrade(embedded.backend.engine)
     assert embedded.acquire(Priority.INTERACTIVE, 1).allowed
     embedded.backend.dispose()

@@ -83,4 +83,4 @@ def open_budget(
 
             engine = make_engine(settings.database)
         backend = DatabaseBackend(engine)
-    return Budget(backend, limits, shares, clock=clock)
+    return Budget(backend, limits, shares or Shares.from_settings(settings), clock=clock)

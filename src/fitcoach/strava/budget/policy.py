@@ -116,6 +116,14 @@ class Shares:
                 )
             previous = (item.name, value)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Shares:
+        return cls(
+            backfill=settings.strava_backfill_share,
+            scheduled=settings.strava_scheduled_share,
+            webhook=settings.strava_webhook_share,
+        )
+
     def of(self, priority: Priority) -> float:
         return float(getattr(self, priority.name.lower()))
 
