@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -18,6 +19,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
 from fitcoach.settings import Settings
+
+if TYPE_CHECKING:
+    from fitcoach.sync.context import SyncContext
 
 POSTGRES_URL = os.environ.get(
     "FITCOACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -160,3 +164,22 @@ def login_through_simulator(client: object, **choices: str) -> dict[str, str]:
     assert answer.status_code in (302, 303), answer.text
     location = urlsplit(answer.headers["location"])
     return {key: values[0] for key, values in parse_qs(location.query).items()}
+
+
+def connect_simulator_athlete(simulator: RunningServer, context: SyncContext) -> int:
+    """Connect the simulator's first athlete as a login would (tokens minted by the
+    simulator with full read scope, stored by fitcoach's own code); returns their id."""
+    import httpx
+
+    from fitcoach.strava.models import TokenResponse
+    from fitcoach.sync.accounts import connect_athlete
+
+    scopes = "read,activity:read_all"
+    control = f"{simulator.url}/_sim"
+    athlete_id = int(httpx.get(f"{control}/athletes").json()[0]["id"])
+    response = httpx.post(f"{control}/athletes/{athlete_id}/token", json={"scope": scopes})
+    assert response.status_code < 300, response.text
+    minted = response.json()
+    minted.setdefault("athlete", {"id": athlete_id})
+    connect_athlete(context.sessions, context.key_ring, TokenResponse(**minted), scopes)
+    return athlete_id

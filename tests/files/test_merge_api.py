@@ -21,16 +21,12 @@ from fitcoach.store.engine import make_engine, session_factory
 from fitcoach.store.models import Activity, ActivityStreams, SyncState
 from fitcoach.strava.access import access_token
 from fitcoach.strava.client import StravaClient
-from fitcoach.strava.models import TokenResponse
 from fitcoach.sync import activities as sync_activities
-from fitcoach.sync.accounts import connect_athlete
 from fitcoach.sync.activities import backfill_page, incremental_sync
 from fitcoach.sync.context import SyncContext
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, connect_simulator_athlete
 from tests.files.builders import ArchiveItem, archive_items, fit_file, ride, write_archive
 from tests.files.conftest import Store
-
-SCOPES = "read,activity:read_all"
 
 
 def sim(simulator: RunningServer, method: str, path: str, **body: Any) -> Any:
@@ -50,13 +46,10 @@ def synced(
     engine = make_engine(sqlite_url)
     migrate.upgrade(engine)
     client = StravaClient(simulator.url, "1", "simulator-secret", timeout_s=5.0)
-    athlete_id = int(sim(simulator, "GET", "/athletes")[0]["id"])
-    minted = sim(simulator, "POST", f"/athletes/{athlete_id}/token", scope=SCOPES)
-    minted.setdefault("athlete", {"id": athlete_id})
     context = SyncContext(
         session_factory(engine), key_ring([Fernet.generate_key().decode()]), client
     )
-    connect_athlete(context.sessions, context.key_ring, TokenResponse(**minted), SCOPES)
+    athlete_id = connect_simulator_athlete(simulator, context)
     now = datetime.fromtimestamp(sim(simulator, "GET", "/usage")["now"], UTC)
     yield context, Store(context.sessions, athlete_id), now
     client.close()

@@ -22,12 +22,9 @@ from fitcoach.strava.access import AthleteDisconnected, access_token
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.errors import RateLimited, Unavailable
 from fitcoach.strava.models import TokenResponse
-from fitcoach.sync.accounts import connect_athlete
 from fitcoach.sync.activities import backfill_page, incremental_sync
 from fitcoach.sync.context import SyncContext
-from tests.conftest import RunningServer
-
-SCOPES = "read,activity:read_all"
+from tests.conftest import RunningServer, connect_simulator_athlete
 
 
 class CountingClient(StravaClient):
@@ -57,13 +54,10 @@ def setup(
     client = CountingClient(
         simulator.url, "1", "simulator-secret", sleep=sleeps.append, timeout_s=3.0
     )
-    athlete_id = int(control(simulator, "GET", "/athletes")[0]["id"])
-    minted = control(simulator, "POST", f"/athletes/{athlete_id}/token", scope=SCOPES)
-    minted.setdefault("athlete", {"id": athlete_id})
     context = SyncContext(
         session_factory(engine), key_ring([Fernet.generate_key().decode()]), client
     )
-    connect_athlete(context.sessions, context.key_ring, TokenResponse(**minted), SCOPES)
+    athlete_id = connect_simulator_athlete(simulator, context)
     yield context, athlete_id, sleeps
     client.close()
     engine.dispose()

@@ -18,14 +18,11 @@ from fitcoach.store.engine import make_engine, session_factory, transaction
 from fitcoach.store.models import Activity, Athlete, Deletion
 from fitcoach.store.tokens import load_tokens
 from fitcoach.strava.client import StravaClient
-from fitcoach.strava.models import TokenResponse
-from fitcoach.sync.accounts import connect_athlete
 from fitcoach.sync.activities import backfill_page, store_fetched
 from fitcoach.sync.context import SyncContext
 from fitcoach.sync.webhooks import PushEvent, process_event, store_event
-from tests.conftest import RunningServer
+from tests.conftest import RunningServer, connect_simulator_athlete
 
-SCOPES = "read,activity:read_all"
 SUBSCRIPTION = 4242
 
 
@@ -45,13 +42,10 @@ def synced(sqlite_url: URL, simulator: RunningServer) -> Iterator[tuple[SyncCont
     engine = make_engine(sqlite_url)
     migrate.upgrade(engine)
     client = StravaClient(simulator.url, "1", "simulator-secret", timeout_s=3.0)
-    athlete_id = int(control(simulator, "GET", "/athletes")[0]["id"])
-    minted = control(simulator, "POST", f"/athletes/{athlete_id}/token", scope=SCOPES)
-    minted.setdefault("athlete", {"id": athlete_id})
     context = SyncContext(
         session_factory(engine), key_ring([Fernet.generate_key().decode()]), client
     )
-    connect_athlete(context.sessions, context.key_ring, TokenResponse(**minted), SCOPES)
+    athlete_id = connect_simulator_athlete(simulator, context)
     while backfill_page(context, athlete_id, 0).more:
         pass
     yield context, athlete_id

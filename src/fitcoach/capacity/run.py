@@ -1,4 +1,4 @@
-"""`fitcoach capacity`: every strategy over the same population, and --find-max's bisection."""
+"""`fitcoach capacity`: every strategy over the same population, and --find-max's search."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def run_capacity(options: CapacityOptions, progress: Progress | None = None) -> 
 
 
 def find_max(options: CapacityOptions, progress: Progress | None = None) -> CapacityReport:
-    """For each strategy, bisect on N for the largest population it serves (CAPACITY.md)."""
+    """For each strategy, search for the largest population it serves (CAPACITY.md)."""
     started = time.perf_counter()
     results: dict[str, MaxResult] = {}
     with (
@@ -146,7 +146,7 @@ def find_max(options: CapacityOptions, progress: Progress | None = None) -> Capa
         _say(progress, f"--find-max from {options.athletes} athletes: {', '.join(names)}")
         # Each probe is reported from its process as it ends (a callback cannot cross).
         verbose = progress is not None
-        futures = {pool.submit(_bisect, options, name, workdir, verbose) for name in names}
+        futures = {pool.submit(_search, options, name, workdir, verbose) for name in names}
         for future in as_completed(futures):
             result = future.result()
             results[result.strategy] = result
@@ -206,7 +206,7 @@ def search_largest(
     return good, bad
 
 
-def _bisect(options: CapacityOptions, name: str, workdir: str, verbose: bool) -> MaxResult:
+def _search(options: CapacityOptions, name: str, workdir: str, verbose: bool) -> MaxResult:
     probes: list[Probe] = []
 
     def probe(athletes: int) -> StrategyRun:

@@ -60,7 +60,7 @@ class SeedCurrent(Strategy):
             return Shown(False, cached[1])
         try:
             page = self.runtime.client.activities(
-                self.runtime.token(athlete_id),
+                self.runtime.context.token(athlete_id),
                 priority=Priority.INTERACTIVE,
                 athlete_id=athlete_id,
                 per_page=CURRENT_PER_PAGE,
@@ -87,7 +87,7 @@ class _SeedDatabase(Strategy):
         """One list call of up to 200 activities (the seed never pages), stored."""
         after = self._newest(athlete_id) if incremental else None
         page = self.runtime.client.activities(
-            self.runtime.token(athlete_id),
+            self.runtime.context.token(athlete_id),
             priority=Priority.INTERACTIVE,
             athlete_id=athlete_id,
             after=after,
@@ -168,7 +168,7 @@ class SeedWebhooks(_SeedDatabase):
             return
         try:
             activity = self.runtime.client.activity(
-                self.runtime.token(event.owner_id),
+                self.runtime.context.token(event.owner_id),
                 event.object_id,
                 priority=Priority.WEBHOOK,
                 athlete_id=event.owner_id,

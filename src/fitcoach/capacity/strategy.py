@@ -17,7 +17,6 @@ import httpx
 from fitcoach.capacity.harness import SimTime
 from fitcoach.capacity.options import CapacityOptions
 from fitcoach.store.models import SyncState
-from fitcoach.strava.access import access_token
 from fitcoach.strava.budget import Budget, Limits, Shares
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.gate import BudgetGate
@@ -51,12 +50,6 @@ class Runtime:
             self.later(fallback_s, task, cause)
         else:
             self.schedule(when.timestamp(), task, cause)
-
-    def token(self, athlete_id: int) -> str:
-        context = self.context
-        return access_token(
-            context.sessions, context.key_ring, context.strava, athlete_id, now=self.now
-        )
 
     def last_sync(self, athlete_id: int) -> datetime | None:
         with self.context.sessions() as session:

@@ -14,11 +14,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fitcoach.files import store_api_rows
+from fitcoach.files.merge import API
 from fitcoach.monitoring.metrics import sync_run
 from fitcoach.store.activities import delete_activities, row_from_strava
 from fitcoach.store.engine import transaction
 from fitcoach.store.models import Activity, SyncState, WebhookEvent
-from fitcoach.strava.access import AthleteDisconnected, access_token
+from fitcoach.strava.access import AthleteDisconnected
 from fitcoach.strava.budget import Priority
 from fitcoach.strava.client import MAX_PER_PAGE
 from fitcoach.strava.errors import NotFound, StravaError
@@ -31,7 +32,6 @@ log = logging.getLogger("fitcoach.sync")
 # Re-reading the last hour costs nothing extra (same single page) and catches uploads
 # whose start time is earlier than the newest activity already held (late device syncs).
 SAFETY_MARGIN = timedelta(hours=1)
-API_SOURCE = "strava_api"
 MAX_INCREMENTAL_PAGES = 10
 
 
@@ -88,9 +88,7 @@ def backfill_page(context: SyncContext, athlete_id: int, priority: int) -> SyncR
         cursor = state.backfill_cursor
     if cursor is None:
         priority = max(priority, Priority.INTERACTIVE)
-    token = access_token(
-        context.sessions, context.key_ring, context.strava, athlete_id, now=context.clock
-    )
+    token = context.token(athlete_id)
     page = context.strava.activities(
         token, priority=priority, athlete_id=athlete_id, before=cursor, per_page=MAX_PER_PAGE
     )
@@ -135,9 +133,7 @@ def incremental_sync(context: SyncContext, athlete_id: int, priority: int) -> Sy
         state = session.get(SyncState, athlete_id)
         newest = state.newest_activity_at if state else None
     after = newest - SAFETY_MARGIN if newest else None
-    token = access_token(
-        context.sessions, context.key_ring, context.strava, athlete_id, now=context.clock
-    )
+    token = context.token(athlete_id)
     fetched = calls = 0
     started = context.clock()
     newest_seen: datetime | None = newest
@@ -226,9 +222,7 @@ def refetch_activity(
     context: SyncContext, athlete_id: int, activity_id: int, priority: int
 ) -> None:
     """Fetch one activity again (one call) and store it; gone on Strava means gone here."""
-    token = access_token(
-        context.sessions, context.key_ring, context.strava, athlete_id, now=context.clock
-    )
+    token = context.token(athlete_id)
     try:
         fresh = context.strava.activity(
             token, activity_id, priority=priority, athlete_id=athlete_id, fresh=True
@@ -249,12 +243,10 @@ def delete_if_gone(context: SyncContext, athlete_id: int, activity_id: int, prio
     """
     with context.sessions() as session:
         held = session.get(Activity, activity_id)
-        if held is None or held.athlete_id != athlete_id or held.source != API_SOURCE:
+        if held is None or held.athlete_id != athlete_id or held.source != API:
             return False
     try:
-        token = access_token(
-            context.sessions, context.key_ring, context.strava, athlete_id, now=context.clock
-        )
+        token = context.token(athlete_id)
     except AthleteDisconnected:
         # Nobody can ask Strava for this athlete any more: the event cannot be checked.
         log.info(
@@ -268,7 +260,7 @@ def delete_if_gone(context: SyncContext, athlete_id: int, activity_id: int, prio
         )
     except NotFound:
         with transaction(context.sessions) as session:
-            delete_activities(session, [activity_id], athlete_id, source=API_SOURCE)
+            delete_activities(session, [activity_id], athlete_id, source=API)
         return True
     log.warning(
         "delete event for an activity Strava still has: kept",

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from cryptography.fernet import MultiFernet
 from sqlalchemy.orm import Session, sessionmaker
 
+from fitcoach.strava.access import access_token
 from fitcoach.strava.client import StravaClient
 
 
@@ -22,3 +23,8 @@ class SyncContext:
     key_ring: MultiFernet
     strava: StravaClient
     clock: Callable[[], datetime] = field(default=utc_now)
+
+    def token(self, athlete_id: int) -> str:
+        """The athlete's access token, refreshed when near expiry by this context's clock
+        (the one its budget and its callers go by)."""
+        return access_token(self.sessions, self.key_ring, self.strava, athlete_id, now=self.clock)

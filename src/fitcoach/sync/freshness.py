@@ -50,9 +50,19 @@ def sync_marks(session: Session, athlete_id: int) -> SyncMarks:
     return SyncMarks(False, None) if row is None else SyncMarks(bool(row[0]), row[1])
 
 
-def stored_freshness(context: SyncContext, last_sync_at: datetime | None) -> Freshness:
-    """The freshness of data served from the store as it is (no refresh, no note)."""
-    return _freshness(context, last_sync_at)
+def stored_freshness(
+    context: SyncContext,
+    last_sync_at: datetime | None,
+    refreshed: bool = False,
+    note: str | None = None,
+) -> Freshness:
+    """How fresh the stored data is, given the athlete's last sync."""
+    minutes = (
+        None
+        if last_sync_at is None
+        else int((context.clock() - last_sync_at).total_seconds() // 60)
+    )
+    return Freshness(last_sync_at, minutes, refreshed, note)
 
 
 def refresh_for_view(context: SyncContext, athlete_id: int) -> Freshness:
@@ -90,13 +100,5 @@ def describe(
     context: SyncContext, athlete_id: int, refreshed: bool = False, note: str | None = None
 ) -> Freshness:
     with context.sessions() as session:
-        state = session.get(SyncState, athlete_id)
-        last = state.last_sync_at if state else None
-    return _freshness(context, last, refreshed, note)
-
-
-def _freshness(
-    context: SyncContext, last: datetime | None, refreshed: bool = False, note: str | None = None
-) -> Freshness:
-    minutes = None if last is None else int((context.clock() - last).total_seconds() // 60)
-    return Freshness(last, minutes, refreshed, note)
+        marks = sync_marks(session, athlete_id)
+    return stored_freshness(context, marks.last_sync_at, refreshed, note)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fitcoach.store.models import SyncState
 from fitcoach.strava.access import AthleteDisconnected
 from fitcoach.strava.budget import Priority
 from fitcoach.strava.errors import BudgetExhausted, RateLimited, StravaError
 from fitcoach.sync.activities import incremental_sync, record_failure
 from fitcoach.sync.context import SyncContext
+from fitcoach.sync.freshness import sync_marks
 from fitcoach.sync.schedule import webhooks_live
 
 
@@ -26,8 +26,8 @@ def manual_sync(context: SyncContext, athlete_id: int, ask_strava: bool = False)
     """
     if not ask_strava:
         with context.sessions() as session:
-            state = session.get(SyncState, athlete_id)
-            last = state.last_sync_at if state is not None and not state.dirty else None
+            marks = sync_marks(session, athlete_id)
+            last = None if marks.dirty else marks.last_sync_at
             if last is not None and webhooks_live(session, context.clock()):
                 return {
                     "status": "done",

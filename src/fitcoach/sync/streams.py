@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from fitcoach.store.engine import transaction
 from fitcoach.store.models import Activity, ActivityStreams
-from fitcoach.strava.access import access_token
 from fitcoach.strava.budget import Priority
 from fitcoach.sync.context import SyncContext
 
@@ -32,9 +31,7 @@ def activity_streams(
         manual = session.scalar(select(Activity.manual).where(Activity.id == activity_id))
     if manual:
         return {}
-    token = access_token(
-        context.sessions, context.key_ring, context.strava, athlete_id, now=context.clock
-    )
+    token = context.token(athlete_id)
     fetched = context.strava.streams(
         token, activity_id, STREAM_KEYS, priority=Priority.INTERACTIVE, athlete_id=athlete_id
     )

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from fitcoach.monitoring.metrics import webhook_failures, webhook_processed
 from fitcoach.store.engine import transaction
 from fitcoach.store.models import WebhookEvent
-from fitcoach.strava.access import AthleteDisconnected, access_token
+from fitcoach.strava.access import AthleteDisconnected
 from fitcoach.strava.budget import Priority
 from fitcoach.strava.errors import Unauthorized
 from fitcoach.sync.accounts import delete_athlete_data
@@ -124,9 +124,7 @@ def access_revoked(context: SyncContext, athlete_id: int) -> bool:
     """Whether Strava refuses fitcoach for this athlete (one call, or none when fitcoach
     already holds no tokens for them)."""
     try:
-        token = access_token(
-            context.sessions, context.key_ring, context.strava, athlete_id, now=context.clock
-        )
+        token = context.token(athlete_id)
         # No athlete id: the cached copy of the profile must not answer for Strava.
         context.strava.athlete(token, priority=Priority.WEBHOOK, athlete_id=None)
     except (AthleteDisconnected, Unauthorized):

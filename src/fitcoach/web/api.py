@@ -56,41 +56,23 @@ _COLUMNS = (
 
 
 def _activity_json(row: Row[*tuple[Any, ...]]) -> dict[str, Any]:
-    # Unpacked by position, in _COLUMNS' order: a page is up to 200 rows.
-    (
-        activity_id,
-        name,
-        sport_type,
-        start_date,
-        start_date_local,
-        moving_time,
-        elapsed_time,
-        distance,
-        elevation_gain,
-        average_watts,
-        weighted_average_watts,
-        average_heartrate,
-        load,
-        load_method,
-        source,
-    ) = row
     return {
-        "id": activity_id,
-        "name": name,
-        "sport_type": sport_type,
-        "start_date": start_date.isoformat(),
-        "start_date_local": start_date_local.isoformat() if start_date_local else None,
-        "moving_time": moving_time,
-        "elapsed_time": elapsed_time,
-        "distance": distance,
-        "total_elevation_gain": elevation_gain,
-        "average_watts": average_watts,
-        "weighted_average_watts": weighted_average_watts,
-        "average_heartrate": average_heartrate,
-        "load": load,
-        "load_method": load_method,
-        "source": source,
-        "strava_url": f"https://www.strava.com/activities/{activity_id}",
+        "id": row.id,
+        "name": row.name,
+        "sport_type": row.sport_type,
+        "start_date": row.start_date.isoformat(),
+        "start_date_local": row.start_date_local.isoformat() if row.start_date_local else None,
+        "moving_time": row.moving_time_s,
+        "elapsed_time": row.elapsed_time_s,
+        "distance": row.distance_m,
+        "total_elevation_gain": row.elevation_gain_m,
+        "average_watts": row.average_watts,
+        "weighted_average_watts": row.weighted_average_watts,
+        "average_heartrate": row.average_heartrate,
+        "load": row.load,
+        "load_method": row.load_method,
+        "source": row.source,
+        "strava_url": f"https://www.strava.com/activities/{row.id}",
     }
 
 
