@@ -11,11 +11,40 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import free_port
 
 
-def test_demo_starts_everything_and_registers_the_webhook(tmp_path: Path) -> None:
+def descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in (int(p) for p in path.read_text().split()) if path.exists() else []:
+        found += [child, *descendants(child)]
+    return found
+
+
+def command_of(pid: int) -> str:
+    """The fitcoach command a process runs ("serve --port ..."), or its whole command."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    except FileNotFoundError:  # it ended meanwhile
+        return ""
+    return " ".join(words[words.index("fitcoach.cli") + 1 :] if "fitcoach.cli" in words else words)
+
+
+def running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+# Ctrl-C, as a person stops it; SIGTERM, as a process manager does.
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_demo_starts_everything_and_registers_the_webhook(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
     port, simulator_port = free_port(), free_port()
     env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "LOG_LEVEL": "WARNING"}
     log = tmp_path / "demo.log"
@@ -57,11 +86,17 @@ def test_demo_starts_everything_and_registers_the_webhook(tmp_path: Path) -> Non
         assert login.headers["location"].startswith(f"http://127.0.0.1:{simulator_port}/oauth/")
         approval = httpx.get(login.headers["location"])
         assert approval.status_code == 200 and "Authorize" in approval.text
+        # The simulator, the web server and its worker (not the registration, which ends).
+        children = {command_of(pid): pid for pid in descendants(demo.pid)}
+        children = {name: pid for name, pid in children.items() if name and "register" not in name}
+        assert sorted(name.split()[0] for name in children) == ["serve", "simulator", "worker"]
     finally:
-        demo.send_signal(signal.SIGINT)  # Ctrl-C, as a person stops it
+        demo.send_signal(stop)  # to the demo alone: it must stop the others itself
         try:
             demo.wait(timeout=60)
+            left = [name for name, pid in children.items() if running(pid)]
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(demo.pid, signal.SIGKILL)
     assert demo.returncode == 0
+    assert left == [], "processes outlived the demo"

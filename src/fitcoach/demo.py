@@ -36,7 +36,16 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], what: str) -> Non
     raise FitcoachError(f"the {what} did not start within 60 s ({url})")
 
 
+def _stop(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_demo(host: str, port: int, simulator_port: int, athletes: int) -> None:
+    # SIGTERM (a process manager, `kill`) stops the demo as Ctrl-C does, children included;
+    # Ctrl-C works even when the demo was started in the background, where SIGINT starts
+    # out ignored.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     base = load_settings()
     data_dir = base.data_dir.resolve()
     public_url = f"http://{host}:{port}"
