@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import BindParameter, Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -129,17 +129,21 @@ def newest_first(
 
 def newest_first_of(
     query: _Query,
-    athlete_id: int,
+    athlete_id: int | BindParameter[int],
     *,
-    before: datetime | None = None,
-    after: datetime | None = None,
-    limit: int = 50,
+    before: datetime | BindParameter[datetime] | None = None,
+    after: datetime | BindParameter[datetime] | None = None,
+    limit: int | BindParameter[int] = 50,
 ) -> _Query:
     """``query`` (of activity rows or some of their columns) for this athlete's
-    activities, newest first, optionally within (after, before)."""
-    query = query.where(Activity.athlete_id == athlete_id)
+    activities, newest first, optionally within (after, before). Each value may be a
+    ``bindparam``, for a statement built once and run with different values."""
+    # The table's columns, not the ORM's attributes: a query of table columns then stays
+    # a Core query (plain rows, no ORM compile step), and an ORM query is unaffected.
+    columns = Activity.__table__.c
+    query = query.where(columns.athlete_id == athlete_id)
     if before is not None:
-        query = query.where(Activity.start_date < before)
+        query = query.where(columns.start_date < before)
     if after is not None:
-        query = query.where(Activity.start_date > after)
-    return query.order_by(Activity.start_date.desc(), Activity.id.desc()).limit(limit)
+        query = query.where(columns.start_date > after)
+    return query.order_by(columns.start_date.desc(), columns.id.desc()).limit(limit)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from fitcoach.store.models import SyncState
@@ -42,11 +42,15 @@ class SyncMarks:
         return self.dirty and self.last_sync_at is not None
 
 
-def sync_marks(session: Session, athlete_id: int) -> SyncMarks:
-    """The athlete's sync marks, read in the view's own session (one connection)."""
-    row = session.execute(
-        select(SyncState.dirty, SyncState.last_sync_at).where(SyncState.athlete_id == athlete_id)
-    ).first()
+# Built once, with table columns (plain rows, no ORM step): read on every page view.
+_SYNC_MARKS = select(SyncState.__table__.c.dirty, SyncState.__table__.c.last_sync_at).where(
+    SyncState.__table__.c.athlete_id == bindparam("athlete_id")
+)
+
+
+def sync_marks(connection: Session | Connection, athlete_id: int) -> SyncMarks:
+    """The athlete's sync marks, read in the view's own session or connection."""
+    row = connection.execute(_SYNC_MARKS, {"athlete_id": athlete_id}).first()
     return SyncMarks(False, None) if row is None else SyncMarks(bool(row[0]), row[1])
 
 

@@ -6,12 +6,13 @@ Identity comes from the session cookie only; state-changing calls need the CSRF 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic_core import to_json
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, bindparam, select
 from starlette.concurrency import run_in_threadpool
 
 from fitcoach.store.activities import newest_first_of
@@ -34,46 +35,56 @@ def _state(request: Request) -> AppState:
     return state
 
 
-# What the API returns of an activity: not the Strava document in ``raw``, the largest
-# column by far, nor anything else it does not show.
-_COLUMNS = (
-    Activity.id,
-    Activity.name,
-    Activity.sport_type,
-    Activity.start_date,
-    Activity.start_date_local,
-    Activity.moving_time_s,
-    Activity.elapsed_time_s,
-    Activity.distance_m,
-    Activity.elevation_gain_m,
-    Activity.average_watts,
-    Activity.weighted_average_watts,
-    Activity.average_heartrate,
-    Activity.load,
-    Activity.load_method,
-    Activity.source,
+# What the API returns of an activity, by the name it has there: not the Strava document
+# in ``raw``, the largest column by far, nor anything else it does not show. Table
+# columns rather than ORM attributes: the rows are plain tuples, with no ORM loading step
+# for a list that builds no objects.
+_ACTIVITIES = Activity.__table__.c
+_FIELDS = {
+    "id": _ACTIVITIES.id,
+    "name": _ACTIVITIES.name,
+    "sport_type": _ACTIVITIES.sport_type,
+    "start_date": _ACTIVITIES.start_date,
+    "start_date_local": _ACTIVITIES.start_date_local,
+    "moving_time": _ACTIVITIES.moving_time_s,
+    "elapsed_time": _ACTIVITIES.elapsed_time_s,
+    "distance": _ACTIVITIES.distance_m,
+    "total_elevation_gain": _ACTIVITIES.elevation_gain_m,
+    "average_watts": _ACTIVITIES.average_watts,
+    "weighted_average_watts": _ACTIVITIES.weighted_average_watts,
+    "average_heartrate": _ACTIVITIES.average_heartrate,
+    "load": _ACTIVITIES.load,
+    "load_method": _ACTIVITIES.load_method,
+    "source": _ACTIVITIES.source,
+}
+_NAMES = tuple(_FIELDS)
+_ID, _START, _START_LOCAL = (
+    _NAMES.index(name) for name in ("id", "start_date", "start_date_local")
 )
 
 
 def _activity_json(row: Row[*tuple[Any, ...]]) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "sport_type": row.sport_type,
-        "start_date": row.start_date.isoformat(),
-        "start_date_local": row.start_date_local.isoformat() if row.start_date_local else None,
-        "moving_time": row.moving_time_s,
-        "elapsed_time": row.elapsed_time_s,
-        "distance": row.distance_m,
-        "total_elevation_gain": row.elevation_gain_m,
-        "average_watts": row.average_watts,
-        "weighted_average_watts": row.weighted_average_watts,
-        "average_heartrate": row.average_heartrate,
-        "load": row.load,
-        "load_method": row.load_method,
-        "source": row.source,
-        "strava_url": f"https://www.strava.com/activities/{row.id}",
-    }
+    # Paired by position: reading a page of rows by name costs more than the query.
+    activity = dict(zip(_NAMES, row, strict=True))
+    activity["start_date"] = row[_START].isoformat()
+    local = row[_START_LOCAL]
+    activity["start_date_local"] = local.isoformat() if local else None
+    activity["strava_url"] = f"https://www.strava.com/activities/{row[_ID]}"
+    return activity
+
+
+@cache
+def _activity_page(with_before: bool, with_after: bool) -> Select[*tuple[Any, ...]]:
+    """The page's query for one combination of bounds, built once with bound parameters:
+    a new statement per request costs more to build and key for SQLAlchemy's compiled
+    cache than the query takes to run."""
+    return newest_first_of(
+        select(*_FIELDS.values()),
+        bindparam("athlete_id"),
+        before=bindparam("before") if with_before else None,
+        after=bindparam("after") if with_after else None,
+        limit=bindparam("limit"),
+    )
 
 
 def _parse_time(value: str | None, name: str) -> datetime | None:
@@ -105,20 +116,20 @@ def activities(
     state = _state(request)
     after_time = _parse_time(after, "after")
     before_time = _parse_time(cursor, "cursor") or _parse_time(before, "before")
-    query = newest_first_of(
-        select(*_COLUMNS), athlete_id, before=before_time, after=after_time, limit=limit
-    )
+    query = _activity_page(before_time is not None, after_time is not None)
+    values = dict(athlete_id=athlete_id, before=before_time, after=after_time, limit=limit)
     context = state.sync_context()
     # One connection when there is nothing to refresh: the sync marks, then the page.
-    with state.sessions() as session:
-        marks = sync_marks(session, athlete_id)
+    # A Core connection, not an ORM session: two reads that build no objects.
+    with state.engine.connect() as connection:
+        marks = sync_marks(connection, athlete_id)
         if not marks.refresh_due:
             freshness = stored_freshness(context, marks.last_sync_at)
-            rows = session.execute(query).all()
+            rows = connection.execute(query, values).all()
     if marks.refresh_due:
         freshness = refresh_now(context, athlete_id)
-        with state.sessions() as session:
-            rows = session.execute(query).all()
+        with state.engine.connect() as connection:
+            rows = connection.execute(query, values).all()
     next_cursor = str(int(rows[-1].start_date.timestamp())) if len(rows) == limit else None
     answer = {
         "activities": [_activity_json(row) for row in rows],

@@ -53,16 +53,17 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 MutableHeaders(scope=message)["X-Request-ID"] = rid
-                log.info(
-                    "request",
-                    extra={
-                        "request_id": rid,
-                        "method": scope["method"],
-                        "path": URL(scope=scope).path,
-                        "status": message["status"],
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    },
-                )
+                if log.isEnabledFor(logging.INFO):  # no record to build when it is off
+                    log.info(
+                        "request",
+                        extra={
+                            "request_id": rid,
+                            "method": scope["method"],
+                            "path": URL(scope=scope).path,
+                            "status": message["status"],
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        },
+                    )
             await send(message)
 
         token = request_id.set(rid)
