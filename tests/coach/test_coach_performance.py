@@ -8,7 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from fitcoach.coach import CoachError, daily_load_totals, performance_on, performance_series
+from fitcoach.coach import (
+    CoachError,
+    DailyLoads,
+    daily_load_totals,
+    performance_on,
+    performance_series,
+)
 
 START = date(2015, 1, 1)
 
@@ -100,6 +106,22 @@ def test_daily_load_totals_sums_per_day_and_ignores_days_outside() -> None:
         START + timedelta(days=3),
     )
     assert totals.tolist() == [75, 0, 10, 0]
+
+
+def test_daily_loads_as_arrays_match_the_dated_pairs() -> None:
+    dated = [(START + timedelta(days=2), 10.0), (START, 50.0), (START, 25.0)]
+    loads = DailyLoads.of(dated)
+    assert loads.first() == START
+    assert sorted(loads.dated()) == sorted(dated)
+    assert loads.totals(START, START + timedelta(days=3)).tolist() == [75, 0, 10, 0]
+    assert DailyLoads.of([]).first() is None
+    assert DailyLoads.of([]).totals(START, START).tolist() == [0]
+
+
+@pytest.mark.parametrize("bad", [-1.0, math.nan, math.inf])
+def test_a_bad_daily_load_is_a_coach_error(bad: float) -> None:
+    with pytest.raises(CoachError, match="load must be a finite number"):
+        DailyLoads.of([(START, 5.0), (START, bad)]).totals(START, START)
 
 
 @settings(DETERMINISTIC, max_examples=25)

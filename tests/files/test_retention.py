@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from fitcoach.coach import daily_load_totals, performance_series
+from fitcoach.coach import performance_series
 from fitcoach.files import Limits, import_path
 from fitcoach.settings import load_settings
 from fitcoach.store.activities import row_from_strava, upsert_activities
@@ -45,9 +45,10 @@ def api_history(store: Store, days: int) -> None:
 
 def chart(store: Store) -> list[float]:
     with store.sessions() as session:
-        dated = daily_load_history(session, store.athlete_id)
-    start = min(day for day, _ in dated)
-    return [float(v) for v in performance_series(daily_load_totals(dated, start, TODAY), start).ctl]
+        history = daily_load_history(session, store.athlete_id)
+    start = history.first()
+    assert start is not None
+    return [float(v) for v in performance_series(history.totals(start, TODAY), start).ctl]
 
 
 def test_retention_keeps_own_files_and_derived_loads(any_store: Store, tmp_path: Path) -> None:
@@ -90,7 +91,7 @@ def test_retention_keeps_own_files_and_derived_loads(any_store: Store, tmp_path:
 
 def _history(store: Store) -> list[tuple[date, float]]:
     with store.sessions() as session:
-        return daily_load_history(session, store.athlete_id)
+        return daily_load_history(session, store.athlete_id).dated()
 
 
 def test_an_archive_replaces_the_carried_loads_it_covers(store: Store, tmp_path: Path) -> None:

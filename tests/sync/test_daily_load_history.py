@@ -140,7 +140,7 @@ def database_days(
     session: Session, athlete_id: int, sources: Sequence[str] | None = None
 ) -> dict[date, float]:
     totals: dict[date, float] = defaultdict(float)
-    for day, load in daily_load_history(session, athlete_id, sources):
+    for day, load in daily_load_history(session, athlete_id, sources).dated():
         assert type(day) is date and isinstance(load, float)
         totals[day] += load
     return dict(totals)

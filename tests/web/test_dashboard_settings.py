@@ -15,8 +15,10 @@ from sqlalchemy.engine import URL
 from fitcoach.store.models import Athlete
 from fitcoach.strava.budget.gate import Usage, WindowUsage
 from fitcoach.strava.gate import BudgetGate
+from fitcoach.web import state as state_module
 from fitcoach.web.dashboard import budget_pressure
 from fitcoach.web.settings_page import parse
+from fitcoach.web.state import BUDGET_READ_EVERY
 from tests.conftest import RunningServer
 from tests.web.dashboard_support import HTML, Site, logged_in_site
 
@@ -207,6 +209,7 @@ def test_coach_with_a_model_narrates_and_answers(sqlite_url: URL, simulator: Run
 class FakeBudget:
     def __init__(self, daily: float, short: float) -> None:
         now = datetime(2025, 3, 3, 12, 5, tzinfo=UTC)
+        self.reads = 0
 
         def window(used: float, resets: datetime) -> WindowUsage:
             return WindowUsage(int(used * 1000), 1000, now, resets)
@@ -220,6 +223,7 @@ class FakeBudget:
         )
 
     def usage(self) -> Usage:
+        self.reads += 1
         return self.value
 
 
@@ -239,6 +243,22 @@ def test_budget_pressure_in_words(site: Site) -> None:
         else:
             assert words is not None and says in words
             assert says in page
+
+
+def test_pages_read_the_budget_at_most_every_two_seconds(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    budget = FakeBudget(0.9, 0.1)
+    site.state.strava.gate = BudgetGate(budget)  # type: ignore[arg-type]
+    now = [1000.0]
+    monkeypatch.setattr(state_module.time, "monotonic", lambda: now[0])
+    for _ in range(3):
+        assert "of today's Strava requests" in html.unescape(site.client.get("/").text)
+    assert budget.reads == 1
+    now[0] += BUDGET_READ_EVERY + 0.1
+    budget.value = FakeBudget(0.2, 0.1).value  # the day's use was reset meanwhile
+    assert "Strava requests" not in html.unescape(site.client.get("/").text)
+    assert budget.reads == 2
 
 
 def test_parse_accepts_commas_and_blank_fields() -> None:

@@ -8,6 +8,7 @@ from fitcoach.coach.load import ActivityLoad, LoadMethod, activity_load
 from fitcoach.coach.models import Activity, AthleteThresholds, Sex, Streams
 from fitcoach.coach.narrator import Narration, answer_question, grounding_numbers, narrate_week
 from fitcoach.coach.performance import (
+    DailyLoads,
     PerformanceDay,
     PerformanceSeries,
     daily_load_totals,
@@ -49,6 +50,7 @@ __all__ = [
     "ActivityLoad",
     "AthleteThresholds",
     "CoachError",
+    "DailyLoads",
     "GoalEvent",
     "Kind",
     "LoadMethod",

@@ -14,6 +14,8 @@ Conventions (docs/metrics.md, "Performance management"):
   in for the days before the start.
 """
 
+from __future__ import annotations
+
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from functools import lru_cache
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from fitcoach.coach._checks import require_non_negative, require_positive
 from fitcoach.coach._samples import FloatArray
@@ -119,20 +122,65 @@ def performance_on(series: PerformanceSeries, day: date) -> PerformanceDay:
     )
 
 
+# Day numbers count days since this date, as the store's queries give them.
+EPOCH = date(1970, 1, 1)
+
+
+def day_number(day: date) -> int:
+    return (day - EPOCH).days
+
+
+@dataclass(frozen=True)
+class DailyLoads:
+    """Loads by day as two arrays: the day numbers (days since ``EPOCH``, in any order,
+    repeats allowed) and the load of each. Arrays rather than (date, load) pairs: a
+    history of thousands of days is summed in one step, not one Python object at a time.
+    """
+
+    days: npt.NDArray[np.int64]
+    loads: FloatArray
+
+    @classmethod
+    def of(cls, dated_loads: Iterable[tuple[date, float]]) -> DailyLoads:
+        pairs = [(day_number(day), load) for day, load in dated_loads]
+        return cls(
+            np.array([day for day, _ in pairs], dtype=np.int64),
+            np.array([load for _, load in pairs], dtype=np.float64),
+        )
+
+    def first(self) -> date | None:
+        """The earliest day, or None when there are none."""
+        return EPOCH + timedelta(days=int(self.days.min())) if len(self.days) else None
+
+    def dated(self) -> list[tuple[date, float]]:
+        """The same as (date, load) pairs."""
+        return [
+            (EPOCH + timedelta(days=day), load)
+            for day, load in zip(self.days.tolist(), self.loads.tolist(), strict=True)
+        ]
+
+    def totals(self, start: date, end: date) -> FloatArray:
+        """Loads summed per day from ``start`` to ``end`` inclusive; days outside are
+        ignored."""
+        days = (end - start).days + 1
+        if days < 1:
+            raise CoachError(f"end ({end}) is before start ({start})")
+        if len(self.loads) and not (np.isfinite(self.loads).all() and (self.loads >= 0).all()):
+            bad = next(v for v in self.loads.tolist() if not (math.isfinite(v) and v >= 0))
+            raise CoachError(f"load must be a finite number >= 0, got {bad!r}")
+        offsets = self.days - day_number(start)
+        inside = (offsets >= 0) & (offsets < days)
+        totals: FloatArray = np.bincount(
+            offsets[inside], weights=self.loads[inside], minlength=days
+        ).astype(np.float64)
+        return totals
+
+
 def daily_load_totals(
     dated_loads: Iterable[tuple[date, float]], start: date, end: date
 ) -> FloatArray:
     """Loads summed per day from ``start`` to ``end`` inclusive; days outside are ignored."""
-    days = (end - start).days + 1
-    if days < 1:
-        raise CoachError(f"end ({end}) is before start ({start})")
-    totals = np.zeros(days)
-    for day, load in dated_loads:
-        require_non_negative("load", load)
-        i = (day - start).days
-        if 0 <= i < days:
-            totals[i] += load
-    return totals
+    return DailyLoads.of(dated_loads).totals(start, end)
 
 
 def smoothing_factor(days: float, smoothing: Smoothing) -> float:

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.coach import (
     Recommendation,
-    daily_load_totals,
     grounding_numbers,
     performance_series,
     recommend,
@@ -56,10 +55,9 @@ def narrator_input(
         athlete = session.get(Athlete, athlete_id)
         if athlete is None:
             return None
-        dated = daily_load_history(session, athlete_id, sources)
-        first = min((day for day, _ in dated), default=today)
-        start = min(first, today)
-        series = performance_series(daily_load_totals(dated, start, today), start)
+        history = daily_load_history(session, athlete_id, sources)
+        start = min(history.first() or today, today)
+        series = performance_series(history.totals(start, today), start)
         monday = today - timedelta(days=today.weekday())
         since = datetime.combine(monday - timedelta(weeks=COMPARE_WEEKS, days=1), time(), UTC)
         rows = session.scalars(

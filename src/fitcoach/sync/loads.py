@@ -63,23 +63,23 @@ class ActivityFields(Protocol):
     def manual(self) -> bool: ...
 
 
-# ``ActivityFields`` as columns to select.
+# ``ActivityFields`` as table columns to select (plain rows, no ORM loading step).
 ACTIVITY_FIELDS = (
-    Activity.sport_type,
-    Activity.start_date,
-    Activity.start_date_local,
-    Activity.moving_time_s,
-    Activity.elapsed_time_s,
-    Activity.distance_m,
-    Activity.elevation_gain_m,
-    Activity.average_watts,
-    Activity.weighted_average_watts,
-    Activity.device_watts,
-    Activity.kilojoules,
-    Activity.average_heartrate,
-    Activity.max_heartrate,
-    Activity.trainer,
-    Activity.manual,
+    Activity.__table__.c.sport_type,
+    Activity.__table__.c.start_date,
+    Activity.__table__.c.start_date_local,
+    Activity.__table__.c.moving_time_s,
+    Activity.__table__.c.elapsed_time_s,
+    Activity.__table__.c.distance_m,
+    Activity.__table__.c.elevation_gain_m,
+    Activity.__table__.c.average_watts,
+    Activity.__table__.c.weighted_average_watts,
+    Activity.__table__.c.device_watts,
+    Activity.__table__.c.kilojoules,
+    Activity.__table__.c.average_heartrate,
+    Activity.__table__.c.max_heartrate,
+    Activity.__table__.c.trainer,
+    Activity.__table__.c.manual,
 )
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.coach import (
@@ -21,7 +21,6 @@ from fitcoach.coach import (
     PerformanceSeries,
     PeriodSummary,
     Recommendation,
-    daily_load_totals,
     performance_on,
     performance_series,
     recommend,
@@ -64,18 +63,21 @@ METHOD_LABELS: dict[str, tuple[str, str]] = {
 }
 NOT_COMPUTED = ("pending", "The load is computed shortly after the activity arrives")
 
+# Table columns, for statements built once: the dashboard's reads make rows, not objects.
+_ACTIVITIES, _ATHLETES, _SYNC = (model.__table__.c for model in (Activity, Athlete, SyncState))
+
 # What the activity list shows of an activity (``activity_line``).
 LINE_FIELDS = (
-    Activity.id,
-    Activity.name,
-    Activity.sport_type,
-    Activity.start_date,
-    Activity.start_date_local,
-    Activity.moving_time_s,
-    Activity.distance_m,
-    Activity.elevation_gain_m,
-    Activity.load,
-    Activity.load_method,
+    _ACTIVITIES.id,
+    _ACTIVITIES.name,
+    _ACTIVITIES.sport_type,
+    _ACTIVITIES.start_date,
+    _ACTIVITIES.start_date_local,
+    _ACTIVITIES.moving_time_s,
+    _ACTIVITIES.distance_m,
+    _ACTIVITIES.elevation_gain_m,
+    _ACTIVITIES.load,
+    _ACTIVITIES.load_method,
 )
 
 
@@ -187,7 +189,18 @@ class Overview:
     sync: SyncSummary
 
 
-def goal_of(athlete: Athlete) -> GoalEvent | None:
+class GoalFields(Protocol):
+    """What ``goal_of`` reads: an ``Athlete``, or a row with these columns."""
+
+    @property
+    def goal_event_name(self) -> str | None: ...
+    @property
+    def goal_event_date(self) -> date | None: ...
+    @property
+    def goal_event_priority(self) -> str | None: ...
+
+
+def goal_of(athlete: GoalFields) -> GoalEvent | None:
     if not (athlete.goal_event_name and athlete.goal_event_date):
         return None
     priority: Literal["A", "B", "C"] = "A"
@@ -198,24 +211,63 @@ def goal_of(athlete: Athlete) -> GoalEvent | None:
     return GoalEvent(athlete.goal_event_name, athlete.goal_event_date, priority)
 
 
-def athlete_view(athlete: Athlete) -> AthleteView:
-    return AthleteView(
-        athlete.id,
-        athlete.firstname,
-        athlete.lastname,
-        athlete.connected,
-        athlete.disconnected_reason,
-        goal_of(athlete),
+# The athlete, their sync state and how many activities are stored: one statement.
+_HEAD = (
+    select(
+        _ATHLETES.id,
+        _ATHLETES.firstname,
+        _ATHLETES.lastname,
+        _ATHLETES.connected,
+        _ATHLETES.disconnected_reason,
+        _ATHLETES.goal_event_name,
+        _ATHLETES.goal_event_date,
+        _ATHLETES.goal_event_priority,
+        _SYNC.athlete_id.label("sync_athlete_id"),
+        _SYNC.last_sync_at,
+        _SYNC.backfill_done,
+        _SYNC.backfill_fetched,
+        _SYNC.backfill_cursor,
+        _SYNC.consecutive_failures,
+        _SYNC.last_error,
+        _SYNC.last_error_at,
+        select(func.count())
+        .where(_ACTIVITIES.athlete_id == bindparam("athlete_id"))
+        .scalar_subquery()
+        .label("stored"),
+    )
+    .select_from(Athlete.__table__.outerjoin(SyncState.__table__, _SYNC.athlete_id == _ATHLETES.id))
+    .where(_ATHLETES.id == bindparam("athlete_id"))
+)
+
+
+def _head(session: Session, athlete_id: int) -> tuple[AthleteView, SyncSummary] | None:
+    """The athlete and their sync summary, or None if they are not stored."""
+    row = session.execute(_HEAD, {"athlete_id": athlete_id}).first()
+    if row is None:
+        return None
+    view = AthleteView(
+        row.id, row.firstname, row.lastname, row.connected, row.disconnected_reason, goal_of(row)
+    )
+    if row.sync_athlete_id is None:  # never synced
+        return view, SyncSummary(None, False, 0, None, row.stored, 0, None, None)
+    return view, SyncSummary(
+        row.last_sync_at,
+        row.backfill_done,
+        row.backfill_fetched,
+        row.backfill_cursor,
+        row.stored,
+        row.consecutive_failures,
+        row.last_error,
+        row.last_error_at,
     )
 
 
 def _series(session: Session, athlete_id: int, today: date) -> PerformanceSeries:
     """The whole history's series up to today: CTL needs every earlier day to be right."""
     # Stored activities plus the daily loads kept after retention deleted API rows.
-    dated = daily_load_history(session, athlete_id)
-    first = min((day for day, _ in dated), default=today)
-    start = min(first, today)
-    return performance_series(daily_load_totals(dated, start, today), start)
+    history = daily_load_history(session, athlete_id)
+    start = min(history.first() or today, today)
+    return performance_series(history.totals(start, today), start)
 
 
 def _rounded(values: npt.NDArray[np.float64]) -> tuple[float | None, ...]:
@@ -270,16 +322,19 @@ def _week_bars(series: PerformanceSeries, today: date) -> tuple[WeekBar, ...]:
     return tuple(bars)
 
 
+# The activities a weekly summary compares: only the columns it reads, not the Strava
+# document in ``raw``, by far the largest.
+_WEEK = select(*ACTIVITY_FIELDS, _ACTIVITIES.load).where(
+    _ACTIVITIES.athlete_id == bindparam("athlete_id"),
+    _ACTIVITIES.start_date >= bindparam("since"),
+)
+_RECENT = newest_first_of(select(*LINE_FIELDS), bindparam("athlete_id"), limit=RECENT_ACTIVITIES)
+
+
 def _week(session: Session, athlete_id: int, today: date) -> PeriodSummary:
     monday = today - timedelta(days=today.weekday())
     since = datetime.combine(monday - timedelta(weeks=COMPARE_WEEKS, days=1), time(), UTC)
-    # Only the columns the summary reads: not the Strava document in ``raw``, by far the
-    # largest, and no ORM objects to build.
-    rows = session.execute(
-        select(*ACTIVITY_FIELDS, Activity.load).where(
-            Activity.athlete_id == athlete_id, Activity.start_date >= since
-        )
-    ).all()
+    rows = session.execute(_WEEK, {"athlete_id": athlete_id, "since": since}).all()
     return weekly_summary(
         [coach_activity(row) for row in rows],
         [row.load or 0.0 for row in rows],
@@ -329,38 +384,17 @@ def activity_line(row: LineFields) -> ActivityLine:
     )
 
 
-def sync_summary(session: Session, athlete_id: int) -> SyncSummary:
-    state = session.get(SyncState, athlete_id)
-    stored = session.scalar(
-        select(func.count()).select_from(Activity).where(Activity.athlete_id == athlete_id)
-    )
-    if state is None:
-        return SyncSummary(None, False, 0, None, int(stored or 0), 0, None, None)
-    return SyncSummary(
-        state.last_sync_at,
-        state.backfill_done,
-        state.backfill_fetched,
-        state.backfill_cursor,
-        int(stored or 0),
-        state.consecutive_failures,
-        state.last_error,
-        state.last_error_at,
-    )
-
-
 def dashboard(
     sessions: sessionmaker[Session], athlete_id: int, today: date, key: str
 ) -> Overview | None:
     """Everything the dashboard shows for this athlete, or None if they are not stored."""
     with sessions() as session:
-        athlete = session.get(Athlete, athlete_id)
-        if athlete is None:
+        head = _head(session, athlete_id)
+        if head is None:
             return None
-        view = athlete_view(athlete)
+        view, sync = head
         series = _series(session, athlete_id, today)
-        recent = session.execute(
-            newest_first_of(select(*LINE_FIELDS), athlete_id, limit=RECENT_ACTIVITIES)
-        ).all()
+        recent = session.execute(_RECENT, {"athlete_id": athlete_id}).all()
         return Overview(
             view,
             performance(series, today, range_key(key), view.goal),
@@ -368,7 +402,7 @@ def dashboard(
             _week_bars(series, today),
             tuple(activity_line(row) for row in recent),
             recommend(series, today=today, goal=view.goal),
-            sync_summary(session, athlete_id),
+            sync,
         )
 
 

@@ -18,12 +18,28 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
+import numpy as np
 from prometheus_client import Counter
-from sqlalchemy import ColumnElement, Date, Select, String, cast, delete, func, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Date,
+    Integer,
+    Select,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
+from fitcoach.coach import DailyLoads
 from fitcoach.store.engine import transaction
 from fitcoach.store.models import Activity, ActivityStreams, DailyLoad
 from fitcoach.sync.loads import compute_loads
@@ -137,44 +153,66 @@ def drop_carried_until(session: Session, athlete_id: int, last_day: date) -> int
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def local_day(dialect: str) -> ColumnElement[Any]:
-    """An activity's day in SQL: the date of its local start time (its UTC start when it has
-    none), as ``(start_date_local or start_date).date()`` gives it in Python.
+# 1970-01-01 (coach.EPOCH) as a Julian day number, for SQLite's day arithmetic.
+_EPOCH_JULIAN_DAY = 2440587.5
 
-    Both columns hold UTC: SQLite keeps them as ``YYYY-MM-DD HH:MM:SS...`` text, whose
-    ``date()`` is the same day, as ``YYYY-MM-DD`` text (``date.fromisoformat`` reads it
-    faster than SQLAlchemy's ``Date`` does); on PostgreSQL, ``timestamptz`` is taken at UTC
-    first, so the session's time zone plays no part, and the driver returns a ``date``.
+
+def _day_numbers(dialect: str) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    """An activity's day and a carried load's day as day numbers (days since
+    ``coach.EPOCH``) in SQL.
+
+    An activity's day is the date of its local start time (its UTC start when it has
+    none), as ``(start_date_local or start_date).date()`` gives it in Python. Both columns
+    hold UTC: SQLite keeps them as ``YYYY-MM-DD HH:MM:SS...`` text, whose ``date()`` is
+    the same day; on PostgreSQL, ``timestamptz`` is taken at UTC first, so the session's
+    time zone plays no part. Numbers rather than dates: the rows need no conversion on
+    their way to the coach's arrays.
     """
-    start = func.coalesce(Activity.start_date_local, Activity.start_date)
+    columns = Activity.__table__.c
+    start = func.coalesce(columns.start_date_local, columns.start_date)
+    carried = DailyLoad.__table__.c.day
     if dialect == "postgresql":
-        return cast(func.timezone("UTC", start), Date)
-    return func.date(start, type_=String)
+        epoch = literal_column("DATE '1970-01-01'", Date)
+        activity_day = cast(func.timezone("UTC", start), Date) - epoch
+        return type_coerce(activity_day, Integer), type_coerce(carried - epoch, Integer)
+    return (
+        cast(func.julianday(func.date(start)) - _EPOCH_JULIAN_DAY, Integer),
+        cast(func.julianday(carried) - _EPOCH_JULIAN_DAY, Integer),
+    )
 
 
-def _as_date(value: date | str) -> date:
-    return date.fromisoformat(value) if isinstance(value, str) else value
+@cache
+def _daily_load_query(dialect: str, with_sources: bool) -> CompoundSelect[int, float]:
+    """Stored activities' loads summed per day, then the carried daily loads: one
+    statement, built once per dialect with bound parameters (``athlete_id`` and, when
+    ``with_sources``, the expanding ``sources``)."""
+    activity_day, carried_day = _day_numbers(dialect)
+    activities, carried = Activity.__table__.c, DailyLoad.__table__.c
+    summed = (
+        select(activity_day.label("day"), func.sum(func.coalesce(activities.load, 0.0)))
+        .where(activities.athlete_id == bindparam("athlete_id"))
+        .group_by(activity_day)
+    )
+    kept = select(carried_day, carried.load).where(carried.athlete_id == bindparam("athlete_id"))
+    if with_sources:
+        summed = summed.where(activities.source.in_(bindparam("sources", expanding=True)))
+        kept = kept.where(carried.source.in_(bindparam("sources", expanding=True)))
+    return summed.union_all(kept)
 
 
 def daily_load_history(
     session: Session, athlete_id: int, sources: Sequence[str] | None = None
-) -> list[tuple[date, float]]:
-    """(day, load) for every day with stored activities (their loads summed by the
-    database) plus every carried daily load, optionally only from ``sources``: what
-    ``coach.daily_load_totals`` needs for the whole history."""
-    day_column = local_day(session.get_bind().dialect.name).label("day")
-    query = (
-        select(day_column, func.sum(func.coalesce(Activity.load, 0.0)))
-        .where(Activity.athlete_id == athlete_id)
-        .group_by(day_column)
-    )
-    carried = select(DailyLoad.day, DailyLoad.load).where(DailyLoad.athlete_id == athlete_id)
+) -> DailyLoads:
+    """The load of every day with stored activities (summed by the database) plus every
+    carried daily load, optionally only from ``sources``: the whole history the fitness
+    series is computed from."""
+    query = _daily_load_query(session.get_bind().dialect.name, sources is not None)
+    values: dict[str, Any] = {"athlete_id": athlete_id}
     if sources is not None:
-        query = query.where(Activity.source.in_(sources))
-        carried = carried.where(DailyLoad.source.in_(sources))
-    dated = [(_as_date(day), float(load)) for day, load in session.execute(query)]
-    dated.extend((day, load) for day, load in session.execute(carried))
-    return dated
+        values["sources"] = list(sources)
+    rows = session.execute(query, values).all()
+    days, loads = zip(*rows, strict=True) if rows else ((), ())
+    return DailyLoads(np.array(days, dtype=np.int64), np.array(loads, dtype=np.float64))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from fitcoach.strava.gate import BudgetGate
 from fitcoach.sync.freshness import Freshness, refresh_for_view, stored_freshness
 from fitcoach.sync.overview import RANGES, Overview, dashboard, performance_only, range_key
 from fitcoach.web.page_common import app_state
@@ -25,13 +24,12 @@ PRESSURE_SHOWN_FROM = 0.8
 
 def budget_pressure(state: AppState) -> str | None:
     """The shared Strava budget in words, when it is nearly used up."""
-    gate = state.strava.gate
-    if not isinstance(gate, BudgetGate):
-        return None
     try:
-        usage = gate.budget.usage()
+        usage = state.budget_usage()
     except Exception:  # a Redis or database hiccup must not cost the page
         log.warning("budget usage unreadable", exc_info=True)
+        return None
+    if usage is None:
         return None
     daily = max(usage.daily, usage.read_daily, key=lambda w: w.fraction)
     short = max(usage.short, usage.read_short, key=lambda w: w.fraction)

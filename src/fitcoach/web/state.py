@@ -15,10 +15,15 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.settings import Settings
+from fitcoach.strava.budget import Usage
 from fitcoach.strava.client import StravaClient
+from fitcoach.strava.gate import BudgetGate
 from fitcoach.sync.context import SyncContext, utc_now
 from fitcoach.sync.manual import manual_sync
 from fitcoach.sync.subscription import remembered_subscription
+
+# Seconds one reading of the shared budget serves the pages' note (``budget_usage``).
+BUDGET_READ_EVERY = 2.0
 
 
 @dataclass
@@ -58,6 +63,7 @@ class AppState:
         return SyncContext(self.sessions, self.key_ring, self.strava, self.clock)
 
     _subscription: tuple[float, int | None] = (0.0, None)
+    _budget_usage: tuple[float, object, Usage | None] = (0.0, None, None)
 
     def subscription_id(self) -> int | None:
         """The push subscription events must name: from settings, else as registered.
@@ -72,3 +78,20 @@ class AppState:
             value = remembered_subscription(self.sessions)
             self._subscription = (time.monotonic(), value)
         return value
+
+    def budget_usage(self) -> Usage | None:
+        """The shared Strava budget's use, for the pages' note when it runs low; None when
+        Strava is not behind a budget.
+
+        Read at most every ``BUDGET_READ_EVERY`` seconds per process (and again when the
+        gate is replaced): every page view would otherwise cost a round trip to Redis or
+        the database for a note that changes by a few requests a second.
+        """
+        gate = self.strava.gate
+        if not isinstance(gate, BudgetGate):
+            return None
+        read_at, read_from, usage = self._budget_usage
+        if usage is None or read_from is not gate or time.monotonic() - read_at > BUDGET_READ_EVERY:
+            usage = gate.budget.usage()
+            self._budget_usage = (time.monotonic(), gate, usage)
+        return usage
