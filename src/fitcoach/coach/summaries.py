@@ -2,15 +2,29 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Literal
+from datetime import date, datetime, timedelta
+from typing import Literal, Protocol
 
 from fitcoach.coach import sports
 from fitcoach.coach._checks import require_non_negative
 from fitcoach.coach.errors import CoachError
-from fitcoach.coach.models import Activity
 
 ALL_SPORTS = "all"
+
+
+class Summed(Protocol):
+    """What a summary reads of an activity: a ``coach.Activity``, or a row with these."""
+
+    @property
+    def sport_type(self) -> str: ...
+    @property
+    def start_date_local(self) -> datetime: ...
+    @property
+    def moving_time(self) -> float: ...
+    @property
+    def distance(self) -> float: ...
+    @property
+    def total_elevation_gain(self) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -48,7 +62,7 @@ class PeriodSummary:
 
 
 def weekly_summary(
-    activities: Sequence[Activity],
+    activities: Sequence[Summed],
     loads: Sequence[float],
     *,
     week_of: date,
@@ -65,7 +79,7 @@ def weekly_summary(
 
 
 def monthly_summary(
-    activities: Sequence[Activity],
+    activities: Sequence[Summed],
     loads: Sequence[float],
     *,
     month_of: date,
@@ -84,7 +98,7 @@ def monthly_summary(
 
 def _summarize(
     kind: Literal["week", "month"],
-    activities: Sequence[Activity],
+    activities: Sequence[Summed],
     loads: Sequence[float],
     periods: list[tuple[date, date]],
 ) -> PeriodSummary:

@@ -63,26 +63,6 @@ class ActivityFields(Protocol):
     def manual(self) -> bool: ...
 
 
-# ``ActivityFields`` as table columns to select (plain rows, no ORM loading step).
-ACTIVITY_FIELDS = (
-    Activity.__table__.c.sport_type,
-    Activity.__table__.c.start_date,
-    Activity.__table__.c.start_date_local,
-    Activity.__table__.c.moving_time_s,
-    Activity.__table__.c.elapsed_time_s,
-    Activity.__table__.c.distance_m,
-    Activity.__table__.c.elevation_gain_m,
-    Activity.__table__.c.average_watts,
-    Activity.__table__.c.weighted_average_watts,
-    Activity.__table__.c.device_watts,
-    Activity.__table__.c.kilojoules,
-    Activity.__table__.c.average_heartrate,
-    Activity.__table__.c.max_heartrate,
-    Activity.__table__.c.trainer,
-    Activity.__table__.c.manual,
-)
-
-
 def coach_activity(row: ActivityFields) -> coach.Activity:
     """The coach's view of a stored activity (summary fields; streams are not stored)."""
     return coach.Activity(

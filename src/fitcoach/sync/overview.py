@@ -28,7 +28,7 @@ from fitcoach.coach import (
 )
 from fitcoach.store.activities import newest_first_of
 from fitcoach.store.models import Activity, Athlete, SyncState
-from fitcoach.sync.loads import ACTIVITY_FIELDS, coach_activity
+from fitcoach.store.types import UTCDateTime
 from fitcoach.sync.retention import daily_load_history
 
 RANGES: dict[str, tuple[str, int | None]] = {
@@ -322,9 +322,18 @@ def _week_bars(series: PerformanceSeries, today: date) -> tuple[WeekBar, ...]:
     return tuple(bars)
 
 
-# The activities a weekly summary compares: only the columns it reads, not the Strava
-# document in ``raw``, by far the largest.
-_WEEK = select(*ACTIVITY_FIELDS, _ACTIVITIES.load).where(
+# The activities a weekly summary compares, as rows named as ``coach.summaries.Summed``
+# reads them: only what it sums, no Strava document in ``raw``, no objects to build.
+_WEEK = select(
+    _ACTIVITIES.sport_type,
+    func.coalesce(_ACTIVITIES.start_date_local, _ACTIVITIES.start_date, type_=UTCDateTime).label(
+        "start_date_local"
+    ),
+    _ACTIVITIES.moving_time_s.label("moving_time"),
+    _ACTIVITIES.distance_m.label("distance"),
+    _ACTIVITIES.elevation_gain_m.label("total_elevation_gain"),
+    func.coalesce(_ACTIVITIES.load, 0.0).label("load"),
+).where(
     _ACTIVITIES.athlete_id == bindparam("athlete_id"),
     _ACTIVITIES.start_date >= bindparam("since"),
 )
@@ -336,8 +345,8 @@ def _week(session: Session, athlete_id: int, today: date) -> PeriodSummary:
     since = datetime.combine(monday - timedelta(weeks=COMPARE_WEEKS, days=1), time(), UTC)
     rows = session.execute(_WEEK, {"athlete_id": athlete_id, "since": since}).all()
     return weekly_summary(
-        [coach_activity(row) for row in rows],
-        [row.load or 0.0 for row in rows],
+        rows,
+        [row.load for row in rows],
         week_of=today,
         compare_weeks=COMPARE_WEEKS,
     )
