@@ -52,6 +52,16 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def reads_only(engine: Engine) -> Engine:
+    """The same engine and pool with each statement on its own, for pages that only read.
+
+    No transaction means no BEGIN and no ROLLBACK: two round trips fewer per request.
+    Nothing is lost by it: PostgreSQL's READ COMMITTED gives each statement its own
+    snapshot inside a transaction too, and a page's reads need no common one.
+    """
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

@@ -65,7 +65,7 @@ def _context(
     """The dashboard's template context; without ``freshness``, the data is served from
     the store as it is, as fresh as the sync state the dashboard read says."""
     state = app_state(request)
-    overview = dashboard(state.sessions, athlete_id, state.clock().date(), range_key(key))
+    overview = dashboard(state.read_sessions, athlete_id, state.clock().date(), range_key(key))
     if overview is None:
         return None
     if freshness is None:
@@ -111,7 +111,7 @@ def performance_part(request: Request, range: str | None = Query(None)) -> HTMLR
     athlete_id = require_athlete(request)
     state = app_state(request)
     performance = performance_only(
-        state.sessions, athlete_id, state.clock().date(), range_key(range)
+        state.read_sessions, athlete_id, state.clock().date(), range_key(range)
     )
     if performance is None:
         raise HTTPException(401, "You are not logged in.")

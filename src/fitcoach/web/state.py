@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.settings import Settings
+from fitcoach.store.engine import reads_only, session_factory
 from fitcoach.strava.budget import Usage
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.gate import BudgetGate
@@ -48,7 +49,13 @@ class AppState:
     # Run an uploaded import job in a worker (None: in the web process after the reply).
     enqueue_import: Callable[[int], None] | None = None
 
+    # The engine and sessions for requests that only read (``store.engine.reads_only``).
+    read_engine: Engine = field(init=False)
+    read_sessions: sessionmaker[Session] = field(init=False)
+
     def __post_init__(self) -> None:
+        self.read_engine = reads_only(self.engine)
+        self.read_sessions = session_factory(self.read_engine)
         inline: dict[str, dict[str, Any]] = {}
 
         def run_now(athlete_id: int, ask_strava: bool) -> str:
