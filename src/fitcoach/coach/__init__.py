@@ -8,6 +8,7 @@ from fitcoach.coach.load import ActivityLoad, LoadMethod, activity_load
 from fitcoach.coach.models import Activity, AthleteThresholds, Sex, Streams
 from fitcoach.coach.narrator import Narration, answer_question, grounding_numbers, narrate_week
 from fitcoach.coach.performance import (
+    EPOCH,
     DailyLoads,
     PerformanceDay,
     PerformanceSeries,
@@ -46,6 +47,7 @@ from fitcoach.coach.zones import (
 )
 
 __all__ = [
+    "EPOCH",
     "Activity",
     "ActivityLoad",
     "AthleteThresholds",

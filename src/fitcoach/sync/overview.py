@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.coach import (
+    EPOCH,
     GoalEvent,
     PerformanceDay,
     PerformanceSeries,
@@ -111,7 +112,7 @@ class Performance:
         """What the browser's chart needs, x as UTC midnight epoch seconds."""
 
         def epoch(day: date) -> int:
-            return int(datetime.combine(day, time(), UTC).timestamp())
+            return (day - EPOCH).days * 86_400
 
         goal = None
         if self.goal is not None and self.days[0] <= self.goal.day <= self.days[-1]:
@@ -271,7 +272,8 @@ def _series(session: Session, athlete_id: int, today: date) -> PerformanceSeries
 
 
 def _rounded(values: npt.NDArray[np.float64]) -> tuple[float | None, ...]:
-    return tuple(round(float(v), 1) for v in values)
+    # tolist() first: Python floats in one step, not a numpy scalar per value.
+    return tuple([round(v, 1) for v in values.tolist()])
 
 
 def performance(
