@@ -57,8 +57,12 @@ def reads_only(engine: Engine) -> Engine:
 
     No transaction means no BEGIN and no ROLLBACK: two round trips fewer per request.
     Nothing is lost by it: PostgreSQL's READ COMMITTED gives each statement its own
-    snapshot inside a transaction too, and a page's reads need no common one.
+    snapshot inside a transaction too, and a page's reads need no common one. SQLite's
+    driver begins no transaction for reads, and has no round trips to save: there the
+    engine is returned as it is (switching the mode per checkout cost more than it saved).
     """
+    if engine.dialect.name == "sqlite":
+        return engine
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
