@@ -13,6 +13,7 @@ from fitcoach.coach.performance import (
     PerformanceDay,
     PerformanceSeries,
     daily_load_totals,
+    day_number,
     performance_on,
     performance_series,
 )
@@ -78,6 +79,7 @@ __all__ = [
     "banister_trimp",
     "banister_trimp_stream",
     "daily_load_totals",
+    "day_number",
     "foster_monotony_strain",
     "grounding_numbers",
     "heart_rate_tss",

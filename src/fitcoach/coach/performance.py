@@ -127,6 +127,7 @@ EPOCH = date(1970, 1, 1)
 
 
 def day_number(day: date) -> int:
+    """Days since ``EPOCH``."""
     return (day - EPOCH).days
 
 
@@ -165,9 +166,9 @@ class DailyLoads:
         days = (end - start).days + 1
         if days < 1:
             raise CoachError(f"end ({end}) is before start ({start})")
-        if len(self.loads) and not (np.isfinite(self.loads).all() and (self.loads >= 0).all()):
-            bad = next(v for v in self.loads.tolist() if not (math.isfinite(v) and v >= 0))
-            raise CoachError(f"load must be a finite number >= 0, got {bad!r}")
+        bad = self.loads[~(np.isfinite(self.loads) & (self.loads >= 0))]
+        if bad.size:
+            raise CoachError(f"load must be a finite number >= 0, got {float(bad[0])!r}")
         offsets = self.days - day_number(start)
         inside = (offsets >= 0) & (offsets < days)
         totals: FloatArray = np.bincount(

@@ -43,8 +43,9 @@ class SyncMarks:
 
 
 # Built once, with table columns (plain rows, no ORM step): read on every page view.
-_SYNC_MARKS = select(SyncState.__table__.c.dirty, SyncState.__table__.c.last_sync_at).where(
-    SyncState.__table__.c.athlete_id == bindparam("athlete_id")
+_SYNC = SyncState.__table__.c
+_SYNC_MARKS = select(_SYNC.dirty, _SYNC.last_sync_at).where(
+    _SYNC.athlete_id == bindparam("athlete_id")
 )
 
 

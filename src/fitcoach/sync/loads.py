@@ -7,8 +7,7 @@ turns store rows into the coach's plain data and back.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Protocol
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,43 +26,7 @@ from fitcoach.store.models import Activity, ActivityStreams, Athlete
 _SEX = {"M": Sex.MALE, "F": Sex.FEMALE}
 
 
-class ActivityFields(Protocol):
-    """The columns of a stored activity that ``coach_activity`` reads: an ``Activity``, or
-    a row of just these columns."""
-
-    @property
-    def sport_type(self) -> str: ...
-    @property
-    def start_date(self) -> datetime: ...
-    @property
-    def start_date_local(self) -> datetime | None: ...
-    @property
-    def moving_time_s(self) -> int: ...
-    @property
-    def elapsed_time_s(self) -> int: ...
-    @property
-    def distance_m(self) -> float: ...
-    @property
-    def elevation_gain_m(self) -> float: ...
-    @property
-    def average_watts(self) -> float | None: ...
-    @property
-    def weighted_average_watts(self) -> float | None: ...
-    @property
-    def device_watts(self) -> bool: ...
-    @property
-    def kilojoules(self) -> float | None: ...
-    @property
-    def average_heartrate(self) -> float | None: ...
-    @property
-    def max_heartrate(self) -> float | None: ...
-    @property
-    def trainer(self) -> bool: ...
-    @property
-    def manual(self) -> bool: ...
-
-
-def coach_activity(row: ActivityFields) -> coach.Activity:
+def coach_activity(row: Activity) -> coach.Activity:
     """The coach's view of a stored activity (summary fields; streams are not stored)."""
     return coach.Activity(
         sport_type=row.sport_type,

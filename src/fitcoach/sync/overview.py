@@ -16,12 +16,12 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.coach import (
-    EPOCH,
     GoalEvent,
     PerformanceDay,
     PerformanceSeries,
     PeriodSummary,
     Recommendation,
+    day_number,
     performance_on,
     performance_series,
     recommend,
@@ -112,7 +112,7 @@ class Performance:
         """What the browser's chart needs, x as UTC midnight epoch seconds."""
 
         def epoch(day: date) -> int:
-            return (day - EPOCH).days * 86_400
+            return day_number(day) * 86_400
 
         goal = None
         if self.goal is not None and self.days[0] <= self.goal.day <= self.days[-1]:

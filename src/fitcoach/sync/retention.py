@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from fitcoach.coach import DailyLoads
+from fitcoach.coach import EPOCH, DailyLoads
 from fitcoach.store.engine import transaction
 from fitcoach.store.models import Activity, ActivityStreams, DailyLoad
 from fitcoach.sync.loads import compute_loads
@@ -153,8 +153,10 @@ def drop_carried_until(session: Session, athlete_id: int, last_day: date) -> int
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-# 1970-01-01 (coach.EPOCH) as a Julian day number, for SQLite's day arithmetic.
-_EPOCH_JULIAN_DAY = 2440587.5
+# coach.EPOCH as SQLite's Julian day number (midnight; day 1 of year 1 is 1721425.5) and
+# as a PostgreSQL date literal, for the day arithmetic in SQL.
+_EPOCH_JULIAN_DAY = EPOCH.toordinal() + 1721424.5
+_EPOCH_DATE = f"DATE '{EPOCH.isoformat()}'"
 
 
 def _day_numbers(dialect: str) -> tuple[ColumnElement[int], ColumnElement[int]]:
@@ -172,7 +174,7 @@ def _day_numbers(dialect: str) -> tuple[ColumnElement[int], ColumnElement[int]]:
     start = func.coalesce(columns.start_date_local, columns.start_date)
     carried = DailyLoad.__table__.c.day
     if dialect == "postgresql":
-        epoch = literal_column("DATE '1970-01-01'", Date)
+        epoch = literal_column(_EPOCH_DATE, Date)
         activity_day = cast(func.timezone("UTC", start), Date) - epoch
         return type_coerce(activity_day, Integer), type_coerce(carried - epoch, Integer)
     return (

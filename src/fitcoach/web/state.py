@@ -98,7 +98,7 @@ class AppState:
         if not isinstance(gate, BudgetGate):
             return None
         read_at, read_from, usage = self._budget_usage
-        if usage is None or read_from is not gate or time.monotonic() - read_at > BUDGET_READ_EVERY:
+        if read_from is not gate or time.monotonic() - read_at > BUDGET_READ_EVERY:
             usage = gate.budget.usage()
             self._budget_usage = (time.monotonic(), gate, usage)
         return usage
