@@ -3,7 +3,9 @@
 For each path, runs the statements fitcoach's real endpoint ran (captured from it by
 bench/serving.py, with their parameters) on one pooled connection of the same driver,
 for the athlete named by the ``x-athlete`` header, and returns the rows as JSON. No
-session, no ORM, no templates, no coaching maths.
+session, no ORM, no templates, no coaching maths. The statements take the same turns
+fitcoach's page reads take (``READ_CONCURRENCY``, ``fitcoach.web.state.read_slots``), so
+the floor gains what that gains fitcoach.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import threading
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from fitcoach.store.engine import make_engine
+from fitcoach.web.state import read_slots
 
 # One statement as the driver received it: SQL text and DBAPI parameters.
 Statement = tuple[str, Any]
@@ -59,17 +63,20 @@ def create_app() -> Starlette:
     captured: int = plan["athlete"]
     statements: dict[str, list[Statement]] = plan["statements"]
 
+    turns = threading.BoundedSemaphore(read_slots(int(os.environ.get("READ_CONCURRENCY", "0"))))
+
     def run(path: str, athlete_id: int) -> bytes:
-        connection = engine.raw_connection()  # the pool fitcoach uses: pre-ping, pragmas
-        try:
-            cursor = connection.cursor()
-            results = []
-            for sql, parameters in statements[path]:
-                cursor.execute(sql, for_athlete(parameters, captured, athlete_id))
-                results.append(cursor.fetchall())
-            cursor.close()
-        finally:
-            connection.close()  # back to the pool, rolled back as fitcoach's sessions are
+        with turns:
+            connection = engine.raw_connection()  # the pool fitcoach uses: pre-ping, pragmas
+            try:
+                cursor = connection.cursor()
+                results = []
+                for sql, parameters in statements[path]:
+                    cursor.execute(sql, for_athlete(parameters, captured, athlete_id))
+                    results.append(cursor.fetchall())
+                cursor.close()
+            finally:
+                connection.close()  # back to the pool, rolled back as fitcoach's sessions are
         return json.dumps(results, default=_json_value).encode()
 
     async def endpoint(request: Request) -> Response:

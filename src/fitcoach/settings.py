@@ -130,6 +130,14 @@ class Settings(BaseSettings):
     import_max_ratio: int = Field(
         200, ge=2, description="Largest compression ratio of a member (zip-bomb guard)"
     )
+    read_concurrency: int = Field(
+        0,
+        ge=0,
+        description=(
+            "Page reads (dashboard, chart, activity list) one web process runs at once; "
+            "0: one per CPU core the process may use"
+        ),
+    )
     log_level: str = Field("INFO", description="Python logging level")
     log_format: str = Field("json", description="json (structured) or text")
     metrics_token: str = Field(

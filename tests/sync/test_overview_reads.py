@@ -54,7 +54,7 @@ def engine(database_url: URL) -> Iterator[Engine]:
 
 
 def test_an_athlete_never_synced_shows_what_is_stored(engine: Engine) -> None:
-    overview = dashboard(session_factory(reads_only(engine)), ATHLETE, TODAY, "90d")
+    overview = dashboard(reads_only(engine), ATHLETE, TODAY, "90d")
     assert overview is not None
     assert (overview.athlete.firstname, overview.athlete.lastname) == ("Ada", "Byron")
     assert overview.athlete.goal is not None and overview.athlete.goal.priority == "B"
@@ -84,7 +84,7 @@ def test_the_sync_state_is_read_with_the_athlete(engine: Engine) -> None:
                 last_error_at=synced,
             )
         )
-    overview = dashboard(session_factory(reads_only(engine)), ATHLETE, TODAY, "90d")
+    overview = dashboard(reads_only(engine), ATHLETE, TODAY, "90d")
     assert overview is not None
     sync = overview.sync
     assert (sync.last_sync_at, sync.backfill_done, sync.backfill_fetched) == (synced, True, 3)
@@ -93,7 +93,7 @@ def test_the_sync_state_is_read_with_the_athlete(engine: Engine) -> None:
 
 
 def test_an_unknown_athlete_has_no_dashboard(engine: Engine) -> None:
-    assert dashboard(session_factory(reads_only(engine)), 999, TODAY, "90d") is None
+    assert dashboard(reads_only(engine), 999, TODAY, "90d") is None
 
 
 def test_reads_open_no_transaction_on_postgresql(engine: Engine) -> None:

@@ -1,7 +1,9 @@
 """What the dashboard shows, assembled from the store with the coach's maths.
 
 Everything here reads the database only (zero Strava calls): the page's freshness is
-decided before, by ``sync.freshness``. The results are plain frozen data for templates.
+decided before, by ``sync.freshness``. The reads run on one Core connection with
+statements built once: rows, not ORM objects, on their way to the coach's maths. The
+results are plain frozen data for templates.
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from fitcoach.coach import (
     GoalEvent,
@@ -241,9 +242,9 @@ _HEAD = (
 )
 
 
-def _head(session: Session, athlete_id: int) -> tuple[AthleteView, SyncSummary] | None:
+def _head(connection: Connection, athlete_id: int) -> tuple[AthleteView, SyncSummary] | None:
     """The athlete and their sync summary, or None if they are not stored."""
-    row = session.execute(_HEAD, {"athlete_id": athlete_id}).first()
+    row = connection.execute(_HEAD, {"athlete_id": athlete_id}).first()
     if row is None:
         return None
     view = AthleteView(
@@ -263,10 +264,10 @@ def _head(session: Session, athlete_id: int) -> tuple[AthleteView, SyncSummary] 
     )
 
 
-def _series(session: Session, athlete_id: int, today: date) -> PerformanceSeries:
+def _series(connection: Connection, athlete_id: int, today: date) -> PerformanceSeries:
     """The whole history's series up to today: CTL needs every earlier day to be right."""
     # Stored activities plus the daily loads kept after retention deleted API rows.
-    history = daily_load_history(session, athlete_id)
+    history = daily_load_history(connection, athlete_id)
     start = min(history.first() or today, today)
     return performance_series(history.totals(start, today), start)
 
@@ -342,10 +343,10 @@ _WEEK = select(
 _RECENT = newest_first_of(select(*LINE_FIELDS), bindparam("athlete_id"), limit=RECENT_ACTIVITIES)
 
 
-def _week(session: Session, athlete_id: int, today: date) -> PeriodSummary:
+def _week(connection: Connection, athlete_id: int, today: date) -> PeriodSummary:
     monday = today - timedelta(days=today.weekday())
     since = datetime.combine(monday - timedelta(weeks=COMPARE_WEEKS, days=1), time(), UTC)
-    rows = session.execute(_WEEK, {"athlete_id": athlete_id, "since": since}).all()
+    rows = connection.execute(_WEEK, {"athlete_id": athlete_id, "since": since}).all()
     return weekly_summary(
         rows,
         [row.load for row in rows],
@@ -395,21 +396,19 @@ def activity_line(row: LineFields) -> ActivityLine:
     )
 
 
-def dashboard(
-    sessions: sessionmaker[Session], athlete_id: int, today: date, key: str
-) -> Overview | None:
+def dashboard(engine: Engine, athlete_id: int, today: date, key: str) -> Overview | None:
     """Everything the dashboard shows for this athlete, or None if they are not stored."""
-    with sessions() as session:
-        head = _head(session, athlete_id)
+    with engine.connect() as connection:
+        head = _head(connection, athlete_id)
         if head is None:
             return None
         view, sync = head
-        series = _series(session, athlete_id, today)
-        recent = session.execute(_RECENT, {"athlete_id": athlete_id}).all()
+        series = _series(connection, athlete_id, today)
+        recent = connection.execute(_RECENT, {"athlete_id": athlete_id}).all()
         return Overview(
             view,
             performance(series, today, range_key(key), view.goal),
-            _week(session, athlete_id, today),
+            _week(connection, athlete_id, today),
             _week_bars(series, today),
             tuple(activity_line(row) for row in recent),
             recommend(series, today=today, goal=view.goal),
@@ -417,14 +416,24 @@ def dashboard(
         )
 
 
-def performance_only(
-    sessions: sessionmaker[Session], athlete_id: int, today: date, key: str
-) -> Performance | None:
-    with sessions() as session:
-        athlete = session.get(Athlete, athlete_id)
+# The athlete's goal event, for the pages that show no sync state.
+_GOAL = select(
+    _ATHLETES.goal_event_name, _ATHLETES.goal_event_date, _ATHLETES.goal_event_priority
+).where(_ATHLETES.id == bindparam("athlete_id"))
+
+
+def _goal_fields(connection: Connection, athlete_id: int) -> GoalFields | None:
+    """The athlete's goal columns, or None if they are not stored."""
+    row: GoalFields | None = connection.execute(_GOAL, {"athlete_id": athlete_id}).first()
+    return row
+
+
+def performance_only(engine: Engine, athlete_id: int, today: date, key: str) -> Performance | None:
+    with engine.connect() as connection:
+        athlete = _goal_fields(connection, athlete_id)
         if athlete is None:
             return None
-        series = _series(session, athlete_id, today)
+        series = _series(connection, athlete_id, today)
         return performance(series, today, range_key(key), goal_of(athlete))
 
 
@@ -439,19 +448,17 @@ class CoachInputs:
     goal: GoalEvent | None
 
 
-def coach_inputs(
-    sessions: sessionmaker[Session], athlete_id: int, today: date
-) -> CoachInputs | None:
-    with sessions() as session:
-        athlete = session.get(Athlete, athlete_id)
+def coach_inputs(engine: Engine, athlete_id: int, today: date) -> CoachInputs | None:
+    with engine.connect() as connection:
+        athlete = _goal_fields(connection, athlete_id)
         if athlete is None:
             return None
         goal = goal_of(athlete)
-        series = _series(session, athlete_id, today)
+        series = _series(connection, athlete_id, today)
         return CoachInputs(
             today,
             series,
-            _week(session, athlete_id, today),
+            _week(connection, athlete_id, today),
             recommend(series, today=today, goal=goal),
             goal,
         )

@@ -26,6 +26,7 @@ from prometheus_client import Counter
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
+    Connection,
     Date,
     Integer,
     Select,
@@ -203,16 +204,17 @@ def _daily_load_query(dialect: str, with_sources: bool) -> CompoundSelect[int, f
 
 
 def daily_load_history(
-    session: Session, athlete_id: int, sources: Sequence[str] | None = None
+    reader: Session | Connection, athlete_id: int, sources: Sequence[str] | None = None
 ) -> DailyLoads:
     """The load of every day with stored activities (summed by the database) plus every
     carried daily load, optionally only from ``sources``: the whole history the fitness
-    series is computed from."""
-    query = _daily_load_query(session.get_bind().dialect.name, sources is not None)
+    series is computed from. Read in an ORM session or on a Core connection."""
+    dialect = reader.dialect if isinstance(reader, Connection) else reader.get_bind().dialect
+    query = _daily_load_query(dialect.name, sources is not None)
     values: dict[str, Any] = {"athlete_id": athlete_id}
     if sources is not None:
         values["sources"] = list(sources)
-    rows = session.execute(query, values).all()
+    rows = reader.execute(query, values).all()
     days, loads = zip(*rows, strict=True) if rows else ((), ())
     return DailyLoads(np.array(days, dtype=np.int64), np.array(loads, dtype=np.float64))
 

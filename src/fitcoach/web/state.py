@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from cryptography.fernet import MultiFernet
+from fastapi import HTTPException
 from redis import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.settings import Settings
-from fitcoach.store.engine import reads_only, session_factory
+from fitcoach.store.engine import reads_only
 from fitcoach.strava.budget import Usage
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.gate import BudgetGate
@@ -25,6 +29,15 @@ from fitcoach.sync.subscription import remembered_subscription
 
 # Seconds one reading of the shared budget serves the pages' note (``budget_usage``).
 BUDGET_READ_EVERY = 2.0
+# Seconds a page read waits for its turn (``page_read``) before the answer is "busy".
+READ_WAIT = 10.0
+
+
+def read_slots(setting: int) -> int:
+    """How many page reads run at once: the setting, or one per core this process may use."""
+    if setting:
+        return setting
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @dataclass
@@ -49,13 +62,13 @@ class AppState:
     # Run an uploaded import job in a worker (None: in the web process after the reply).
     enqueue_import: Callable[[int], None] | None = None
 
-    # The engine and sessions for requests that only read (``store.engine.reads_only``).
+    # The engine for requests that only read (``store.engine.reads_only``), and their turns.
     read_engine: Engine = field(init=False)
-    read_sessions: sessionmaker[Session] = field(init=False)
+    _read_turns: threading.BoundedSemaphore = field(init=False)
 
     def __post_init__(self) -> None:
         self.read_engine = reads_only(self.engine)
-        self.read_sessions = session_factory(self.read_engine)
+        self._read_turns = threading.BoundedSemaphore(read_slots(self.settings.read_concurrency))
         inline: dict[str, dict[str, Any]] = {}
 
         def run_now(athlete_id: int, ask_strava: bool) -> str:
@@ -65,6 +78,27 @@ class AppState:
 
         self.enqueue_sync = run_now
         self.sync_status = lambda job: inline.get(job, {"status": "unknown"})
+
+    @contextmanager
+    def page_read(self) -> Iterator[None]:
+        """A turn to read a page's data from the store: at most ``read_slots`` at once.
+
+        Requests run in a pool of 40 threads. Sixteen dashboard reads at once, each
+        turning rows into numbers and HTML under Python's one interpreter lock (and, on
+        SQLite, each through its own page cache), served half as many pages a second as
+        two at a time did (bench/serving.py); the others wait here, costing nothing.
+        Nothing that may wait on Strava runs inside a turn.
+        """
+        if not self._read_turns.acquire(timeout=READ_WAIT):
+            raise HTTPException(
+                503,
+                f"fitcoach is busy: this page waited {READ_WAIT:.0f} s for the database.",
+                headers={"Retry-After": "5"},
+            )
+        try:
+            yield
+        finally:
+            self._read_turns.release()
 
     def sync_context(self) -> SyncContext:
         return SyncContext(self.sessions, self.key_ring, self.strava, self.clock)
