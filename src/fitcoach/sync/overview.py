@@ -1,9 +1,9 @@
 """What the dashboard shows, assembled from the store with the coach's maths.
 
 Everything here reads the database only (zero Strava calls): the page's freshness is
-decided before, by ``sync.freshness``. The reads run on one Core connection with
-statements built once: rows, not ORM objects, on their way to the coach's maths. The
-results are plain frozen data for templates.
+decided before, by ``sync.freshness``. The reads run on the Core connection they are
+given (the web app's page-read turn) with statements built once: rows, not ORM objects,
+on their way to the coach's maths. The results are plain frozen data for templates.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Engine, bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from fitcoach.coach import (
     GoalEvent,
@@ -213,6 +213,9 @@ def goal_of(athlete: GoalFields) -> GoalEvent | None:
     return GoalEvent(athlete.goal_event_name, athlete.goal_event_date, priority)
 
 
+# What ``goal_of`` reads, as columns to select.
+_GOAL_FIELDS = (_ATHLETES.goal_event_name, _ATHLETES.goal_event_date, _ATHLETES.goal_event_priority)
+
 # The athlete, their sync state and how many activities are stored: one statement.
 _HEAD = (
     select(
@@ -221,9 +224,7 @@ _HEAD = (
         _ATHLETES.lastname,
         _ATHLETES.connected,
         _ATHLETES.disconnected_reason,
-        _ATHLETES.goal_event_name,
-        _ATHLETES.goal_event_date,
-        _ATHLETES.goal_event_priority,
+        *_GOAL_FIELDS,
         _SYNC.athlete_id.label("sync_athlete_id"),
         _SYNC.last_sync_at,
         _SYNC.backfill_done,
@@ -396,30 +397,27 @@ def activity_line(row: LineFields) -> ActivityLine:
     )
 
 
-def dashboard(engine: Engine, athlete_id: int, today: date, key: str) -> Overview | None:
+def dashboard(connection: Connection, athlete_id: int, today: date, key: str) -> Overview | None:
     """Everything the dashboard shows for this athlete, or None if they are not stored."""
-    with engine.connect() as connection:
-        head = _head(connection, athlete_id)
-        if head is None:
-            return None
-        view, sync = head
-        series = _series(connection, athlete_id, today)
-        recent = connection.execute(_RECENT, {"athlete_id": athlete_id}).all()
-        return Overview(
-            view,
-            performance(series, today, range_key(key), view.goal),
-            _week(connection, athlete_id, today),
-            _week_bars(series, today),
-            tuple(activity_line(row) for row in recent),
-            recommend(series, today=today, goal=view.goal),
-            sync,
-        )
+    head = _head(connection, athlete_id)
+    if head is None:
+        return None
+    view, sync = head
+    series = _series(connection, athlete_id, today)
+    recent = connection.execute(_RECENT, {"athlete_id": athlete_id}).all()
+    return Overview(
+        view,
+        performance(series, today, range_key(key), view.goal),
+        _week(connection, athlete_id, today),
+        _week_bars(series, today),
+        tuple(activity_line(row) for row in recent),
+        recommend(series, today=today, goal=view.goal),
+        sync,
+    )
 
 
 # The athlete's goal event, for the pages that show no sync state.
-_GOAL = select(
-    _ATHLETES.goal_event_name, _ATHLETES.goal_event_date, _ATHLETES.goal_event_priority
-).where(_ATHLETES.id == bindparam("athlete_id"))
+_GOAL = select(*_GOAL_FIELDS).where(_ATHLETES.id == bindparam("athlete_id"))
 
 
 def _goal_fields(connection: Connection, athlete_id: int) -> GoalFields | None:
@@ -428,13 +426,14 @@ def _goal_fields(connection: Connection, athlete_id: int) -> GoalFields | None:
     return row
 
 
-def performance_only(engine: Engine, athlete_id: int, today: date, key: str) -> Performance | None:
-    with engine.connect() as connection:
-        athlete = _goal_fields(connection, athlete_id)
-        if athlete is None:
-            return None
-        series = _series(connection, athlete_id, today)
-        return performance(series, today, range_key(key), goal_of(athlete))
+def performance_only(
+    connection: Connection, athlete_id: int, today: date, key: str
+) -> Performance | None:
+    athlete = _goal_fields(connection, athlete_id)
+    if athlete is None:
+        return None
+    series = _series(connection, athlete_id, today)
+    return performance(series, today, range_key(key), goal_of(athlete))
 
 
 @dataclass(frozen=True)
@@ -448,17 +447,16 @@ class CoachInputs:
     goal: GoalEvent | None
 
 
-def coach_inputs(engine: Engine, athlete_id: int, today: date) -> CoachInputs | None:
-    with engine.connect() as connection:
-        athlete = _goal_fields(connection, athlete_id)
-        if athlete is None:
-            return None
-        goal = goal_of(athlete)
-        series = _series(connection, athlete_id, today)
-        return CoachInputs(
-            today,
-            series,
-            _week(connection, athlete_id, today),
-            recommend(series, today=today, goal=goal),
-            goal,
-        )
+def coach_inputs(connection: Connection, athlete_id: int, today: date) -> CoachInputs | None:
+    athlete = _goal_fields(connection, athlete_id)
+    if athlete is None:
+        return None
+    goal = goal_of(athlete)
+    series = _series(connection, athlete_id, today)
+    return CoachInputs(
+        today,
+        series,
+        _week(connection, athlete_id, today),
+        recommend(series, today=today, goal=goal),
+        goal,
+    )

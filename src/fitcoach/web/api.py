@@ -121,14 +121,14 @@ def activities(
     context = state.sync_context()
     # One connection when there is nothing to refresh: the sync marks, then the page.
     # A Core connection, not an ORM session: two reads that build no objects.
-    with state.page_read(), state.read_engine.connect() as connection:
+    with state.page_read() as connection:
         marks = sync_marks(connection, athlete_id)
         if not marks.refresh_due:
             freshness = stored_freshness(context, marks.last_sync_at)
             rows = connection.execute(query, values).all()
     if marks.refresh_due:  # outside the turn: this may wait on Strava
         freshness = refresh_now(context, athlete_id)
-        with state.page_read(), state.read_engine.connect() as connection:
+        with state.page_read() as connection:
             rows = connection.execute(query, values).all()
     next_cursor = str(int(rows[-1].start_date.timestamp())) if len(rows) == limit else None
     answer = {

@@ -62,8 +62,8 @@ def _grounding(request: Request, athlete_id: int | None, inputs: CoachInputs) ->
 
 def _inputs(request: Request, athlete_id: int) -> CoachInputs | None:
     state = app_state(request)
-    with state.page_read():
-        return coach_inputs(state.read_engine, athlete_id, state.clock().date())
+    with state.page_read() as connection:
+        return coach_inputs(connection, athlete_id, state.clock().date())
 
 
 @router.get("/coach", response_class=HTMLResponse)

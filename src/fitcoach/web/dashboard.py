@@ -65,8 +65,8 @@ def _context(
     """The dashboard's template context; without ``freshness``, the data is served from
     the store as it is, as fresh as the sync state the dashboard read says."""
     state = app_state(request)
-    with state.page_read():
-        overview = dashboard(state.read_engine, athlete_id, state.clock().date(), range_key(key))
+    with state.page_read() as connection:
+        overview = dashboard(connection, athlete_id, state.clock().date(), range_key(key))
     if overview is None:
         return None
     if freshness is None:
@@ -111,9 +111,9 @@ def performance_part(request: Request, range: str | None = Query(None)) -> HTMLR
     """The fitness chart for another range."""
     athlete_id = require_athlete(request)
     state = app_state(request)
-    with state.page_read():
+    with state.page_read() as connection:
         performance = performance_only(
-            state.read_engine, athlete_id, state.clock().date(), range_key(range)
+            connection, athlete_id, state.clock().date(), range_key(range)
         )
     if performance is None:
         raise HTTPException(401, "You are not logged in.")

@@ -15,7 +15,7 @@ from typing import Any
 from cryptography.fernet import MultiFernet
 from fastapi import HTTPException
 from redis import Redis
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.settings import Settings
@@ -80,8 +80,9 @@ class AppState:
         self.sync_status = lambda job: inline.get(job, {"status": "unknown"})
 
     @contextmanager
-    def page_read(self) -> Iterator[None]:
-        """A turn to read a page's data from the store: at most ``read_slots`` at once.
+    def page_read(self) -> Iterator[Connection]:
+        """A turn to read a page's data from the store, as a connection of the read engine:
+        at most ``read_slots`` at once.
 
         Requests run in a pool of 40 threads. Sixteen dashboard reads at once, each
         turning rows into numbers and HTML under Python's one interpreter lock (and, on
@@ -96,7 +97,8 @@ class AppState:
                 headers={"Retry-After": "5"},
             )
         try:
-            yield
+            with self.read_engine.connect() as connection:
+                yield connection
         finally:
             self._read_turns.release()
 
