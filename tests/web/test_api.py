@@ -91,6 +91,12 @@ def test_activities_come_from_the_database_newest_first(
     truth = sim(simulator, "GET", f"/athletes/{athlete_id}")["activities"]
     assert len(seen) == len(set(seen)) == truth
     assert starts == sorted(starts, reverse=True)
+    # Times are ISO 8601 in UTC with the offset written out, as isoformat() writes them.
+    assert all(datetime.fromisoformat(start).utcoffset() == timedelta(0) for start in starts)
+    assert all(start.endswith("+00:00") for start in starts)
+    last = page["activities"][-1]
+    assert last["strava_url"] == f"https://www.strava.com/activities/{last['id']}"
+    assert {"name", "sport_type", "start_date_local", "distance", "load"} <= set(last)
     assert page["freshness"]["refreshed"] is False
     assert reads(simulator) == before  # zero Strava calls for a clean athlete
 
