@@ -11,9 +11,13 @@ per second and p50/p99 latency of both, fitcoach as a ratio to bare, and peak me
 Athletes are synced and not dirty, and Strava points at a local listener that counts
 connections: the run must make zero Strava calls.
 
-    uv run python bench/serving.py [--clients 16] [--seconds 10] [--databases sqlite,postgres]
-        [--endpoints dashboard,activities] [--athletes 1000] [--activities 1000] [--keep]
-        [--read-concurrency N]
+    uv run python bench/serving.py [--clients 16] [--seconds 5] [--rounds 3]
+        [--databases sqlite,postgres] [--endpoints dashboard,activities] [--athletes 1000]
+        [--activities 1000] [--keep] [--read-concurrency N]
+
+The three servers of an endpoint (below) run side by side and are driven one at a time,
+``--rounds`` times in a rotating order; each server's median run is compared, so that a
+busy spell on a shared machine does not decide the ratio alone.
 
 fitcoach's page reads take turns (``READ_CONCURRENCY``: one per core by default). The
 goal's floor is the bare app reading in the same turns (``--read-concurrency N`` sets both);
@@ -814,14 +818,14 @@ def mb(kb: int) -> str:
 
 def run_line(label: str, run: Run) -> str:
     return (
-        f"  {label:<22}{run.rps:>8.1f}{run.quantile(50):>9.1f}{run.quantile(99):>9.1f}"
+        f"  {label:<27}{run.rps:>8.1f}{run.quantile(50):>9.1f}{run.quantile(99):>9.1f}"
         f"{len(run.errors):>8}{run.server_cpu:>9.0%}{run.loader_cpu:>9.0%}"
         f"{run.machine_busy:>9.0%}{mb(run.server_peak_kb):>10}"
     )
 
 
 HEADER = (
-    f"  {'':<22}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'server':>9}"
+    f"  {'':<27}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'server':>9}"
     f"{'loader':>9}{'machine':>9}{'peak RSS':>10}"
 )
 
@@ -835,11 +839,28 @@ POOL_THREADS = 40
 
 @dataclass
 class Outcome:
+    """One endpoint on one database: every run of each server, judged by the median."""
+
     database: str
     endpoint: str
-    plain: Run
-    bare: Run
-    ours: Run
+    runs: dict[str, list[Run]]
+
+    def median(self, label: str) -> Run:
+        """The run with the median rate (the lower middle one of an even count)."""
+        ordered = sorted(self.runs[label], key=lambda run: run.rps)
+        return ordered[(len(ordered) - 1) // 2]
+
+    @property
+    def plain(self) -> Run:
+        return self.median(PLAIN)
+
+    @property
+    def bare(self) -> Run:
+        return self.median(BARE)
+
+    @property
+    def ours(self) -> Run:
+        return self.median(OURS)
 
     @property
     def ratio(self) -> float:
@@ -849,6 +870,74 @@ class Outcome:
     @property
     def plain_ratio(self) -> float:
         return self.ours.rps / self.plain.rps
+
+    def peak_kb(self, label: str, field_name: str) -> int:
+        return max(int(getattr(run, field_name)) for run in self.runs[label])
+
+
+SERVERS = (
+    (PLAIN, "bare_serving_app:create_app"),
+    (BARE, "bare_serving_app:create_app"),
+    (OURS, "fitcoach.web.app:create_app_from_env"),
+)
+
+
+def measure_endpoint(
+    store: Store,
+    name: str,
+    path: str,
+    plan: Path,
+    sessions: list[tuple[int, str]],
+    options: argparse.Namespace,
+    workdir: Path,
+    strava: StravaListener,
+) -> Outcome:
+    """Start the three servers, then drive each in turn, ``--rounds`` times: the order
+    rotates every round, so that a busy spell on this shared machine falls on all three
+    alike rather than on one server's only run."""
+    servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+    runs: dict[str, list[Run]] = {label: [] for label, _ in SERVERS}
+    try:
+        for index, (label, target) in enumerate(SERVERS):
+            turns = POOL_THREADS if label == PLAIN else options.read_concurrency
+            data_dir = workdir / f"data-{store.kind}-{name}-{index}"
+            env = server_env(store.url, data_dir, strava.url, plan, turns)
+            servers[label] = start_server(target, env)
+        check_fitcoach(servers[OURS][1], path, sessions)
+        for round_number in range(options.rounds):
+            shift = round_number % len(SERVERS)
+            for label, _ in SERVERS[shift:] + SERVERS[:shift]:
+                server, port = servers[label]
+                run = drive(server, port, path, sessions, options)
+                runs[label].append(run)
+                print(run_line(f"{label} ({round_number + 1})", run), flush=True)
+    finally:
+        for server, _ in servers.values():
+            stop_server(server)
+    return Outcome(store.kind, name, runs)
+
+
+def report_endpoint(outcome: Outcome) -> None:
+    for label, _ in SERVERS:
+        rates = " / ".join(f"{run.rps:.0f}" for run in outcome.runs[label])
+        print(f"  {label + ' (median)':<27}{outcome.median(label).rps:>8.1f}   runs: {rates}")
+    for baseline, ratio, label in (
+        (outcome.bare, outcome.ratio, "÷ same turns"),
+        (outcome.plain, outcome.plain_ratio, "÷ all threads"),
+    ):
+        p50 = outcome.ours.quantile(50) / baseline.quantile(50)
+        p99 = outcome.ours.quantile(99) / baseline.quantile(99)
+        verdict = "met" if ratio >= 0.5 else "NOT met"
+        print(
+            f"  {'fitcoach ' + label:<27}{ratio:>7.2f}×{p50:>8.2f}×{p99:>8.2f}×"
+            f"   goal ≥ 0.50 × bare req/s: {verdict}",
+            flush=True,
+        )
+    for label, _ in SERVERS:
+        errors = [error for run in outcome.runs[label] for error in run.errors]
+        if errors:
+            kinds = sorted(set(errors))
+            print(f"  {label} errors: {len(errors)} ({', '.join(kinds[:5])})", flush=True)
 
 
 def measure_database(
@@ -887,39 +976,8 @@ def measure_database(
             for sql, parameters in ran.statements:
                 print(f"    {' '.join(sql.split())}  {parameters!r}")
         print(HEADER, flush=True)
-        runs: dict[str, Run] = {}
-        for label, target, turns in (
-            (PLAIN, "bare_serving_app:create_app", POOL_THREADS),
-            (BARE, "bare_serving_app:create_app", options.read_concurrency),
-            (OURS, "fitcoach.web.app:create_app_from_env", options.read_concurrency),
-        ):
-            data_dir = workdir / f"data-{store.kind}-{name}-{len(runs)}"
-            env = server_env(store.url, data_dir, strava.url, plan, turns)
-            server, port = start_server(target, env)
-            try:
-                if label == OURS:
-                    check_fitcoach(port, path, sessions)
-                runs[label] = drive(server, port, path, sessions, options)
-            finally:
-                stop_server(server)
-            print(run_line(label, runs[label]), flush=True)
-        outcome = Outcome(store.kind, name, runs[PLAIN], runs[BARE], runs[OURS])
-        for baseline, ratio, label in (
-            (outcome.bare, outcome.ratio, "÷ same turns"),
-            (outcome.plain, outcome.plain_ratio, "÷ all threads"),
-        ):
-            p50 = outcome.ours.quantile(50) / baseline.quantile(50)
-            p99 = outcome.ours.quantile(99) / baseline.quantile(99)
-            verdict = "met" if ratio >= 0.5 else "NOT met"
-            print(
-                f"  {'fitcoach ' + label:<22}{ratio:>7.2f}×{p50:>8.2f}×{p99:>8.2f}×"
-                f"   goal ≥ 0.50 × bare req/s: {verdict}",
-                flush=True,
-            )
-        for run, label in ((outcome.plain, PLAIN), (outcome.bare, BARE), (outcome.ours, OURS)):
-            if run.errors:
-                kinds = sorted(set(run.errors))
-                print(f"  {label} errors: {len(run.errors)} ({', '.join(kinds[:5])})", flush=True)
+        outcome = measure_endpoint(store, name, path, plan, sessions, options, workdir, strava)
+        report_endpoint(outcome)
         outcomes.append(outcome)
     return outcomes
 
@@ -939,8 +997,14 @@ def parse_options() -> argparse.Namespace:
     parser.add_argument("--athletes", type=positive, default=1000)
     parser.add_argument("--activities", type=positive, default=1000, help="per athlete")
     parser.add_argument("--clients", type=positive, default=16, help="concurrent clients")
-    parser.add_argument("--seconds", type=float, default=10.0, help="measured, per run")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds before measuring")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measured, per run")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before measuring")
+    parser.add_argument(
+        "--rounds",
+        type=positive,
+        default=3,
+        help="runs of each server, interleaved; the median run is reported",
+    )
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument(
         "--read-concurrency",
@@ -995,15 +1059,17 @@ def main() -> None:
     options = parse_options()
     print(
         f"fitcoach serving: {options.athletes:,} athletes × {options.activities:,} activities, "
-        f"{options.clients} clients, {options.seconds:g} s per run after {options.warmup:g} s "
-        f"of warm-up, {os.cpu_count()} cores, load average "
+        f"{options.clients} clients, {options.rounds} interleaved runs of each server, "
+        f"{options.seconds:g} s each after {options.warmup:g} s of warm-up, "
+        f"{os.cpu_count()} cores, load average "
         f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}, page reads "
         f"{read_slots(options.read_concurrency)} at a time in both servers",
         flush=True,
     )
     print(
         "columns: server and loader = CPU of the server and of the load generator process "
-        "(one core = 100 %); machine = all cores busy, other jobs included",
+        "(one core = 100 %); machine = all cores busy, other jobs included; (n) = round n; "
+        "ratios compare the median runs",
         flush=True,
     )
     if "postgres" in options.databases:
@@ -1046,11 +1112,9 @@ def main() -> None:
             f"(goal ≥ 0.50: {verdict}; {outcome.plain_ratio:.2f} of the bare app "
             "with all threads reading)"
         )
-    loader_peak = max(
-        max(o.plain.loader_peak_kb, o.bare.loader_peak_kb, o.ours.loader_peak_kb) for o in outcomes
-    )
-    fitcoach_peak = max(o.ours.server_peak_kb for o in outcomes)
-    bare_peak = max(max(o.plain.server_peak_kb, o.bare.server_peak_kb) for o in outcomes)
+    loader_peak = max(o.peak_kb(label, "loader_peak_kb") for o in outcomes for label in o.runs)
+    fitcoach_peak = max(o.peak_kb(OURS, "server_peak_kb") for o in outcomes)
+    bare_peak = max(o.peak_kb(label, "server_peak_kb") for o in outcomes for label in (PLAIN, BARE))
     own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         f"peak RSS: fitcoach server {mb(fitcoach_peak)}, bare server {mb(bare_peak)}, "

@@ -19,6 +19,7 @@ def test_the_serving_benchmark_runs_and_reports(tmp_path: Path) -> None:
         "--activities", "60",
         "--seconds", "0.5",
         "--warmup", "0.1",
+        "--rounds", "2",
         "--clients", "2",
         "--databases", "sqlite",
         "--read-concurrency", "1",
@@ -29,11 +30,13 @@ def test_the_serving_benchmark_runs_and_reports(tmp_path: Path) -> None:
     out = done.stdout
     assert "page reads 1 at a time in both servers" in out
     for endpoint in ("/partials/dashboard", "/api/strava/activities"):
-        section = out.split(f"sqlite {endpoint}:")[1]
+        section = out.split(f"sqlite {endpoint}:")[1].split("\n\n")[0]
         for label in ("bare, all threads", "bare, same turns", "fitcoach"):
-            line = re.search(rf"^  {re.escape(label)}\s+([\d.]+)\s.*?\s(\d+)\s+\d+%", section, re.M)
-            assert line is not None, (label, section[:800])
-            assert float(line.group(1)) > 0 and line.group(2) == "0"  # req/s, no errors
+            pattern = rf"^  {re.escape(label)} \((\d)\)\s+([\d.]+)\s.*?\s(\d+)\s+\d+%"
+            runs = re.findall(pattern, section, re.M)
+            assert [run[0] for run in runs] == ["1", "2"], (label, section[:1500])
+            assert all(float(rate) > 0 and errors == "0" for _, rate, errors in runs)
+            assert re.search(rf"^  {re.escape(label)} \(median\)\s+[\d.]+\s+runs: ", section, re.M)
     assert re.search(r"sqlite\s+dashboard\s+[\d.]+\s+\(goal", out)
     assert re.search(r"sqlite\s+activities\s+[\d.]+\s+\(goal", out)
     assert "Strava connections attempted: 0 (want 0)" in out
@@ -44,6 +47,7 @@ def test_bad_options_are_one_clear_line(tmp_path: Path) -> None:
     for options, says in (
         (["--read-concurrency", "-1"], "--read-concurrency must be 0"),
         (["--databases", "mysql"], "--databases"),
+        (["--rounds", "0"], "--rounds"),
     ):
         done = subprocess.run(
             [sys.executable, bench, *options], capture_output=True, text=True, timeout=60
