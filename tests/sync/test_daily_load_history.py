@@ -191,3 +191,25 @@ def test_random_history_with_carried_loads_and_sources(sessions: sessionmaker[Se
     # The carried loads are in the history, on days without activities too.
     assert everything[date(2022, 6, 1)] == 40.0
     assert len(everything) > 400
+
+
+def test_a_lone_load_comes_back_exactly_and_no_history_is_empty(
+    sessions: sessionmaker[Session],
+) -> None:
+    # SQLite hands the history over as text: every load must survive it bit for bit.
+    awkward = [0.1 + 0.2, 1 / 3, 2.675, 1e-7 / 3, 123.0, 9_876.543_210_987_6]
+    with transaction(sessions) as session:
+        session.add_all(
+            activity(500 + i, datetime(2025, 1, 1 + i, 9, tzinfo=UTC), None, load)
+            for i, load in enumerate(awkward)
+        )
+        session.add(DailyLoad(athlete_id=ATHLETE, day=date(2024, 12, 1), source="file", load=0.7))
+    with sessions() as session:
+        history = sorted(daily_load_history(session, ATHLETE).dated())
+        assert history == [
+            (date(2024, 12, 1), 0.7),
+            *((date(2025, 1, 1 + i), load) for i, load in enumerate(awkward)),
+        ]
+        empty = daily_load_history(session, OTHER)
+        assert empty.days.size == empty.loads.size == 0
+        assert daily_load_history(session, ATHLETE, ("archive",)).first() is None
