@@ -105,18 +105,24 @@ def _summarize(
     if len(activities) != len(loads):
         raise CoachError(f"{len(activities)} activities but {len(loads)} loads: one load each")
     compared = len(periods) - 1
-    earliest, latest = periods[-1][0], periods[0][1]
     # sums[sport][period] = [count, time, distance, elevation, load]
     sums: dict[str, list[list[float]]] = {}
+    # The period of each day in the range: one lookup per activity, not a search.
+    period_of = {
+        start + timedelta(days=offset): index
+        for index, (start, end) in enumerate(periods)
+        for offset in range((end - start).days + 1)
+    }
     for activity, load in zip(activities, loads, strict=True):
         require_non_negative("load", load)
-        day = activity.start_date_local.date()
-        if not earliest <= day <= latest:
+        index = period_of.get(activity.start_date_local.date())
+        if index is None:
             continue
-        index = next(i for i, (start, end) in enumerate(periods) if start <= day <= end)
         family = sports.sport_family(activity.sport_type)
         for key in (family, ALL_SPORTS):
-            row = sums.setdefault(key, [[0.0] * 5 for _ in periods])[index]
+            if key not in sums:
+                sums[key] = [[0.0] * 5 for _ in periods]
+            row = sums[key][index]
             row[0] += 1
             row[1] += activity.moving_time
             row[2] += activity.distance

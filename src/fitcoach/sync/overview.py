@@ -286,7 +286,9 @@ def performance(
     label, days = RANGES[key]
     length = len(series.load)
     first = 0 if days is None else max(0, length - days)
-    day_list = [series.start + timedelta(days=i) for i in range(first, length)]
+    # Dates from ordinals: a quarter of the time of adding a timedelta to each.
+    origin = series.start.toordinal()
+    day_list = list(map(date.fromordinal, range(origin + first, origin + length)))
     ctl, atl = _rounded(series.ctl[first:]), _rounded(series.atl[first:])
     tsb, load = _rounded(series.tsb[first:]), _rounded(series.load[first:])
     # A history shorter than the range still spans it: the days before it are empty.
