@@ -14,6 +14,7 @@ from fitcoach.web.security import csrf_token
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 formatting.install(templates.env)
+templates.env.auto_reload = False
 
 
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
