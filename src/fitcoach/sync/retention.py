@@ -26,7 +26,6 @@ import orjson
 from prometheus_client import Counter
 from sqlalchemy import (
     ColumnElement,
-    CompoundSelect,
     Connection,
     Date,
     Integer,
@@ -185,23 +184,21 @@ def _day_numbers(dialect: str) -> tuple[ColumnElement[int], ColumnElement[int]]:
     )
 
 
-# On SQLite the history comes back as one row of two comma-separated lists. Python's
-# sqlite3 module lets go of the interpreter lock for every row it steps to, and under load
-# each row then waits for the lock again behind the threads rendering other pages: a
-# thousand days of history took longer to fetch than to compute (bench/serving.py: the
-# dashboard served 14 % more pages a second read in one row). 17 significant digits give
-# back every load exactly.
+# The history comes back as one row of two lists, the days and their loads in the same
+# order, not a row per day. Python's sqlite3 module lets go of the interpreter lock for
+# every row it steps to, and under load each row then waited for it again behind the
+# threads rendering other pages: the SQLite dashboard served 14 % more pages a second
+# read in one row (bench/serving.py). On PostgreSQL two arrays took half the client's
+# CPU of a thousand rows. SQLite's lists are text, with 17 significant digits for every
+# load to come back exactly.
 _LOAD_TEXT = "%!.17g"
 
 
 @cache
-def _daily_load_query(
-    dialect: str, with_sources: bool
-) -> CompoundSelect[int, float] | Select[str, str]:
-    """Stored activities' loads summed per day, then the carried daily loads: one
-    statement, built once per dialect with bound parameters (``athlete_id`` and, when
-    ``with_sources``, the expanding ``sources``). On SQLite, aggregated into one row of
-    day numbers and loads as text, in the same order."""
+def _daily_load_query(dialect: str, with_sources: bool) -> Select[Any, Any]:
+    """Stored activities' loads summed per day, then the carried daily loads, aggregated
+    into one row (see above): built once per dialect with bound parameters
+    (``athlete_id`` and, when ``with_sources``, the expanding ``sources``)."""
     activity_day, carried_day = _day_numbers(dialect)
     activities, carried = Activity.__table__.c, DailyLoad.__table__.c
     summed = (
@@ -216,13 +213,13 @@ def _daily_load_query(
     if with_sources:
         summed = summed.where(activities.source.in_(bindparam("sources", expanding=True)))
         kept = kept.where(carried.source.in_(bindparam("sources", expanding=True)))
-    history = summed.union_all(kept)
-    if dialect != "sqlite":
-        return history
-    rows = history.subquery()
-    return select(
-        func.group_concat(rows.c.day), func.group_concat(func.printf(_LOAD_TEXT, rows.c.load))
-    )
+    # Both aggregates read the rows in one pass, in the same order.
+    rows = summed.union_all(kept).subquery()
+    if dialect == "sqlite":
+        return select(
+            func.group_concat(rows.c.day), func.group_concat(func.printf(_LOAD_TEXT, rows.c.load))
+        )
+    return select(func.array_agg(rows.c.day), func.array_agg(rows.c.load))
 
 
 def daily_load_history(
@@ -236,16 +233,10 @@ def daily_load_history(
     values: dict[str, Any] = {"athlete_id": athlete_id}
     if sources is not None:
         values["sources"] = list(sources)
-    days: Sequence[int]
-    loads: Sequence[float]
-    if dialect.name == "sqlite":
-        day_text, load_text = reader.execute(query, values).one()
-        days = orjson.loads(f"[{day_text}]") if day_text else []
-        loads = orjson.loads(f"[{load_text}]") if load_text else []
-    else:
-        rows = reader.execute(query, values).all()
-        days, loads = zip(*rows, strict=True) if rows else ((), ())
-    return DailyLoads(np.array(days, dtype=np.int64), np.array(loads, dtype=np.float64))
+    days, loads = reader.execute(query, values).one()  # both None when there are none
+    if isinstance(days, str):  # SQLite's text lists
+        days, loads = orjson.loads(f"[{days}]"), orjson.loads(f"[{loads}]")
+    return DailyLoads(np.array(days or (), dtype=np.int64), np.array(loads or (), dtype=np.float64))
 
 
 @dataclass(frozen=True)
