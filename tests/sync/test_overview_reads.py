@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL
 from fitcoach.store import migrate
 from fitcoach.store.engine import make_engine, reads_only, session_factory, transaction
 from fitcoach.store.models import Activity, Athlete, SyncState
-from fitcoach.sync.overview import Overview, dashboard
+from fitcoach.sync.overview import Overview, dashboard, read_dashboard
 
 ATHLETE = 21
 TODAY = date(2026, 3, 4)
@@ -53,13 +53,15 @@ def engine(database_url: URL) -> Iterator[Engine]:
     engine.dispose()
 
 
-def read_dashboard(engine: Engine, athlete_id: int) -> Overview | None:
+def overview_of(engine: Engine, athlete_id: int) -> Overview | None:
     with reads_only(engine).connect() as connection:
-        return dashboard(connection, athlete_id, TODAY, "90d")
+        reads = read_dashboard(connection, athlete_id, TODAY)
+    # Computed after the connection is closed: everything needed was read.
+    return None if reads is None else dashboard(reads, TODAY, "90d")
 
 
 def test_an_athlete_never_synced_shows_what_is_stored(engine: Engine) -> None:
-    overview = read_dashboard(engine, ATHLETE)
+    overview = overview_of(engine, ATHLETE)
     assert overview is not None
     assert (overview.athlete.firstname, overview.athlete.lastname) == ("Ada", "Byron")
     assert overview.athlete.goal is not None and overview.athlete.goal.priority == "B"
@@ -89,7 +91,7 @@ def test_the_sync_state_is_read_with_the_athlete(engine: Engine) -> None:
                 last_error_at=synced,
             )
         )
-    overview = read_dashboard(engine, ATHLETE)
+    overview = overview_of(engine, ATHLETE)
     assert overview is not None
     sync = overview.sync
     assert (sync.last_sync_at, sync.backfill_done, sync.backfill_fetched) == (synced, True, 3)
@@ -98,7 +100,7 @@ def test_the_sync_state_is_read_with_the_athlete(engine: Engine) -> None:
 
 
 def test_an_unknown_athlete_has_no_dashboard(engine: Engine) -> None:
-    assert read_dashboard(engine, 999) is None
+    assert overview_of(engine, 999) is None
 
 
 def test_reads_open_no_transaction_on_postgresql(engine: Engine) -> None:

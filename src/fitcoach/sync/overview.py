@@ -8,6 +8,7 @@ on their way to the coach's maths. The results are plain frozen data for templat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, NamedTuple, Protocol
@@ -17,6 +18,7 @@ import numpy.typing as npt
 from sqlalchemy import Connection, bindparam, func, select
 
 from fitcoach.coach import (
+    DailyLoads,
     GoalEvent,
     PerformanceDay,
     PerformanceSeries,
@@ -268,7 +270,10 @@ def _head(connection: Connection, athlete_id: int) -> tuple[AthleteView, SyncSum
 def _series(connection: Connection, athlete_id: int, today: date) -> PerformanceSeries:
     """The whole history's series up to today: CTL needs every earlier day to be right."""
     # Stored activities plus the daily loads kept after retention deleted API rows.
-    history = daily_load_history(connection, athlete_id)
+    return _series_of(daily_load_history(connection, athlete_id), today)
+
+
+def _series_of(history: DailyLoads, today: date) -> PerformanceSeries:
     start = min(history.first() or today, today)
     return performance_series(history.totals(start, today), start)
 
@@ -370,11 +375,14 @@ _WEEK = select(
 _RECENT = newest_first_of(select(*LINE_FIELDS), bindparam("athlete_id"), limit=RECENT_ACTIVITIES)
 
 
-def _week(connection: Connection, athlete_id: int, today: date) -> PeriodSummary:
+def _week_rows(connection: Connection, athlete_id: int, today: date) -> list[WeekRow]:
     monday = today - timedelta(days=today.weekday())
     since = datetime.combine(monday - timedelta(weeks=COMPARE_WEEKS, days=1), time(), UTC)
     result = connection.execute(_WEEK, {"athlete_id": athlete_id, "since": since})
-    rows = list(map(WeekRow._make, result))
+    return list(map(WeekRow._make, result))
+
+
+def _week(rows: list[WeekRow], today: date) -> PeriodSummary:
     return weekly_summary(
         rows,
         [row.load for row in rows],
@@ -424,22 +432,43 @@ def activity_line(row: LineFields) -> ActivityLine:
     )
 
 
-def dashboard(connection: Connection, athlete_id: int, today: date, key: str) -> Overview | None:
-    """Everything the dashboard shows for this athlete, or None if they are not stored."""
+@dataclass(frozen=True)
+class DashboardReads:
+    """What the dashboard reads from the store, before any of it is computed."""
+
+    view: AthleteView
+    sync: SyncSummary
+    history: DailyLoads
+    week: list[WeekRow]
+    recent: Sequence[LineFields]
+
+
+def read_dashboard(connection: Connection, athlete_id: int, today: date) -> DashboardReads | None:
+    """The dashboard's four reads, or None if the athlete is not stored. Only reads: the
+    computing is ``dashboard``'s, so that a page read's turn (``AppState.page_read``) is
+    held for the database alone and the next page's reads start while this one computes."""
     head = _head(connection, athlete_id)
     if head is None:
         return None
     view, sync = head
-    series = _series(connection, athlete_id, today)
+    history = daily_load_history(connection, athlete_id)
+    week = _week_rows(connection, athlete_id, today)
     recent = connection.execute(_RECENT, {"athlete_id": athlete_id}).all()
+    return DashboardReads(view, sync, history, week, recent)
+
+
+def dashboard(reads: DashboardReads, today: date, key: str) -> Overview:
+    """Everything the dashboard shows, from its reads."""
+    series = _series_of(reads.history, today)
+    goal = reads.view.goal
     return Overview(
-        view,
-        performance(series, today, range_key(key), view.goal),
-        _week(connection, athlete_id, today),
+        reads.view,
+        performance(series, today, range_key(key), goal),
+        _week(reads.week, today),
         _week_bars(series, today),
-        tuple(activity_line(row) for row in recent),
-        recommend(series, today=today, goal=view.goal),
-        sync,
+        tuple(activity_line(row) for row in reads.recent),
+        recommend(series, today=today, goal=goal),
+        reads.sync,
     )
 
 
@@ -483,7 +512,7 @@ def coach_inputs(connection: Connection, athlete_id: int, today: date) -> CoachI
     return CoachInputs(
         today,
         series,
-        _week(connection, athlete_id, today),
+        _week(_week_rows(connection, athlete_id, today), today),
         recommend(series, today=today, goal=goal),
         goal,
     )

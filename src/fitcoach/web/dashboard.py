@@ -9,7 +9,14 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fitcoach.sync.freshness import Freshness, refresh_for_view, stored_freshness
-from fitcoach.sync.overview import RANGES, Overview, dashboard, performance_only, range_key
+from fitcoach.sync.overview import (
+    RANGES,
+    Overview,
+    dashboard,
+    performance_only,
+    range_key,
+    read_dashboard,
+)
 from fitcoach.web.page_common import app_state
 from fitcoach.web.security import require_athlete, session_athlete
 from fitcoach.web.state import AppState
@@ -65,10 +72,12 @@ def _context(
     """The dashboard's template context; without ``freshness``, the data is served from
     the store as it is, as fresh as the sync state the dashboard read says."""
     state = app_state(request)
+    today = state.clock().date()
     with state.page_read() as connection:
-        overview = dashboard(connection, athlete_id, state.clock().date(), range_key(key))
-    if overview is None:
+        reads = read_dashboard(connection, athlete_id, today)
+    if reads is None:
         return None
+    overview = dashboard(reads, today, range_key(key))  # outside the turn: no reads here
     if freshness is None:
         freshness = stored_freshness(state.sync_context(), overview.sync.last_sync_at)
     return {
