@@ -88,7 +88,8 @@ class AppState:
         turning rows into numbers and HTML under Python's one interpreter lock (and, on
         SQLite, each through its own page cache), served half as many pages a second as
         two at a time did (bench/serving.py); the others wait here, costing nothing.
-        Nothing that may wait on Strava runs inside a turn.
+        Nothing that may wait on Strava runs inside a turn, and the dashboard computes
+        its page after its turn (``sync.overview.read_dashboard``).
         """
         if not self._read_turns.acquire(timeout=READ_WAIT):
             raise HTTPException(
