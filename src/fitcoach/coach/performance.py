@@ -160,6 +160,12 @@ class DailyLoads:
             for day, load in zip(self.days.tolist(), self.loads.tolist(), strict=True)
         ]
 
+    def series_until(self, today: date) -> PerformanceSeries:
+        """The fitness series from the first day with a load (today without one) to
+        today: CTL needs every earlier day to be right."""
+        start = min(self.first() or today, today)
+        return performance_series(self.totals(start, today), start)
+
     def totals(self, start: date, end: date) -> FloatArray:
         """Loads summed per day from ``start`` to ``end`` inclusive; days outside are
         ignored."""

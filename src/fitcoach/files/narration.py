@@ -10,7 +10,7 @@ to everything stored. The rule engine on the pages keeps using everything either
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,17 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from fitcoach.coach import (
     Recommendation,
     grounding_numbers,
-    performance_series,
     recommend,
     weekly_summary,
 )
 from fitcoach.coach.recommendations import Number
 from fitcoach.store.models import Activity, Athlete
 from fitcoach.sync.loads import coach_activity
-from fitcoach.sync.overview import goal_of
+from fitcoach.sync.overview import COMPARE_WEEKS, compared_since, goal_of
 from fitcoach.sync.retention import API, OWN_SOURCES, daily_load_history
-
-COMPARE_WEEKS = 4
 
 
 @dataclass(frozen=True)
@@ -55,15 +52,11 @@ def narrator_input(
         athlete = session.get(Athlete, athlete_id)
         if athlete is None:
             return None
-        history = daily_load_history(session, athlete_id, sources)
-        start = min(history.first() or today, today)
-        series = performance_series(history.totals(start, today), start)
-        monday = today - timedelta(days=today.weekday())
-        since = datetime.combine(monday - timedelta(weeks=COMPARE_WEEKS, days=1), time(), UTC)
+        series = daily_load_history(session, athlete_id, sources).series_until(today)
         rows = session.scalars(
             select(Activity).where(
                 Activity.athlete_id == athlete_id,
-                Activity.start_date >= since,
+                Activity.start_date >= compared_since(today),
                 Activity.source.in_(sources),
             )
         ).all()

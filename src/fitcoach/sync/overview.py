@@ -26,7 +26,6 @@ from fitcoach.coach import (
     Recommendation,
     day_number,
     performance_on,
-    performance_series,
     recommend,
     weekly_summary,
 )
@@ -267,17 +266,6 @@ def _head(connection: Connection, athlete_id: int) -> tuple[AthleteView, SyncSum
     )
 
 
-def _series(connection: Connection, athlete_id: int, today: date) -> PerformanceSeries:
-    """The whole history's series up to today: CTL needs every earlier day to be right."""
-    # Stored activities plus the daily loads kept after retention deleted API rows.
-    return _series_of(daily_load_history(connection, athlete_id), today)
-
-
-def _series_of(history: DailyLoads, today: date) -> PerformanceSeries:
-    start = min(history.first() or today, today)
-    return performance_series(history.totals(start, today), start)
-
-
 def _rounded(values: npt.NDArray[np.float64]) -> tuple[float | None, ...]:
     # Rounded by numpy, then Python floats in one step: a round() per value took longer
     # than the fitness series itself. (numpy rounds halves to even where the decimal is
@@ -375,11 +363,17 @@ _WEEK = select(
 _RECENT = newest_first_of(select(*LINE_FIELDS), bindparam("athlete_id"), limit=RECENT_ACTIVITIES)
 
 
-def _week_rows(connection: Connection, athlete_id: int, today: date) -> list[WeekRow]:
+def compared_since(today: date) -> datetime:
+    """From when a weekly summary of ``today``'s week needs activities: the Monday
+    ``COMPARE_WEEKS`` weeks back, a day early for local start times west of UTC."""
     monday = today - timedelta(days=today.weekday())
-    since = datetime.combine(monday - timedelta(weeks=COMPARE_WEEKS, days=1), time(), UTC)
-    result = connection.execute(_WEEK, {"athlete_id": athlete_id, "since": since})
-    return list(map(WeekRow._make, result))
+    return datetime.combine(monday - timedelta(weeks=COMPARE_WEEKS, days=1), time(), UTC)
+
+
+def week_rows(connection: Connection, athlete_id: int, today: date) -> list[WeekRow]:
+    """The activities a weekly summary of ``today``'s week compares."""
+    values = {"athlete_id": athlete_id, "since": compared_since(today)}
+    return list(map(WeekRow._make, connection.execute(_WEEK, values)))
 
 
 def _week(rows: list[WeekRow], today: date) -> PeriodSummary:
@@ -452,14 +446,14 @@ def read_dashboard(connection: Connection, athlete_id: int, today: date) -> Dash
         return None
     view, sync = head
     history = daily_load_history(connection, athlete_id)
-    week = _week_rows(connection, athlete_id, today)
+    week = week_rows(connection, athlete_id, today)
     recent = connection.execute(_RECENT, {"athlete_id": athlete_id}).all()
     return DashboardReads(view, sync, history, week, recent)
 
 
 def dashboard(reads: DashboardReads, today: date, key: str) -> Overview:
     """Everything the dashboard shows, from its reads."""
-    series = _series_of(reads.history, today)
+    series = reads.history.series_until(today)
     goal = reads.view.goal
     return Overview(
         reads.view,
@@ -476,20 +470,26 @@ def dashboard(reads: DashboardReads, today: date, key: str) -> Overview:
 _GOAL = select(*_GOAL_FIELDS).where(_ATHLETES.id == bindparam("athlete_id"))
 
 
-def _goal_fields(connection: Connection, athlete_id: int) -> GoalFields | None:
-    """The athlete's goal columns, or None if they are not stored."""
-    row: GoalFields | None = connection.execute(_GOAL, {"athlete_id": athlete_id}).first()
-    return row
+@dataclass(frozen=True)
+class GoalHistory:
+    """What the chart and the coach read before computing: the goal and the history."""
+
+    goal: GoalEvent | None
+    history: DailyLoads
 
 
-def performance_only(
-    connection: Connection, athlete_id: int, today: date, key: str
-) -> Performance | None:
-    athlete = _goal_fields(connection, athlete_id)
+def read_goal_history(connection: Connection, athlete_id: int) -> GoalHistory | None:
+    """The athlete's goal and load history, or None if they are not stored. Only reads,
+    as ``read_dashboard``: the series is computed after the page read's turn."""
+    athlete: GoalFields | None = connection.execute(_GOAL, {"athlete_id": athlete_id}).first()
     if athlete is None:
         return None
-    series = _series(connection, athlete_id, today)
-    return performance(series, today, range_key(key), goal_of(athlete))
+    return GoalHistory(goal_of(athlete), daily_load_history(connection, athlete_id))
+
+
+def performance_only(reads: GoalHistory, today: date, key: str) -> Performance:
+    """The fitness chart alone, for another range."""
+    return performance(reads.history.series_until(today), today, range_key(key), reads.goal)
 
 
 @dataclass(frozen=True)
@@ -503,16 +503,13 @@ class CoachInputs:
     goal: GoalEvent | None
 
 
-def coach_inputs(connection: Connection, athlete_id: int, today: date) -> CoachInputs | None:
-    athlete = _goal_fields(connection, athlete_id)
-    if athlete is None:
-        return None
-    goal = goal_of(athlete)
-    series = _series(connection, athlete_id, today)
+def coach_inputs(reads: GoalHistory, week: list[WeekRow], today: date) -> CoachInputs:
+    """The coach page's inputs, from its reads (``read_goal_history``, ``week_rows``)."""
+    series = reads.history.series_until(today)
     return CoachInputs(
         today,
         series,
-        _week(_week_rows(connection, athlete_id, today), today),
-        recommend(series, today=today, goal=goal),
-        goal,
+        _week(week, today),
+        recommend(series, today=today, goal=reads.goal),
+        reads.goal,
     )

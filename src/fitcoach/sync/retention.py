@@ -234,7 +234,7 @@ def daily_load_history(
     if sources is not None:
         values["sources"] = list(sources)
     days, loads = reader.execute(query, values).one()  # both None when there are none
-    if isinstance(days, str):  # SQLite's text lists
+    if dialect.name == "sqlite" and days is not None:  # text lists
         days, loads = orjson.loads(f"[{days}]"), orjson.loads(f"[{loads}]")
     return DailyLoads(np.array(days or (), dtype=np.int64), np.array(loads or (), dtype=np.float64))
 

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from fitcoach.coach import Narration, answer_question, grounding_numbers, narrate_week
 from fitcoach.coach.narrator import MAX_QUESTION_CHARS
 from fitcoach.files.narration import NarratorInput, narrator_input
-from fitcoach.sync.overview import CoachInputs, coach_inputs
+from fitcoach.sync.overview import CoachInputs, coach_inputs, read_goal_history, week_rows
 from fitcoach.web.page_common import app_state, login_required
 from fitcoach.web.security import check_csrf, session_athlete
 from fitcoach.web.templating import page
@@ -62,8 +62,11 @@ def _grounding(request: Request, athlete_id: int | None, inputs: CoachInputs) ->
 
 def _inputs(request: Request, athlete_id: int) -> CoachInputs | None:
     state = app_state(request)
+    today = state.clock().date()
     with state.page_read() as connection:
-        return coach_inputs(connection, athlete_id, state.clock().date())
+        reads = read_goal_history(connection, athlete_id)
+        week = week_rows(connection, athlete_id, today) if reads else []
+    return None if reads is None else coach_inputs(reads, week, today)  # after the turn
 
 
 @router.get("/coach", response_class=HTMLResponse)

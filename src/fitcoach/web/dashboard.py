@@ -16,6 +16,7 @@ from fitcoach.sync.overview import (
     performance_only,
     range_key,
     read_dashboard,
+    read_goal_history,
 )
 from fitcoach.web.page_common import app_state
 from fitcoach.web.security import require_athlete, session_athlete
@@ -121,9 +122,8 @@ def performance_part(request: Request, range: str | None = Query(None)) -> HTMLR
     athlete_id = require_athlete(request)
     state = app_state(request)
     with state.page_read() as connection:
-        performance = performance_only(
-            connection, athlete_id, state.clock().date(), range_key(range)
-        )
-    if performance is None:
+        reads = read_goal_history(connection, athlete_id)
+    if reads is None:
         raise HTTPException(401, "You are not logged in.")
+    performance = performance_only(reads, state.clock().date(), range_key(range))
     return page(request, "partials/performance.html", performance=performance, ranges=RANGES)
