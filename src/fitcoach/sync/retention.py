@@ -198,10 +198,11 @@ _LOAD_TEXT = "%!.17g"
 
 
 @cache
-def _daily_load_query(dialect: str, with_sources: bool) -> Select[Any, Any]:
+def daily_load_query(dialect: str, with_sources: bool = False) -> Select[Any, Any]:
     """Stored activities' loads summed per day, then the carried daily loads, aggregated
-    into one row (see above): built once per dialect with bound parameters
-    (``athlete_id`` and, when ``with_sources``, the expanding ``sources``)."""
+    into one row of two text lists, ``days`` and ``loads`` (see above; read them with
+    ``history_of``): built once per dialect with bound parameters (``athlete_id`` and,
+    when ``with_sources``, the expanding ``sources``)."""
     activity_day, carried_day = _day_numbers(dialect)
     activities, carried = Activity.__table__.c, DailyLoad.__table__.c
     summed = (
@@ -219,11 +220,22 @@ def _daily_load_query(dialect: str, with_sources: bool) -> Select[Any, Any]:
     # Both aggregates read the rows in one pass, in the same order.
     rows = summed.union_all(kept).subquery()
     if dialect == "sqlite":
-        return select(
-            func.group_concat(rows.c.day), func.group_concat(func.printf(_LOAD_TEXT, rows.c.load))
-        )
-    return select(
-        func.string_agg(cast(rows.c.day, Text), ","), func.string_agg(cast(rows.c.load, Text), ",")
+        days = func.group_concat(rows.c.day)
+        loads = func.group_concat(func.printf(_LOAD_TEXT, rows.c.load))
+    else:
+        days = func.string_agg(cast(rows.c.day, Text), ",")
+        loads = func.string_agg(cast(rows.c.load, Text), ",")
+    return select(days.label("days"), loads.label("loads"))
+
+
+def history_of(days: str | None, loads: str | None) -> DailyLoads:
+    """The history from the two text lists ``daily_load_query`` reads (both None when
+    there is none)."""
+    if days is None or loads is None:
+        return DailyLoads(np.array((), dtype=np.int64), np.array((), dtype=np.float64))
+    return DailyLoads(
+        np.array(orjson.loads(f"[{days}]"), dtype=np.int64),
+        np.array(orjson.loads(f"[{loads}]"), dtype=np.float64),
     )
 
 
@@ -234,17 +246,11 @@ def daily_load_history(
     carried daily load, optionally only from ``sources``: the whole history the fitness
     series is computed from. Read in an ORM session or on a Core connection."""
     dialect = reader.dialect if isinstance(reader, Connection) else reader.get_bind().dialect
-    query = _daily_load_query(dialect.name, sources is not None)
+    query = daily_load_query(dialect.name, sources is not None)
     values: dict[str, Any] = {"athlete_id": athlete_id}
     if sources is not None:
         values["sources"] = list(sources)
-    days, loads = reader.execute(query, values).one()  # both None when there are none
-    if days is None:
-        return DailyLoads(np.array((), dtype=np.int64), np.array((), dtype=np.float64))
-    return DailyLoads(
-        np.array(orjson.loads(f"[{days}]"), dtype=np.int64),
-        np.array(orjson.loads(f"[{loads}]"), dtype=np.float64),
-    )
+    return history_of(*reader.execute(query, values).one())
 
 
 @dataclass(frozen=True)
