@@ -196,7 +196,7 @@ def test_random_history_with_carried_loads_and_sources(sessions: sessionmaker[Se
 def test_a_lone_load_comes_back_exactly_and_no_history_is_empty(
     sessions: sessionmaker[Session],
 ) -> None:
-    # SQLite hands the history over as text: every load must survive it bit for bit.
+    # Both databases hand the history over as text: every load must survive it bit for bit.
     awkward = [0.1 + 0.2, 1 / 3, 2.675, 1e-7 / 3, 123.0, 9_876.543_210_987_6]
     with transaction(sessions) as session:
         session.add_all(

@@ -271,12 +271,10 @@ def _head(
     view = AthleteView(
         row.id, row.firstname, row.lastname, row.connected, row.disconnected_reason, goal_of(row)
     )
-    history = history_of(row.days, row.loads)
     if row.sync_athlete_id is None:  # never synced
-        return view, SyncSummary(None, False, 0, None, row.stored, 0, None, None), history
-    return (
-        view,
-        SyncSummary(
+        sync = SyncSummary(None, False, 0, None, row.stored, 0, None, None)
+    else:
+        sync = SyncSummary(
             row.last_sync_at,
             row.backfill_done,
             row.backfill_fetched,
@@ -285,9 +283,8 @@ def _head(
             row.consecutive_failures,
             row.last_error,
             row.last_error_at,
-        ),
-        history,
-    )
+        )
+    return view, sync, history_of(row.days, row.loads)
 
 
 def _rounded(values: npt.NDArray[np.float64]) -> tuple[float | None, ...]:
@@ -474,8 +471,9 @@ def read_dashboard(connection: Connection, athlete_id: int, today: date) -> Dash
     return DashboardReads(view, sync, history, week, recent)
 
 
-def dashboard(reads: DashboardReads, today: date, key: str) -> Overview:
-    """Everything the dashboard shows, from its reads."""
+def dashboard(reads: DashboardReads, today: date, key: str | None) -> Overview:
+    """Everything the dashboard shows, from its reads, the chart for range ``key`` (the
+    default range when it names none)."""
     series = reads.history.series_until(today)
     goal = reads.view.goal
     return Overview(
@@ -507,7 +505,7 @@ def read_goal_history(connection: Connection, athlete_id: int) -> GoalHistory | 
     return GoalHistory(goal_of(row), history_of(row.days, row.loads))
 
 
-def performance_only(reads: GoalHistory, today: date, key: str) -> Performance:
+def performance_only(reads: GoalHistory, today: date, key: str | None) -> Performance:
     """The fitness chart alone, for another range."""
     return performance(reads.history.series_until(today), today, range_key(key), reads.goal)
 

@@ -14,7 +14,6 @@ from fitcoach.sync.overview import (
     Overview,
     dashboard,
     performance_only,
-    range_key,
     read_dashboard,
     read_goal_history,
 )
@@ -78,7 +77,7 @@ def _context(
         reads = read_dashboard(connection, athlete_id, today)
     if reads is None:
         return None
-    overview = dashboard(reads, today, range_key(key))  # outside the turn: no reads here
+    overview = dashboard(reads, today, key)  # outside the turn: no reads here
     if freshness is None:
         freshness = stored_freshness(state.sync_context(), overview.sync.last_sync_at)
     return {
@@ -125,5 +124,5 @@ def performance_part(request: Request, range: str | None = Query(None)) -> HTMLR
         reads = read_goal_history(connection, athlete_id)
     if reads is None:
         raise HTTPException(401, "You are not logged in.")
-    performance = performance_only(reads, state.clock().date(), range_key(range))
+    performance = performance_only(reads, state.clock().date(), range)
     return page(request, "partials/performance.html", performance=performance, ranges=RANGES)
