@@ -2,8 +2,9 @@
 
 Everything here reads the database only (zero Strava calls): the page's freshness is
 decided before, by ``sync.freshness``. The reads run on the Core connection they are
-given (the web app's page-read turn) with statements built once: rows, not ORM objects,
-on their way to the coach's maths. The results are plain frozen data for templates.
+given (the web app's page-read turn) with statements built once, on the driver's cursor
+(``store.cursor_reads``): rows, not ORM objects, on their way to the coach's maths. The
+results are plain frozen data for templates.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from fitcoach.coach import (
     weekly_summary,
 )
 from fitcoach.store.activities import newest_first_of
+from fitcoach.store.cursor_reads import fetch
 from fitcoach.store.models import Activity, Athlete, SyncState
 from fitcoach.store.types import UTCDateTime
 from fitcoach.sync.retention import daily_load_query, history_of
@@ -265,9 +267,10 @@ def _head(
 ) -> tuple[AthleteView, SyncSummary, DailyLoads] | None:
     """The athlete, their sync summary and load history, or None if they are not stored."""
     query = _with_history(connection.dialect.name, head=True)
-    row = connection.execute(query, {"athlete_id": athlete_id}).first()
-    if row is None:
+    found = fetch(connection, query, {"athlete_id": athlete_id})
+    if not found:
         return None
+    row = found[0]
     view = AthleteView(
         row.id, row.firstname, row.lastname, row.connected, row.disconnected_reason, goal_of(row)
     )
@@ -394,7 +397,7 @@ def compared_since(today: date) -> datetime:
 def week_rows(connection: Connection, athlete_id: int, today: date) -> list[WeekRow]:
     """The activities a weekly summary of ``today``'s week compares."""
     values = {"athlete_id": athlete_id, "since": compared_since(today)}
-    return list(map(WeekRow._make, connection.execute(_WEEK, values)))
+    return list(map(WeekRow._make, fetch(connection, _WEEK, values)))
 
 
 def _week(rows: list[WeekRow], today: date) -> PeriodSummary:
@@ -467,7 +470,7 @@ def read_dashboard(connection: Connection, athlete_id: int, today: date) -> Dash
         return None
     view, sync, history = head
     week = week_rows(connection, athlete_id, today)
-    recent = connection.execute(_RECENT, {"athlete_id": athlete_id}).all()
+    recent = fetch(connection, _RECENT, {"athlete_id": athlete_id})
     return DashboardReads(view, sync, history, week, recent)
 
 
@@ -499,9 +502,10 @@ def read_goal_history(connection: Connection, athlete_id: int) -> GoalHistory | 
     """The athlete's goal and load history, or None if they are not stored. Only reads,
     as ``read_dashboard``: the series is computed after the page read's turn."""
     query = _with_history(connection.dialect.name, head=False)
-    row = connection.execute(query, {"athlete_id": athlete_id}).first()
-    if row is None:
+    found = fetch(connection, query, {"athlete_id": athlete_id})
+    if not found:
         return None
+    row = found[0]
     return GoalHistory(goal_of(row), history_of(row.days, row.loads))
 
 

@@ -12,10 +12,11 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Select, bindparam, select
 from starlette.concurrency import run_in_threadpool
 
 from fitcoach.store.activities import newest_first_of
+from fitcoach.store.cursor_reads import fetch
 from fitcoach.store.models import Activity, SyncState
 from fitcoach.sync.freshness import refresh_now, stored_freshness, sync_marks
 from fitcoach.web.security import check_csrf, require_athlete
@@ -61,7 +62,7 @@ _NAMES = tuple(_FIELDS)
 _ID = _NAMES.index("id")
 
 
-def _activity_json(row: Row[*tuple[Any, ...]]) -> dict[str, Any]:
+def _activity_json(row: tuple[Any, ...]) -> dict[str, Any]:
     # Paired by position: reading a page of rows by name costs more than the query. The
     # times stay datetimes: orjson writes them as isoformat() would, in a fraction of the
     # time.
@@ -122,11 +123,11 @@ def activities(
         marks = sync_marks(connection, athlete_id)
         if not marks.refresh_due:
             freshness = stored_freshness(context, marks.last_sync_at)
-            rows = connection.execute(query, values).all()
+            rows = fetch(connection, query, values)
     if marks.refresh_due:  # outside the turn: this may wait on Strava
         freshness = refresh_now(context, athlete_id)
         with state.page_read() as connection:
-            rows = connection.execute(query, values).all()
+            rows = fetch(connection, query, values)
     next_cursor = str(int(rows[-1].start_date.timestamp())) if len(rows) == limit else None
     answer = {
         "activities": [_activity_json(row) for row in rows],
