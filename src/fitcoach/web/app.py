@@ -8,6 +8,7 @@ import random
 import time
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from redis import Redis
 from starlette.datastructures import URL, Headers, MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
@@ -28,6 +29,16 @@ from fitcoach.web.errors import install_error_handlers
 from fitcoach.web.state import AppState
 
 log = logging.getLogger("fitcoach.web")
+
+# fitcoach reports through /metrics and its request logs, not OpenTelemetry: FastAPI's own
+# spans and meters, on by default, cost each request a tenth of a millisecond even with
+# nothing to send them to.
+NO_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 
 class RequestContext:
@@ -88,7 +99,7 @@ def create_app(settings: Settings, strava: StravaClient | None = None) -> FastAP
         redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
         strava=strava or strava_client(settings, engine),
     )
-    app = FastAPI(title="fitcoach", version=__version__)
+    app = FastAPI(title="fitcoach", version=__version__, telemetry=NO_TELEMETRY)
     app.state.fitcoach = state
     install_error_handlers(app)
     app.include_router(health.router)
