@@ -21,7 +21,7 @@ import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from sqlalchemy import Connection, Select
@@ -38,10 +38,13 @@ class _Plan:
     # Names of the parameters in order, for a driver with positional parameters (SQLite).
     positions: tuple[str, ...] | None
     binds: tuple[tuple[str, Processor], ...]
+    # A row as a named tuple, from a tuple of the right length (tuple.__new__: no Python
+    # call per row).
     make_row: Callable[[Iterable[Any]], tuple[Any, ...]]
-    # Known after the first run: PostgreSQL's numeric processors need the column's type
-    # as the driver describes it.
-    results: tuple[Processor | None, ...] | None = None
+    # (column index, processor) of the columns whose values need one, known after the
+    # first run: PostgreSQL's numeric processors need the column's type as the driver
+    # describes it.
+    results: tuple[tuple[int, Processor], ...] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -62,16 +65,17 @@ def _plan(statement: Select[Any], dialect: Dialect) -> _Plan:
         raise ValueError("fetch needs a name for each selected column: label the expressions")
     row = namedtuple("Row", named)  # type: ignore[misc]
     positions = tuple(compiled.positiontup) if compiled.positiontup is not None else None
-    return _Plan(compiled, compiled.string, positions, binds, row._make)
+    return _Plan(compiled, compiled.string, positions, binds, partial(tuple.__new__, row))
 
 
 def _result_processors(
     statement: Select[Any], dialect: Dialect, description: Any
-) -> tuple[Processor | None, ...]:
-    return tuple(
+) -> tuple[tuple[int, Processor], ...]:
+    processors = (
         column.type.dialect_impl(dialect).result_processor(dialect, described[1])
         for column, described in zip(statement.selected_columns, description, strict=True)
     )
+    return tuple((i, p) for i, p in enumerate(processors) if p is not None)
 
 
 def fetch(connection: Connection, statement: Select[Any], values: Mapping[str, Any]) -> list[Any]:
@@ -99,11 +103,11 @@ def fetch(connection: Connection, statement: Select[Any], values: Mapping[str, A
         connection._handle_dbapi_exception(error, plan.sql, parameters, cursor, None)
     finally:
         cursor.close()
-    make = plan.make_row
-    processors = plan.results
-    if not any(processors):
-        return list(map(make, fetched))
-    return [
-        make([value if p is None else p(value) for p, value in zip(processors, row, strict=True)])
-        for row in fetched
-    ]
+    if plan.results and fetched:
+        # Column by column: the columns without a processor are not touched, and the
+        # rows are rebuilt by zip in C.
+        columns: list[Iterable[Any]] = list(zip(*fetched, strict=True))
+        for i, processor in plan.results:
+            columns[i] = map(processor, columns[i])
+        fetched = list(zip(*columns, strict=True))
+    return list(map(plan.make_row, fetched))
