@@ -98,8 +98,9 @@ def fetch(connection: Connection, statement: Select[Any], values: Mapping[str, A
                 plan.results = _result_processors(statement, dialect, cursor.description)
         fetched = cursor.fetchall()
     except dialect.loaded_dbapi.Error as error:
-        # As Connection.execute handles it: wrapped in SQLAlchemy's error, the
-        # handle_error events (the error count in /metrics), a lost connection invalidated.
+        # By the handler Connection.execute calls (SQLAlchemy's, not public API: the tests
+        # check what it does): wrapped in SQLAlchemy's error, the handle_error events (the
+        # error count in /metrics), a lost connection invalidated.
         connection._handle_dbapi_exception(error, plan.sql, parameters, cursor, None)
     finally:
         cursor.close()
