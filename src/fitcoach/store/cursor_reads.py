@@ -17,10 +17,9 @@ Only plain statements: no expanding ``IN`` parameters, no literal-execute values
 
 from __future__ import annotations
 
-import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
 
@@ -34,7 +33,6 @@ Processor = Callable[[Any], Any]
 @dataclass
 class _Plan:
     compiled: SQLCompiler
-    sql: str
     # Names of the parameters in order, for a driver with positional parameters (SQLite).
     positions: tuple[str, ...] | None
     binds: tuple[tuple[str, Processor], ...]
@@ -43,9 +41,8 @@ class _Plan:
     make_row: Callable[[Iterable[Any]], tuple[Any, ...]]
     # (column index, processor) of the columns whose values need one, known after the
     # first run: PostgreSQL's numeric processors need the column's type as the driver
-    # describes it.
+    # describes it. Two threads that both run first set the same value.
     results: tuple[tuple[int, Processor], ...] | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @cache
@@ -65,7 +62,7 @@ def _plan(statement: Select[Any], dialect: Dialect) -> _Plan:
         raise ValueError("fetch needs a name for each selected column: label the expressions")
     row = namedtuple("Row", named)  # type: ignore[misc]
     positions = tuple(compiled.positiontup) if compiled.positiontup is not None else None
-    return _Plan(compiled, compiled.string, positions, binds, partial(tuple.__new__, row))
+    return _Plan(compiled, positions, binds, partial(tuple.__new__, row))
 
 
 def _result_processors(
@@ -87,21 +84,21 @@ def fetch(connection: Connection, statement: Select[Any], values: Mapping[str, A
     for name, processor in plan.binds:
         named[name] = processor(named[name])
     parameters: Any = named if plan.positions is None else tuple(named[n] for n in plan.positions)
+    sql = plan.compiled.string
     dispatch = connection.dispatch
     cursor = connection.connection.cursor()
     try:
-        dispatch.before_cursor_execute(connection, cursor, plan.sql, parameters, None, False)
-        cursor.execute(plan.sql, parameters)
-        dispatch.after_cursor_execute(connection, cursor, plan.sql, parameters, None, False)
+        dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, False)
+        cursor.execute(sql, parameters)
+        dispatch.after_cursor_execute(connection, cursor, sql, parameters, None, False)
         if plan.results is None:
-            with plan.lock:
-                plan.results = _result_processors(statement, dialect, cursor.description)
+            plan.results = _result_processors(statement, dialect, cursor.description)
         fetched = cursor.fetchall()
     except dialect.loaded_dbapi.Error as error:
         # By the handler Connection.execute calls (SQLAlchemy's, not public API: the tests
         # check what it does): wrapped in SQLAlchemy's error, the handle_error events (the
         # error count in /metrics), a lost connection invalidated.
-        connection._handle_dbapi_exception(error, plan.sql, parameters, cursor, None)
+        connection._handle_dbapi_exception(error, sql, parameters, cursor, None)
     finally:
         cursor.close()
     if plan.results and fetched:
@@ -112,3 +109,9 @@ def fetch(connection: Connection, statement: Select[Any], values: Mapping[str, A
             columns[i] = map(processor, columns[i])
         fetched = list(zip(*columns, strict=True))
     return list(map(plan.make_row, fetched))
+
+
+def fetch_first(connection: Connection, statement: Select[Any], values: Mapping[str, Any]) -> Any:
+    """The first row ``fetch`` reads, or None when there is none."""
+    rows = fetch(connection, statement, values)
+    return rows[0] if rows else None

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
-from fitcoach.store.cursor_reads import fetch
+from fitcoach.store.cursor_reads import fetch_first
 from fitcoach.store.models import SyncState
 from fitcoach.strava.access import AthleteDisconnected
 from fitcoach.strava.budget import Priority
@@ -51,14 +51,11 @@ _SYNC_MARKS = select(_SYNC.dirty, _SYNC.last_sync_at).where(
 
 
 def sync_marks(connection: Session | Connection, athlete_id: int) -> SyncMarks:
-    """The athlete's sync marks, read in the view's own session or connection (a page
-    read's, on the driver's cursor: ``store.cursor_reads``)."""
-    values = {"athlete_id": athlete_id}
-    if isinstance(connection, Connection):
-        rows = fetch(connection, _SYNC_MARKS, values)
-        row = rows[0] if rows else None
-    else:
-        row = connection.execute(_SYNC_MARKS, values).first()
+    """The athlete's sync marks, read in the view's own session or connection, on the
+    driver's cursor (``store.cursor_reads``)."""
+    if isinstance(connection, Session):
+        connection = connection.connection()  # the session's, in its transaction
+    row = fetch_first(connection, _SYNC_MARKS, {"athlete_id": athlete_id})
     return SyncMarks(False, None) if row is None else SyncMarks(bool(row[0]), row[1])
 
 

@@ -32,7 +32,7 @@ from fitcoach.coach import (
     weekly_summary,
 )
 from fitcoach.store.activities import newest_first_of
-from fitcoach.store.cursor_reads import fetch
+from fitcoach.store.cursor_reads import fetch, fetch_first
 from fitcoach.store.models import Activity, Athlete, SyncState
 from fitcoach.store.types import UTCDateTime
 from fitcoach.sync.retention import daily_load_query, history_of
@@ -267,10 +267,9 @@ def _head(
 ) -> tuple[AthleteView, SyncSummary, DailyLoads] | None:
     """The athlete, their sync summary and load history, or None if they are not stored."""
     query = _with_history(connection.dialect.name, head=True)
-    found = fetch(connection, query, {"athlete_id": athlete_id})
-    if not found:
+    row = fetch_first(connection, query, {"athlete_id": athlete_id})
+    if row is None:
         return None
-    row = found[0]
     view = AthleteView(
         row.id, row.firstname, row.lastname, row.connected, row.disconnected_reason, goal_of(row)
     )
@@ -502,10 +501,9 @@ def read_goal_history(connection: Connection, athlete_id: int) -> GoalHistory | 
     """The athlete's goal and load history, or None if they are not stored. Only reads,
     as ``read_dashboard``: the series is computed after the page read's turn."""
     query = _with_history(connection.dialect.name, head=False)
-    found = fetch(connection, query, {"athlete_id": athlete_id})
-    if not found:
+    row = fetch_first(connection, query, {"athlete_id": athlete_id})
+    if row is None:
         return None
-    row = found[0]
     return GoalHistory(goal_of(row), history_of(row.days, row.loads))
 
 
