@@ -4,7 +4,7 @@ For each path, runs the statements fitcoach's real endpoint ran (captured from i
 bench/serving.py, with their parameters) on one pooled connection of the same driver,
 for the athlete named by the ``x-athlete`` header, and returns the rows as JSON. No
 session, no ORM, no templates, no coaching maths. The statements take the same turns
-fitcoach's page reads take (``READ_CONCURRENCY``, ``fitcoach.web.state.read_slots``), so
+fitcoach's page reads take (``READ_CONCURRENCY``, ``fitcoach.web.deps.read_slots``), so
 the floor gains what that gains fitcoach.
 """
 
@@ -25,8 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fitcoach.store.engine import make_engine
-from fitcoach.web.state import read_slots
+from fitcoach.core.db import make_engine
+from fitcoach.web.deps import read_slots
 
 # One statement as the driver received it: SQL text and DBAPI parameters.
 Statement = tuple[str, Any]

@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from fitcoach.store.engine import make_engine, session_factory, transaction
-from fitcoach.sync.webhooks import PushEvent, store_event
+from fitcoach.core.db import make_engine, session_factory, transaction
+from fitcoach.sync.webhooks.schemas import PushEvent
+from fitcoach.sync.webhooks.service import store_event
 
 
 def create_app() -> Starlette:

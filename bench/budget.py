@@ -44,7 +44,7 @@ from typing import Any
 SIM_START = datetime(2026, 3, 1, 14, 59, 30, tzinfo=UTC)
 LIMIT = 100
 ATHLETES = 20
-PRELOAD = ["psycopg", "redis", "httpx", "fitcoach.store.engine", "fitcoach.strava.budget"]
+PRELOAD = ["psycopg", "redis", "httpx", "fitcoach.core.db", "fitcoach.strava.budget"]
 DEFAULT_POSTGRES = os.environ.get(
     "FITCOACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -85,7 +85,7 @@ def compressed_clock(wall_start: float, speed: float) -> Callable[[], datetime]:
 def open_backend(run: Run) -> Any:
     from sqlalchemy.engine import make_url
 
-    from fitcoach.store.engine import make_engine
+    from fitcoach.core.db import make_engine
     from fitcoach.strava.budget import DatabaseBackend, RedisBackend
 
     if run.kind == "redis":
@@ -157,7 +157,7 @@ def bare_worker(run: Run, index: int, ready: Any, go: Any, start: Any, results: 
             from sqlalchemy import text
             from sqlalchemy.engine import make_url
 
-            from fitcoach.store.engine import make_engine
+            from fitcoach.core.db import make_engine
 
             engine = make_engine(make_url(run.target), pool_size=2, max_overflow=0)
             statement = text(
@@ -214,12 +214,12 @@ def run_processes(
 
 @contextmanager
 def sqlite_store() -> Iterator[str]:
-    from fitcoach.store import migrate
-    from fitcoach.store.engine import make_engine
+    from fitcoach import migrations
+    from fitcoach.core.db import make_engine
 
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{Path(directory) / 'bench.db'}"
-        yield prepare_database(url, make_engine, migrate.upgrade)
+        yield prepare_database(url, make_engine, migrations.upgrade)
 
 
 @contextmanager
@@ -227,8 +227,8 @@ def postgres_store(admin_url: str) -> Iterator[str]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from fitcoach.store import migrate
-    from fitcoach.store.engine import make_engine
+    from fitcoach import migrations
+    from fitcoach.core.db import make_engine
 
     admin = make_url(admin_url).set(drivername="postgresql+psycopg")
     engine = create_engine(admin, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
@@ -237,7 +237,7 @@ def postgres_store(admin_url: str) -> Iterator[str]:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         url = admin.set(database=name).render_as_string(hide_password=False)
-        yield prepare_database(url, make_engine, migrate.upgrade)
+        yield prepare_database(url, make_engine, migrations.upgrade)
     finally:
         with engine.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -249,8 +249,8 @@ def prepare_database(url: str, make_engine: Any, upgrade: Any) -> str:
     from sqlalchemy import insert
     from sqlalchemy.engine import make_url
 
-    from fitcoach.store.models import ApiUsage
-    from fitcoach.strava.budget.database import EPOCH
+    from fitcoach.models import ApiUsage
+    from fitcoach.strava.budget.repository import EPOCH
 
     engine = make_engine(make_url(url))
     upgrade(engine)

@@ -26,11 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from fitcoach.files import Limits, import_path, read_activity
-from fitcoach.store import migrate
-from fitcoach.store.engine import make_engine, session_factory, transaction
-from fitcoach.store.models import Activity, Athlete
-from tests.files.builders import archive_items, write_archive
+from fitcoach import migrations
+from fitcoach.core.db import make_engine, session_factory, transaction
+from fitcoach.imports.parsing.formats import read_activity
+from fitcoach.imports.parsing.limits import Limits
+from fitcoach.imports.service import import_path
+from fitcoach.models import Activity, Athlete
+from tests.imports.builders import archive_items, write_archive
 
 ATHLETE = 1
 
@@ -60,7 +62,7 @@ def main() -> None:
         )
         del items
         engine = make_engine(make_url(args.database or f"sqlite:///{work / 'bench.db'}"))
-        migrate.upgrade(engine)
+        migrations.upgrade(engine)
         sessions = session_factory(engine)
         with transaction(sessions) as session:
             session.add(Athlete(id=ATHLETE, firstname="Bench", ftp_watts=250.0))

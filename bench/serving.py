@@ -64,12 +64,12 @@ from sqlalchemy import Engine, create_engine, event, insert, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from fitcoach.settings import Settings
-from fitcoach.store import migrate
-from fitcoach.store.app_settings import set_value
-from fitcoach.store.engine import make_engine, session_factory, transaction
-from fitcoach.store.models import Activity, AppSetting, Athlete, SyncState
-from fitcoach.web.state import read_slots
+from fitcoach import migrations
+from fitcoach.core.db import make_engine, session_factory, transaction
+from fitcoach.core.settings import Settings
+from fitcoach.models import Activity, AppSetting, Athlete, SyncState
+from fitcoach.sync.webhooks.repository import set_setting
+from fitcoach.web.deps import read_slots
 
 BENCH = Path(__file__).parent
 POSTGRES = os.environ.get(
@@ -343,7 +343,7 @@ ACTIVITY_COLUMNS = (
 
 
 def store_marker(athletes: int, activities: int, day: date) -> str:
-    return f"{athletes}x{activities} rev {migrate.head_revision()} loaded {day.isoformat()}"
+    return f"{athletes}x{activities} rev {migrations.head_revision()} loaded {day.isoformat()}"
 
 
 def store_ready(url: URL, athletes: int, activities: int) -> bool:
@@ -367,7 +367,7 @@ def load_store(kind: str, url: URL, athletes: int, activities: int) -> None:
     """Migrate with the project's Alembic upgrade, then bulk-load athletes and activities."""
     engine = make_engine(url)
     try:
-        migrate.upgrade(engine)
+        migrations.upgrade(engine)
         now = datetime.now(UTC).replace(microsecond=0)
         profiles = [athlete_profile(i) for i in range(athletes)]
         with engine.begin() as connection:
@@ -397,7 +397,7 @@ def load_store(kind: str, url: URL, athletes: int, activities: int) -> None:
             with engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         with transaction(session_factory(engine)) as session:
-            set_value(session, STORE_MARK, store_marker(athletes, activities, now.date()))
+            set_setting(session, STORE_MARK, store_marker(athletes, activities, now.date()))
     finally:
         engine.dispose()
 
@@ -670,8 +670,8 @@ def capture_sql(
         warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
 
-    from fitcoach.settings import load_settings
-    from fitcoach.web.app import create_app
+    from fitcoach.app import create_app
+    from fitcoach.core.settings import load_settings
 
     settings = load_settings(
         database_url=database.render_as_string(hide_password=False),
@@ -878,7 +878,7 @@ class Outcome:
 SERVERS = (
     (PLAIN, "bare_serving_app:create_app"),
     (BARE, "bare_serving_app:create_app"),
-    (OURS, "fitcoach.web.app:create_app_from_env"),
+    (OURS, "fitcoach.app:create_app_from_env"),
 )
 
 

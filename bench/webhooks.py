@@ -26,10 +26,10 @@ import httpx
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from fitcoach.store import migrate
-from fitcoach.store.app_settings import SUBSCRIPTION_ID, set_value
-from fitcoach.store.engine import make_engine, session_factory, transaction
-from fitcoach.store.models import WebhookEvent
+from fitcoach import migrations
+from fitcoach.core.db import make_engine, session_factory, transaction
+from fitcoach.models import WebhookEvent
+from fitcoach.sync.webhooks.repository import SUBSCRIPTION_ID, set_setting
 
 POSTGRES = os.environ.get(
     "FITCOACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/test"
@@ -64,9 +64,9 @@ def fresh_database(kind: str, workdir: Path) -> str:
 
 def prepare(url: str) -> None:
     engine = make_engine(make_url(url))
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     with transaction(session_factory(engine)) as session:
-        set_value(session, SUBSCRIPTION_ID, str(SUBSCRIPTION))
+        set_setting(session, SUBSCRIPTION_ID, str(SUBSCRIPTION))
     engine.dispose()
 
 
@@ -148,7 +148,7 @@ def run_mode(mode: str, rates: list[int], seconds: float, workdir: Path) -> dict
     rows: dict[str, list[str]] = {}
     for name, target in (
         ("bare insert", "bare_webhook_app:create_app"),
-        ("fitcoach", "fitcoach.web.app:create_app_from_env"),
+        ("fitcoach", "fitcoach.app:create_app_from_env"),
     ):
         url = fresh_database("sqlite" if mode == "embedded" else "postgres", workdir)
         prepare(url)

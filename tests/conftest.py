@@ -10,23 +10,42 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 
-from fitcoach.settings import Settings
+from fitcoach.core.settings import Settings
 
 if TYPE_CHECKING:
     from fitcoach.sync.context import SyncContext
+    from fitcoach.web.deps import Services
+
+pytest_plugins = ["tests.stores"]
 
 POSTGRES_URL = os.environ.get(
     "FITCOACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("FITCOACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _worker_redis_url(url: str) -> str:
+    """A Redis database of this pytest-xdist worker's own (gw0: the configured one, gw1:
+    the one below it…), since each test empties the database it uses."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker.removeprefix("gw") or 0)
+    base, _, database = url.rpartition("/")
+    if not database.isdigit():
+        return url
+    return f"{base}/{(int(database) - index) % 16}"
+
+
+REDIS_URL = _worker_redis_url(REDIS_URL)
 
 
 def unavailable(reason: str) -> None:
@@ -172,7 +191,7 @@ def connect_simulator_athlete(simulator: RunningServer, context: SyncContext) ->
     import httpx
 
     from fitcoach.strava.models import TokenResponse
-    from fitcoach.sync.accounts import connect_athlete
+    from fitcoach.sync.connection import connect_athlete
 
     scopes = "read,activity:read_all"
     control = f"{simulator.url}/_sim"
@@ -183,3 +202,101 @@ def connect_simulator_athlete(simulator: RunningServer, context: SyncContext) ->
     minted.setdefault("athlete", {"id": athlete_id})
     connect_athlete(context.sessions, context.key_ring, TokenResponse(**minted), scopes)
     return athlete_id
+
+
+class MovableClock:
+    """A clock a test sets: ``create_app(..., clock=clock)``, then ``clock.now = ...``."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class RecordingQueue:
+    """A task queue that records what the web app hands it, and runs manual refreshes
+    (and, when ``inline`` is given, everything else) through the real code."""
+
+    inline: Any = None
+    # What the in-process queue runs, when it is given (by default, everything).
+    runs: frozenset[str] = frozenset({"backfill", "event", "recompute", "import"})
+    backfills: list[int] = field(default_factory=list)
+    events: list[int] = field(default_factory=list)
+    recomputes: list[int] = field(default_factory=list)
+    imports: list[int] = field(default_factory=list)
+    context: Any = None
+    outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def start_backfill(self, athlete_id: int) -> None:
+        self.backfills.append(athlete_id)
+        if self.inline is not None and "backfill" in self.runs:
+            self.inline.start_backfill(athlete_id)
+
+    def handle_webhook_event(self, event_id: int) -> None:
+        self.events.append(event_id)
+        if self.inline is not None and "event" in self.runs:
+            self.inline.handle_webhook_event(event_id)
+
+    def refresh(self, athlete_id: int, ask_strava: bool) -> str:
+        from fitcoach.sync.manual import manual_sync
+
+        job = uuid.uuid4().hex
+        self.outcomes[job] = manual_sync(self.context, athlete_id, ask_strava)
+        return job
+
+    def refresh_status(self, job: str) -> dict[str, Any]:
+        return self.outcomes.get(job, {"status": "unknown"})
+
+    def recompute_loads(self, athlete_id: int) -> None:
+        self.recomputes.append(athlete_id)
+        if self.inline is not None and "recompute" in self.runs:
+            self.inline.recompute_loads(athlete_id)
+
+    def import_upload(self, job_id: int) -> None:
+        self.imports.append(job_id)
+        if self.inline is not None and "import" in self.runs:
+            self.inline.import_upload(job_id)
+
+    def counts(self) -> None:
+        return None
+
+
+def services_of(app: Any) -> Services:
+    """The services a FastAPI app made by ``create_app`` holds."""
+    found: Services = app.state.services
+    return found
+
+
+def sync_context_of(app: Any) -> SyncContext:
+    """A sync context on the app's own sessions, key ring, Strava client and clock."""
+    from fitcoach.sync.context import SyncContext
+
+    services = services_of(app)
+    return SyncContext(services.sessions, services.key_ring, services.strava, services.clock)
+
+
+def recording_app(
+    settings: Settings, inline: bool | frozenset[str] = False, **options: Any
+) -> tuple[Any, RecordingQueue]:
+    """``create_app`` with a RecordingQueue (running the work in-process when ``inline``)."""
+    from fitcoach.app import create_app
+    from fitcoach.imports.parsing.limits import limits_from
+    from fitcoach.inline_queue import InlineQueue
+
+    queue = RecordingQueue()
+    app = create_app(settings, queue=queue, **options)
+    queue.context = sync_context_of(app)
+    if inline:
+        queue.inline = InlineQueue(queue.context, settings.data_dir, limits_from(settings))
+        if not isinstance(inline, bool):
+            queue.runs = inline
+    return app, queue
+
+
+def sync_of(services: Services) -> SyncContext:
+    """A sync context on these services' sessions, key ring, Strava client and clock."""
+    from fitcoach.sync.context import SyncContext
+
+    return SyncContext(services.sessions, services.key_ring, services.strava, services.clock)

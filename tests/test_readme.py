@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fitcoach.settings import Settings
+from fitcoach.core.settings import Settings
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from fitcoach.errors import ConfigError
-from fitcoach.settings import load_settings
+from fitcoach.core.errors import ConfigError
+from fitcoach.core.settings import load_settings
 
 
 def test_embedded_defaults_need_no_configuration(isolated_settings: Path) -> None:

@@ -11,13 +11,12 @@ from typing import Annotated, Any
 import typer
 from cryptography.fernet import Fernet
 
-from fitcoach import __version__
-from fitcoach.errors import FitcoachError
-from fitcoach.logs import configure_logging
-from fitcoach.settings import load_settings
+from fitcoach import __version__, migrations
+from fitcoach.core.db import check_reachable, make_engine, session_factory
+from fitcoach.core.errors import FitcoachError
+from fitcoach.core.logs import configure_logging
+from fitcoach.core.settings import load_settings
 from fitcoach.startup import prepare_database
-from fitcoach.store import migrate
-from fitcoach.store.engine import check_reachable, make_engine, session_factory
 
 app = typer.Typer(
     help="fitcoach: a self-hostable fitness coach for Strava athletes.",
@@ -104,7 +103,7 @@ def serve(
         _stop_with(consumer)
     try:
         uvicorn.run(
-            "fitcoach.web.app:create_app_from_env",
+            "fitcoach.app:create_app_from_env",
             factory=True,
             host=host,
             port=port,
@@ -182,16 +181,17 @@ def worker(
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     prepare_database(settings).dispose()
-    from fitcoach.worker import huey, requeue_unprocessed_events, resume_backfills
+    from fitcoach.monitoring.exporter import configure_worker
+    from fitcoach.worker import huey, resume_lost_work
+
+    configure_worker(settings)  # before the first count: metrics shared with the web
 
     def requeue(_signal: str, task: Any, *_args: Any, **_kwargs: Any) -> None:
         # Every task is idempotent, so one cut short may simply run again elsewhere.
         huey.enqueue(task)
 
     huey.signal(SIGNAL_INTERRUPTED)(requeue)
-    # Work a killed worker lost: stored events never handled, backfills not finished.
-    requeue_unprocessed_events()
-    resume_backfills()
+    resume_lost_work()
     huey.create_consumer(
         workers=concurrency,
         worker_type="thread",
@@ -207,8 +207,8 @@ def db_upgrade() -> None:
     settings = load_settings()
     engine = make_engine(settings.database)
     check_reachable(engine)
-    migrate.upgrade(engine)
-    typer.echo(f"database at {migrate.current_revision(engine)} (head)")
+    migrations.upgrade(engine)
+    typer.echo(f"database at {migrations.current_revision(engine)} (head)")
 
 
 @db_app.command("current")
@@ -217,8 +217,8 @@ def db_current() -> None:
     settings = load_settings()
     engine = make_engine(settings.database)
     check_reachable(engine)
-    current = migrate.current_revision(engine)
-    head = migrate.head_revision()
+    current = migrations.current_revision(engine)
+    head = migrations.head_revision()
     state = "at head" if current == head else f"behind head {head}: run `fitcoach db upgrade`"
     typer.echo(f"{current or 'empty'} ({state})")
 
@@ -231,7 +231,7 @@ def webhooks_register(
 ) -> None:
     """Ask Strava to send push events to PUBLIC_URL/webhooks/strava (once per install)."""
     from fitcoach.strava.client import StravaClient
-    from fitcoach.sync.subscription import register_subscription
+    from fitcoach.sync.webhooks.subscription import register_subscription
 
     settings = load_settings()
     if not (settings.strava_client_id and settings.strava_client_secret):
@@ -311,7 +311,8 @@ def import_files(
     athlete: Annotated[int, typer.Option("--athlete", help="The athlete's Strava id.")],
 ) -> None:
     """Import the athlete's own activity files or Strava archive (no Strava requests)."""
-    from fitcoach.files import import_path, limits_from
+    from fitcoach.imports.parsing.limits import limits_from
+    from fitcoach.imports.service import import_path
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)

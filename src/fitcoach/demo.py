@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from fitcoach.errors import FitcoachError
-from fitcoach.settings import load_settings
+from fitcoach.core.errors import FitcoachError
+from fitcoach.core.settings import load_settings
 
 SIMULATOR_CLIENT_ID = "1"
 SIMULATOR_CLIENT_SECRET = "simulator-secret"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from fitcoach.errors import ConfigError
-from fitcoach.settings import Settings
-from fitcoach.store import migrate
-from fitcoach.store.engine import check_reachable, make_engine
+from fitcoach import migrations
+from fitcoach.core.db import check_reachable, make_engine
+from fitcoach.core.errors import ConfigError
+from fitcoach.core.settings import Settings
 
 
 def prepare_database(settings: Settings) -> Engine:
@@ -19,10 +19,10 @@ def prepare_database(settings: Settings) -> Engine:
     engine = make_engine(settings.database)
     check_reachable(engine)
     if settings.embedded:
-        migrate.upgrade(engine)
+        migrations.upgrade(engine)
         return engine
-    current = migrate.current_revision(engine)
-    head = migrate.head_revision()
+    current = migrations.current_revision(engine)
+    head = migrations.head_revision()
     if current != head:
         raise ConfigError(
             f"DATABASE_URL: schema is at {current or 'nothing'}, this fitcoach needs {head}; "

@@ -21,16 +21,17 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 
-from fitcoach.store.app_settings import SUBSCRIPTION_ID, set_value
-from fitcoach.store.engine import transaction
-from fitcoach.store.models import Athlete, SyncState
+from fitcoach.app import create_app
+from fitcoach.core.db import transaction
+from fitcoach.models import Athlete, SyncState
 from fitcoach.sync.activities import backfill_page
 from fitcoach.sync.manual import manual_sync
-from fitcoach.sync.webhooks import PushEvent, store_event
-from fitcoach.web.app import create_app
-from fitcoach.web.state import AppState
-from tests.conftest import RunningServer, unavailable
-from tests.web.dashboard_support import settings_for
+from fitcoach.sync.webhooks.repository import SUBSCRIPTION_ID, set_setting
+from fitcoach.sync.webhooks.schemas import PushEvent
+from fitcoach.sync.webhooks.service import store_event
+from fitcoach.web.deps import Services
+from tests.conftest import RecordingQueue, RunningServer, services_of, sync_of, unavailable
+from tests.dashboard.dashboard_support import settings_for
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -70,10 +71,14 @@ class LiveSite:
 
     url: str
     simulator: RunningServer
-    state: AppState
-    recomputed: list[int] = field(default_factory=list)
+    state: Services
+    queue: RecordingQueue
     outside_requests: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
+
+    @property
+    def recomputed(self) -> list[int]:
+        return self.queue.recomputes
 
     def athlete_id(self) -> int:
         with self.state.sessions() as session:
@@ -81,7 +86,7 @@ class LiveSite:
 
     def backfill(self) -> None:
         athlete_id = self.athlete_id()
-        while backfill_page(self.state.sync_context(), athlete_id, 0).more:
+        while backfill_page(sync_of(self.state), athlete_id, 0).more:
             pass
 
     def age_last_sync(self, hours: float) -> None:
@@ -103,40 +108,36 @@ class LiveSite:
             event_time=int(now.timestamp()),
         )
         with transaction(self.state.sessions) as session:
-            set_value(session, SUBSCRIPTION_ID, "4242")
+            set_setting(session, SUBSCRIPTION_ID, "4242")
             store_event(session, event, now)
 
 
-def _queue_in_a_thread(state: AppState) -> None:
+class ThreadedRefreshes(RecordingQueue):
     """A stand-in for the worker: the refresh runs a moment later, in another thread, so
     the page has to show the queued state and poll for the outcome."""
-    jobs: dict[str, dict[str, Any]] = {}
 
-    def enqueue(athlete_id: int, ask_strava: bool) -> str:
+    def refresh(self, athlete_id: int, ask_strava: bool) -> str:
         job = uuid.uuid4().hex
-        jobs[job] = {"status": "queued", "fetched": 0, "message": "Waiting for a worker…"}
+        self.outcomes[job] = {"status": "queued", "fetched": 0, "message": "Waiting for a worker…"}
 
         def run() -> None:
             time.sleep(QUEUE_DELAY_S)
-            jobs[job] = manual_sync(state.sync_context(), athlete_id, ask_strava)
+            self.outcomes[job] = manual_sync(self.context, athlete_id, ask_strava)
 
         threading.Thread(target=run, daemon=True).start()
         return job
 
-    state.enqueue_sync = enqueue
-    state.sync_status = lambda job: jobs.get(job, {"status": "unknown"})
-
 
 @pytest.fixture
 def site(sqlite_url: URL, simulator: RunningServer) -> Iterator[LiveSite]:
-    app = create_app(settings_for(sqlite_url, simulator))
-    state: AppState = app.state.fitcoach
-    _queue_in_a_thread(state)
+    queue = ThreadedRefreshes()
+    app = create_app(settings_for(sqlite_url, simulator), queue=queue)
+    state = services_of(app)
+    queue.context = sync_of(state)
     server = RunningServer(app)
     # The OAuth callback must come back to the port uvicorn picked.
     state.settings.public_url = server.url
-    live = LiveSite(server.url, simulator, state)
-    state.enqueue_recompute = live.recomputed.append
+    live = LiveSite(server.url, simulator, state, queue)
     yield live
     server.stop()
 

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveSite
-from tests.web.dashboard_support import TRICKY_TITLE, sim
+from tests.dashboard.dashboard_support import TRICKY_TITLE, sim
 
 pytestmark = pytest.mark.browser
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import pytest
@@ -94,11 +93,16 @@ def test_unparsable_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
 
 def test_strategy_mirrors_the_worker_task_options(isolated_settings: Path) -> None:
     from fitcoach import worker
+    from fitcoach.sync import tasks
+    from fitcoach.sync.webhooks import tasks as webhook_tasks
 
-    source = inspect.getsource(worker)
-    retries = f"retries={own.EVENT_RETRIES}, retry_delay={own.EVENT_RETRY_DELAY_S}"
-    assert f"{retries})\ndef handle_webhook_event" in source
-    assert f"backfill.schedule((athlete_id,), delay={own.BACKFILL_ERROR_DELAY_S})" in source
+    handler = webhook_tasks.handle_webhook_event.task_class
+    assert (handler.default_retries, handler.default_retry_delay) == (
+        own.EVENT_RETRIES,
+        own.EVENT_RETRY_DELAY_S,
+    )
+    assert tasks.BACKFILL_RETRY_AFTER.total_seconds() == own.BACKFILL_ERROR_DELAY_S
     # The refresh rules and the daily schedule are the very functions the worker calls.
-    assert own.manual_sync is worker.manual_sync
-    assert own.due_for_daily_sync is worker.due_for_daily_sync
+    assert own.manual_sync is tasks.manual_sync
+    assert own.due_for_daily_sync is tasks.due_for_daily_sync
+    assert worker.huey is tasks.huey

@@ -14,20 +14,19 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.engine import URL
 
-from fitcoach.settings import Settings, load_settings
-from fitcoach.store import migrate
-from fitcoach.store.engine import make_engine
-from fitcoach.store.models import Athlete
+from fitcoach import migrations
+from fitcoach.core.db import make_engine
+from fitcoach.core.settings import Settings, load_settings
+from fitcoach.models import Athlete
 from fitcoach.strava.budget import Budget, open_budget
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.gate import BudgetGate
 from fitcoach.sync.context import SyncContext
-from fitcoach.web.app import create_app
-from fitcoach.web.state import AppState
-from tests.conftest import RunningServer, login_through_simulator
+from fitcoach.web.deps import Services
+from tests.conftest import RunningServer, login_through_simulator, recording_app, services_of
 from tests.monitoring.scrape import Samples
 
 TOKEN = "scrape-me"
@@ -39,7 +38,7 @@ NOW = datetime(2026, 11, 25, 12, 5, tzinfo=UTC)
 @dataclass
 class Monitored:
     client: TestClient
-    state: AppState
+    state: Services
     settings: Settings
     athlete_id: int
     simulator: RunningServer
@@ -55,7 +54,7 @@ class Monitored:
 
         ``limits`` replace settings (e.g. ``strava_athlete_short_limit=1``) for its budget.
         """
-        client = strava(self.settings.model_copy(update=limits), self.state, lambda _: None)
+        client = strava(self.settings.model_copy(update=limits), self.state.engine, lambda _: None)
         return SyncContext(self.state.sessions, self.state.key_ring, client, lambda: self.clock[0])
 
     def sim(self, method: str, route: str, **body: Any) -> Any:
@@ -69,8 +68,8 @@ class Monitored:
         return int(self.sim("GET", "/usage")["total"])
 
 
-def strava(settings: Settings, state: AppState, sleep: Any = None) -> StravaClient:
-    budget: Budget = open_budget(settings, engine=state.engine, clock=lambda: NOW)
+def strava(settings: Settings, engine: Engine, sleep: Any = None) -> StravaClient:
+    budget: Budget = open_budget(settings, engine=engine, clock=lambda: NOW)
     return StravaClient(
         settings.strava_base_url,
         settings.strava_client_id,
@@ -96,7 +95,7 @@ def monitored_settings(url: URL, simulator: RunningServer, **overrides: Any) -> 
 @pytest.fixture
 def monitored(sqlite_url: URL, simulator: RunningServer) -> Iterator[Monitored]:
     engine = make_engine(sqlite_url)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     engine.dispose()
     # A short history keeps the syncs quick; over 200 activities still takes two pages.
     made = httpx.post(
@@ -108,11 +107,10 @@ def monitored(sqlite_url: URL, simulator: RunningServer) -> Iterator[Monitored]:
     settings = monitored_settings(
         sqlite_url, simulator, admin_athlete_ids=str(first), admin_token=ADMIN_TOKEN
     )
-    app = create_app(settings)
-    state: AppState = app.state.fitcoach
-    state.strava = strava(settings, state)
+    budget_engine = make_engine(settings.database)
     clock = [NOW]
-    state.clock = lambda: clock[0]
+    app, _ = recording_app(settings, strava=strava(settings, budget_engine), clock=lambda: clock[0])
+    state = services_of(app)
     with TestClient(app) as client:
         answer = login_through_simulator(client, athlete_id=str(first))
         assert client.get("/auth/strava/callback", params=answer).status_code == 200
@@ -121,6 +119,7 @@ def monitored(sqlite_url: URL, simulator: RunningServer) -> Iterator[Monitored]:
         assert athlete_id == first
         yield Monitored(client, state, settings, athlete_id, simulator, clock)
     state.engine.dispose()
+    budget_engine.dispose()
 
 
 def later(minutes: float) -> datetime:

@@ -13,14 +13,14 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy.engine import URL, make_url
 
+from fitcoach import migrations
+from fitcoach.app import create_app
+from fitcoach.core.db import make_engine, session_factory
+from fitcoach.core.queue import QueueCounts
+from fitcoach.core.settings import Mode, Settings, load_settings
 from fitcoach.monitoring.access import metrics_refusal
 from fitcoach.monitoring.collector import InstallationCollector
-from fitcoach.monitoring.endpoint import attach_queue
 from fitcoach.monitoring.exporter import metrics_app
-from fitcoach.settings import Mode, Settings, load_settings
-from fitcoach.store import migrate
-from fitcoach.store.engine import make_engine, session_factory
-from fitcoach.web.app import create_app
 from tests.conftest import RunningServer
 from tests.monitoring.conftest import TOKEN, Monitored
 from tests.monitoring.scrape import Samples
@@ -29,7 +29,7 @@ from tests.monitoring.scrape import Samples
 @pytest.fixture
 def migrated(sqlite_url: URL) -> URL:
     engine = make_engine(sqlite_url)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     engine.dispose()
     return sqlite_url
 
@@ -77,16 +77,11 @@ def test_production_without_a_token_refuses_everyone(migrated: URL) -> None:
     assert metrics_refusal(settings_for(migrated), None, "::1", forwarded=False) is None
 
 
-def test_queue_depth_is_reported_when_a_queue_is_attached(monitored: Monitored) -> None:
-    class Queue:
-        def pending_count(self) -> int:
-            return 3
-
-        def scheduled_count(self) -> int:
-            return 2
-
-    assert not monitored.scrape().has("fitcoach_queue_tasks")
-    attach_queue(monitored.client.app, Queue())  # type: ignore[arg-type]
+def test_queue_depth_is_reported_when_the_queue_has_one(
+    monitored: Monitored, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not monitored.scrape().has("fitcoach_queue_tasks")  # in-process: no depth
+    monkeypatch.setattr(monitored.state.queue, "counts", lambda: QueueCounts(3, 2))
     samples = monitored.scrape()
     assert samples.value("fitcoach_queue_tasks", state="pending") == 3
     assert samples.value("fitcoach_queue_tasks", state="scheduled") == 2

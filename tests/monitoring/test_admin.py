@@ -6,10 +6,10 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from fitcoach.store.models import Athlete, SyncState
+from fitcoach.models import Athlete, SyncState
 from fitcoach.strava.budget import Priority
 from fitcoach.sync.activities import backfill_page
-from tests.conftest import login_through_simulator
+from tests.conftest import login_through_simulator, sync_of
 from tests.monitoring.conftest import ADMIN_TOKEN, TOKEN, Monitored
 
 
@@ -32,7 +32,7 @@ def test_anonymous_visitors_and_other_athletes_are_refused(monitored: Monitored)
 
 def test_operators_see_budget_top_athletes_failures_and_queue(monitored: Monitored) -> None:
     state, athlete_id = monitored.state, monitored.athlete_id
-    assert backfill_page(state.sync_context(), athlete_id, Priority.BACKFILL).fetched > 0
+    assert backfill_page(sync_of(state), athlete_id, Priority.BACKFILL).fetched > 0
     with state.sessions.begin() as session:
         session.execute(
             update(Athlete).where(Athlete.id == athlete_id).values(firstname="<b>Ana</b>")

@@ -13,7 +13,7 @@ import yaml
 
 from fitcoach.strava.budget import Priority
 from fitcoach.sync.activities import backfill_page
-from tests.conftest import unavailable
+from tests.conftest import sync_of, unavailable
 from tests.monitoring.conftest import Monitored
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
@@ -60,7 +60,7 @@ def test_every_rule_has_a_case_that_fires_and_one_that_does_not() -> None:
 
 
 def test_rules_read_only_metrics_fitcoach_exposes(monitored: Monitored) -> None:
-    backfill_page(monitored.state.sync_context(), monitored.athlete_id, Priority.BACKFILL)
+    backfill_page(sync_of(monitored.state), monitored.athlete_id, Priority.BACKFILL)
     exposed = monitored.scrape().names()
     for rule in alert_rules():
         for name in set(re.findall(r"\bfitcoach_[a-z_]+", rule["expr"])):

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from fitcoach import migrations
+from fitcoach.core.db import make_engine
 from fitcoach.monitoring.athletes import athlete_requests, top
-from fitcoach.store import migrate
-from fitcoach.store.engine import make_engine
 from fitcoach.strava.budget import (
     Backend,
     Budget,
@@ -36,7 +36,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         redis_backend.dispose()
         return
     engine = make_engine(request.getfixturevalue(f"{request.param}_url"))
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     yield DatabaseBackend(engine)
     engine.dispose()
 

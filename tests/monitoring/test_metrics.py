@@ -10,13 +10,14 @@ import pytest
 from sqlalchemy import text, update
 from sqlalchemy.exc import OperationalError
 
-from fitcoach.monitoring.metrics import sync_kind
-from fitcoach.store.models import Athlete
+from fitcoach.models import Athlete
 from fitcoach.strava.budget import Priority
 from fitcoach.strava.errors import BudgetExhausted, Unavailable
 from fitcoach.sync.activities import backfill_page, incremental_sync, record_failure
+from fitcoach.sync.instrumentation import sync_kind
 from fitcoach.sync.manual import manual_sync
-from fitcoach.sync.webhooks import process_event
+from fitcoach.sync.webhooks.service import process_event
+from tests.conftest import sync_of
 from tests.monitoring.conftest import NOW, SUBSCRIPTION, Monitored, later
 
 REQUESTS = "fitcoach_strava_requests_total"
@@ -38,7 +39,7 @@ def event(athlete_id: int, **changes: Any) -> dict[str, Any]:
 
 def backfill(monitored: Monitored) -> int:
     """The whole history, page by page; returns the number of pages (= list calls)."""
-    context = monitored.state.sync_context()
+    context = sync_of(monitored.state)
     pages = 1
     while backfill_page(context, monitored.athlete_id, Priority.BACKFILL).more:
         pages += 1

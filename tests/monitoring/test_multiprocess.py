@@ -24,8 +24,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 
-from fitcoach.store.engine import make_engine, session_factory
-from fitcoach.store.models import Activity, SyncState, WebhookEvent
+from fitcoach.core.db import make_engine, session_factory
+from fitcoach.models import Activity, SyncState, WebhookEvent
 from tests.conftest import RunningServer, free_port, login_through_simulator
 from tests.monitoring.scrape import Samples
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from fitcoach.core.settings import Mode, load_settings
 from fitcoach.monitoring.process import claim_directory, metrics_directory
-from fitcoach.settings import Mode, load_settings
 
 
 def test_the_directory_defaults_under_data_dir_in_the_embedded_mode(

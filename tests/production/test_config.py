@@ -9,8 +9,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from fitcoach import cli
-from fitcoach.errors import ConfigError
-from fitcoach.settings import load_settings
+from fitcoach.core.errors import ConfigError
+from fitcoach.core.settings import load_settings
 
 
 @pytest.fixture
@@ -136,8 +136,7 @@ def test_worker_drains_on_sigterm_and_requeues_what_it_could_not_finish(
     consumers: list[dict[str, Any]] = []
     handlers: dict[str, Any] = {}
     enqueued: list[Any] = []
-    monkeypatch.setattr(worker, "requeue_unprocessed_events", lambda: 0)
-    monkeypatch.setattr(worker, "resume_backfills", lambda: 0)
+    monkeypatch.setattr(worker, "resume_lost_work", lambda: None)
 
     class Consumer:
         def run(self) -> None:

@@ -17,7 +17,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from fitcoach import cli
-from fitcoach.settings import Settings
+from fitcoach.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 # Read by `fitcoach serve` / `worker` (PORT, WEB_CONCURRENCY, WORKER_CONCURRENCY) or by

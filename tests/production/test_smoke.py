@@ -43,10 +43,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from fitcoach.store.crypto import key_ring
-from fitcoach.store.engine import make_engine, session_factory
-from fitcoach.store.models import Activity, Athlete, Deletion, SyncState, WebhookEvent
-from fitcoach.store.tokens import load_tokens
+from fitcoach.core.crypto import key_ring
+from fitcoach.core.db import make_engine, session_factory
+from fitcoach.models import Activity, Athlete, Deletion, SyncState, WebhookEvent
+from fitcoach.strava.repository import load_tokens
 from tests.conftest import free_port
 from tests.production.cluster import (
     Service,

@@ -27,7 +27,7 @@ import pytest
 import uvicorn
 from sqlalchemy.engine import URL, make_url
 
-from fitcoach.store.engine import make_engine
+from fitcoach.core.db import make_engine
 from fitcoach.strava.budget import (
     Backend,
     Budget,
@@ -49,7 +49,7 @@ PRELOAD = [
     "psycopg",
     "httpx",
     "uvicorn",
-    "fitcoach.store.engine",
+    "fitcoach.core.db",
     "fitcoach.strava.budget",
 ]
 
@@ -157,11 +157,11 @@ def shared(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
         yield "redis", f"{url}|{prefix}"
         RedisBackend.from_url(url, prefix=prefix).clear()
         return
-    from fitcoach.store import migrate  # alembic: kept out of the workers' imports
+    from fitcoach import migrations  # alembic: kept out of the workers' imports
 
     database: URL = request.getfixturevalue(f"{request.param}_url")
     engine = make_engine(database)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     engine.dispose()
     yield request.param, database.render_as_string(hide_password=False)
 

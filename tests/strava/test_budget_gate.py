@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
-from fitcoach.settings import Settings
-from fitcoach.store import migrate
-from fitcoach.store.engine import make_engine
-from fitcoach.store.models import ApiUsage
+from fitcoach import migrations
+from fitcoach.core.db import make_engine
+from fitcoach.core.settings import Settings
+from fitcoach.models import ApiUsage
 from fitcoach.strava.budget import (
     Backend,
     BadRateHeaders,
@@ -58,7 +58,7 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         redis_backend.dispose()
         return
     engine = make_engine(request.getfixturevalue(f"{request.param}_url"))
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     yield DatabaseBackend(engine)
     engine.dispose()
 
@@ -381,7 +381,7 @@ def test_the_usage_snapshot_names_each_window(make_budget: BudgetFactory) -> Non
 
 def test_old_windows_are_pruned_from_the_database(sqlite_url: object, clock: FakeClock) -> None:
     engine = make_engine(sqlite_url)  # type: ignore[arg-type]
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     budget = Budget(DatabaseBackend(engine), clock=clock)
     budget.observe({"X-RateLimit-Limit": "200,2000", "X-RateLimit-Usage": "1,1"})
     for _ in range(3):
@@ -403,7 +403,7 @@ def test_open_budget_uses_the_database_without_redis(sqlite_url: URL) -> None:
     assert isinstance(embedded.backend, DatabaseBackend)
     assert embedded.limits.athlete_short == 7
     assert embedded.shares == Shares(backfill=0.5)
-    migrate.upgrade(embedded.backend.engine)
+    migrations.upgrade(embedded.backend.engine)
     assert embedded.acquire(Priority.INTERACTIVE, 1).allowed
     embedded.backend.dispose()
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from fitcoach.settings import Settings
+from fitcoach.core.settings import Settings
 from fitcoach.strava.budget import (
     BadRateHeaders,
     BudgetConfigError,

@@ -13,15 +13,15 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
-from fitcoach.store import migrate
-from fitcoach.store.crypto import key_ring
-from fitcoach.store.engine import make_engine, session_factory
-from fitcoach.store.models import Activity, Athlete, SyncState
-from fitcoach.store.tokens import load_tokens
+from fitcoach import migrations
+from fitcoach.core.crypto import key_ring
+from fitcoach.core.db import make_engine, session_factory
+from fitcoach.models import Activity, Athlete, SyncState
 from fitcoach.strava.access import AthleteDisconnected, access_token
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.errors import RateLimited, Unavailable
 from fitcoach.strava.models import TokenResponse
+from fitcoach.strava.repository import load_tokens
 from fitcoach.sync.activities import backfill_page, incremental_sync
 from fitcoach.sync.context import SyncContext
 from tests.conftest import RunningServer, connect_simulator_athlete
@@ -48,7 +48,7 @@ def setup(
     sqlite_url: URL, simulator: RunningServer
 ) -> Iterator[tuple[SyncContext, int, list[float]]]:
     engine = make_engine(sqlite_url)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     sleeps: list[float] = []
     CountingClient.refreshes = 0
     client = CountingClient(

@@ -15,12 +15,12 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
-from fitcoach.store import migrate
-from fitcoach.store.crypto import key_ring
-from fitcoach.store.engine import make_engine, session_factory
-from fitcoach.store.models import Activity, SyncState
+from fitcoach import migrations
+from fitcoach.core.crypto import key_ring
+from fitcoach.core.db import make_engine, session_factory
+from fitcoach.models import Activity, SyncState
 from fitcoach.strava.models import TokenResponse
-from fitcoach.sync.accounts import connect_athlete
+from fitcoach.sync.connection import connect_athlete
 from tests.conftest import RunningServer
 
 SCOPES = "read,activity:read_all"
@@ -59,7 +59,7 @@ def test_backfill_survives_kill_9_and_uses_the_fewest_calls(
     pages = truth // 200 + 1  # the last page is the first one not full
 
     engine = make_engine(sqlite_url)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     keys = Fernet.generate_key().decode()
     sessions = session_factory(engine)
     minted = sim(simulator, "POST", f"/athletes/{athlete_id}/token", scope=SCOPES)

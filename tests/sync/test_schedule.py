@@ -9,13 +9,14 @@ import pytest
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from fitcoach.store import migrate
-from fitcoach.store.app_settings import SUBSCRIPTION_ID, set_value
-from fitcoach.store.athletes import upsert_athlete
-from fitcoach.store.engine import make_engine, session_factory, transaction
-from fitcoach.store.models import Athlete, SyncState
+from fitcoach import migrations
+from fitcoach.athletes.repository import upsert_athlete
+from fitcoach.core.db import make_engine, session_factory, transaction
+from fitcoach.models import Athlete, SyncState
 from fitcoach.sync.schedule import DAILY_SLOTS, due_for_daily_sync, webhooks_live
-from fitcoach.sync.webhooks import PushEvent, store_event
+from fitcoach.sync.webhooks.repository import SUBSCRIPTION_ID, set_setting
+from fitcoach.sync.webhooks.schemas import PushEvent
+from fitcoach.sync.webhooks.service import store_event
 
 # 10:15 UTC is slot 41: athletes 41, 137 and 233 have it, athlete 42 does not.
 NOW = datetime(2026, 11, 25, 10, 15, tzinfo=UTC)
@@ -25,7 +26,7 @@ SLOT = 41
 @pytest.fixture
 def sessions(database_url: URL) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(database_url)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     yield session_factory(engine)
     engine.dispose()
 
@@ -50,7 +51,7 @@ def athlete(
 
 def event_received(sessions: sessionmaker[Session], at: datetime) -> None:
     with transaction(sessions) as session:
-        set_value(session, SUBSCRIPTION_ID, "4242")
+        set_setting(session, SUBSCRIPTION_ID, "4242")
         event = PushEvent(
             object_type="activity",
             object_id=int(at.timestamp()),
@@ -109,6 +110,6 @@ def test_events_without_a_registered_subscription_do_not_count(
 ) -> None:
     event_received(sessions, NOW)
     with transaction(sessions) as session:
-        set_value(session, SUBSCRIPTION_ID, None)
+        set_setting(session, SUBSCRIPTION_ID, None)
     with sessions() as session:
         assert not webhooks_live(session, NOW)

@@ -11,16 +11,18 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy.engine import URL
 
-from fitcoach.store import migrate
-from fitcoach.store.activities import row_from_strava, upsert_activities
-from fitcoach.store.crypto import key_ring
-from fitcoach.store.engine import make_engine, session_factory, transaction
-from fitcoach.store.models import Activity, Athlete, Deletion
-from fitcoach.store.tokens import load_tokens
+from fitcoach import migrations
+from fitcoach.activities.repository import upsert_activities
+from fitcoach.activities.rows import row_from_strava
+from fitcoach.core.crypto import key_ring
+from fitcoach.core.db import make_engine, session_factory, transaction
+from fitcoach.models import Activity, Athlete, Deletion
 from fitcoach.strava.client import StravaClient
+from fitcoach.strava.repository import load_tokens
 from fitcoach.sync.activities import backfill_page, store_fetched
 from fitcoach.sync.context import SyncContext
-from fitcoach.sync.webhooks import PushEvent, process_event, store_event
+from fitcoach.sync.webhooks.schemas import PushEvent
+from fitcoach.sync.webhooks.service import process_event, store_event
 from tests.conftest import RunningServer, connect_simulator_athlete
 
 SUBSCRIPTION = 4242
@@ -40,7 +42,7 @@ def reads(simulator: RunningServer) -> int:
 def synced(sqlite_url: URL, simulator: RunningServer) -> Iterator[tuple[SyncContext, int]]:
     """An athlete connected with real simulator tokens, their history stored."""
     engine = make_engine(sqlite_url)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     client = StravaClient(simulator.url, "1", "simulator-secret", timeout_s=3.0)
     context = SyncContext(
         session_factory(engine), key_ring([Fernet.generate_key().decode()]), client

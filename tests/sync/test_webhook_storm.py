@@ -20,19 +20,20 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 
-from fitcoach.settings import load_settings
-from fitcoach.store import migrate
-from fitcoach.store.engine import make_engine
-from fitcoach.store.models import Activity, SyncState
-from fitcoach.store.tokens import load_tokens
+from fitcoach import migrations
+from fitcoach.app import create_app
+from fitcoach.core.db import make_engine
+from fitcoach.core.settings import load_settings
+from fitcoach.models import Activity, SyncState
 from fitcoach.strava.models import TokenResponse
-from fitcoach.sync.accounts import connect_athlete
+from fitcoach.strava.repository import load_tokens
 from fitcoach.sync.activities import backfill_page, incremental_sync
-from fitcoach.sync.subscription import register_subscription
-from fitcoach.sync.webhooks import process_event, unprocessed_event_ids
-from fitcoach.web.app import create_app
-from fitcoach.web.state import AppState
-from tests.conftest import RunningServer, free_port
+from fitcoach.sync.connection import connect_athlete
+from fitcoach.sync.webhooks.repository import unprocessed_event_ids
+from fitcoach.sync.webhooks.service import process_event
+from fitcoach.sync.webhooks.subscription import register_subscription
+from fitcoach.web.deps import Services
+from tests.conftest import RunningServer, free_port, services_of, sync_of
 
 SCOPES = "read,activity:read_all"
 
@@ -55,7 +56,7 @@ class AppProcess:
                 "-m",
                 "uvicorn",
                 "--factory",
-                "fitcoach.web.app:create_app_from_env",
+                "fitcoach.app:create_app_from_env",
                 "--port",
                 str(self.port),
                 "--log-level",
@@ -82,7 +83,7 @@ class AppProcess:
 @pytest.fixture(params=["sqlite", "postgres+redis"])
 def app(
     request: pytest.FixtureRequest, simulator: RunningServer, tmp_path: Path
-) -> Iterator[tuple[AppProcess, AppState]]:
+) -> Iterator[tuple[AppProcess, Services]]:
     if request.param == "sqlite":
         url: URL = request.getfixturevalue("sqlite_url")
         redis_url = ""
@@ -90,7 +91,7 @@ def app(
         url = request.getfixturevalue("postgres_url")
         redis_url = request.getfixturevalue("redis_url")
     engine = make_engine(url)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     engine.dispose()
     env = {
         "DATABASE_URL": url.render_as_string(hide_password=False),
@@ -107,7 +108,7 @@ def app(
     server = AppProcess(env)
     # The test's own view of the same database and keys, to connect and check athletes.
     settings = load_settings(**{key.lower(): value for key, value in env.items()})
-    state: AppState = create_app(settings).state.fitcoach
+    state = services_of(create_app(settings))
     state.settings.public_url = server.url
     yield server, state
     server.stop()
@@ -115,10 +116,10 @@ def app(
 
 
 def test_storm_loses_nothing_and_doubles_nothing(
-    app: tuple[AppProcess, AppState], simulator: RunningServer
+    app: tuple[AppProcess, Services], simulator: RunningServer
 ) -> None:
     server, state = app
-    context = state.sync_context()
+    context = sync_of(state)
     # The validation handshake: the simulator calls the app's callback before creating.
     subscription = register_subscription(
         state.sessions, state.strava, server.url, state.settings.strava_webhook_verify_token

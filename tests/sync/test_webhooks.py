@@ -10,38 +10,37 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
-from fitcoach.settings import load_settings
-from fitcoach.store import migrate
-from fitcoach.store.activities import row_from_strava, upsert_activities
-from fitcoach.store.athletes import upsert_athlete
-from fitcoach.store.crypto import key_ring
-from fitcoach.store.engine import make_engine, transaction
-from fitcoach.store.models import Activity, Athlete, Deletion, SyncState, WebhookEvent
+from fitcoach import migrations
+from fitcoach.activities.repository import upsert_activities
+from fitcoach.activities.rows import row_from_strava
+from fitcoach.athletes.repository import upsert_athlete
+from fitcoach.core.crypto import key_ring
+from fitcoach.core.db import make_engine, transaction
+from fitcoach.core.settings import load_settings
+from fitcoach.models import Activity, Athlete, Deletion, SyncState, WebhookEvent
 from fitcoach.strava.client import StravaClient
 from fitcoach.sync.context import SyncContext
-from fitcoach.sync.webhooks import process_event
-from fitcoach.web.app import create_app
-from fitcoach.web.state import AppState
+from fitcoach.sync.webhooks.service import process_event
+from fitcoach.web.deps import Services
+from tests.conftest import recording_app, services_of
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SUBSCRIPTION = 4242
 
 
 @pytest.fixture
-def app_state(database_url: URL) -> Iterator[tuple[TestClient, AppState, list[int]]]:
+def app_state(database_url: URL) -> Iterator[tuple[TestClient, Services, list[int]]]:
     engine = make_engine(database_url)
-    migrate.upgrade(engine)
+    migrations.upgrade(engine)
     engine.dispose()
     settings = load_settings(
         database_url=database_url.render_as_string(hide_password=False),
         strava_webhook_verify_token="let-me-in",
         strava_subscription_id=SUBSCRIPTION,
     )
-    app = create_app(settings)
-    state: AppState = app.state.fitcoach
-    queued: list[int] = []
-    state.enqueue_event = queued.append
-    state.clock = lambda: NOW
+    app, queue = recording_app(settings, clock=lambda: NOW)
+    state = services_of(app)
+    queued = queue.events
     with transaction(state.sessions) as session:
         upsert_athlete(session, {"id": 7, "firstname": "Ana"})
         session.flush()
@@ -75,7 +74,7 @@ def event(**changes: Any) -> dict[str, Any]:
     return {**base, **changes}
 
 
-def context(state: AppState) -> SyncContext:
+def context(state: Services) -> SyncContext:
     client = StravaClient("http://127.0.0.1:9", "1", "s")
     return SyncContext(
         state.sessions, key_ring([Fernet.generate_key().decode()]), client, lambda: NOW
@@ -83,7 +82,7 @@ def context(state: AppState) -> SyncContext:
 
 
 def test_validation_handshake_echoes_the_challenge(
-    app_state: tuple[TestClient, AppState, list[int]],
+    app_state: tuple[TestClient, Services, list[int]],
 ) -> None:
     client, _, _ = app_state
     params = {"hub.mode": "subscribe", "hub.challenge": "abc123", "hub.verify_token": "let-me-in"}
@@ -96,7 +95,7 @@ def test_validation_handshake_echoes_the_challenge(
 
 
 def test_event_is_stored_once_and_queued(
-    app_state: tuple[TestClient, AppState, list[int]],
+    app_state: tuple[TestClient, Services, list[int]],
 ) -> None:
     client, state, queued = app_state
     for _ in range(3):  # Strava retries a delivery it thinks failed
@@ -107,7 +106,7 @@ def test_event_is_stored_once_and_queued(
 
 
 def test_bad_or_foreign_events_change_nothing(
-    app_state: tuple[TestClient, AppState, list[int]],
+    app_state: tuple[TestClient, Services, list[int]],
 ) -> None:
     client, state, queued = app_state
     assert client.post("/webhooks/strava", content=b"{not json").status_code == 400
@@ -120,7 +119,7 @@ def test_bad_or_foreign_events_change_nothing(
 
 
 def test_create_marks_dirty_and_costs_nothing(
-    app_state: tuple[TestClient, AppState, list[int]],
+    app_state: tuple[TestClient, Services, list[int]],
 ) -> None:
     client, state, queued = app_state
     client.post("/webhooks/strava", json=event())
@@ -136,7 +135,7 @@ def test_create_marks_dirty_and_costs_nothing(
 
 
 def test_a_delete_that_cannot_be_checked_changes_nothing(
-    app_state: tuple[TestClient, AppState, list[int]],
+    app_state: tuple[TestClient, Services, list[int]],
 ) -> None:
     """Athlete 7 has no tokens: nobody can ask Strava whether activity 55 is gone, and an
     unsigned event alone deletes nothing (the checked cases: test_webhook_checks.py)."""
@@ -150,7 +149,7 @@ def test_a_delete_that_cannot_be_checked_changes_nothing(
 
 
 def test_deauthorization_of_an_athlete_without_tokens_deletes_the_athlete(
-    app_state: tuple[TestClient, AppState, list[int]],
+    app_state: tuple[TestClient, Services, list[int]],
 ) -> None:
     """fitcoach holds no tokens for athlete 7 (no call can be made): Strava's word stands."""
     client, state, queued = app_state

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fitcoach.capacity.population import Kind, Population, Upload
-from fitcoach.monitoring.metrics import BUDGET_REFUSALS, STRAVA_REQUESTS, UNCOUNTED
+from fitcoach.core.metrics import BUDGET_REFUSALS, STRAVA_REQUESTS, UNCOUNTED
 from fitcoach.strava.client import MAX_PER_PAGE
 
 # A view is stale when it misses what changed more than this long before it.

@@ -30,7 +30,7 @@ from fitcoach.capacity.options import CapacityError
 from fitcoach.simulator.core import Simulator
 from fitcoach.simulator.webhooks import Delivery, Dispatcher
 
-CALLBACK_PATH = "/webhooks/strava"  # where fitcoach.sync.subscription points Strava
+CALLBACK_PATH = "/webhooks/strava"  # where fitcoach.sync.webhooks.subscription points Strava
 VERIFY_TOKEN = "capacity-model"
 # Real seconds to wait for the simulator (starting, answering) on a loaded machine.
 WAIT_S = 60.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from fitcoach.errors import FitcoachError
+from fitcoach.core.errors import FitcoachError
 
 USER_TYPES = ("light", "moderate", "heavy")
 STRATEGIES = ("seed-current", "seed-daily", "seed-webhooks", "fitcoach")

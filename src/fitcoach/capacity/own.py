@@ -9,8 +9,8 @@ page at backfill priority, re-queued for when the budget says; every quarter hou
 athletes `sync.schedule.due_for_daily_sync` names get a scheduled sync; a refresh press
 is refused within a minute of the last sync and asks Strava directly only when pressed
 again within `ASK_AGAIN_WITHIN`, as the web API does. The web API's constants are
-imported; the worker's task options are mirrored (a test checks they still agree):
-importing the worker here would open its task queue.
+imported, as are the retry delays the worker's tasks use (importing the tasks themselves
+here would open the task queue).
 """
 
 from __future__ import annotations
@@ -19,20 +19,30 @@ from datetime import datetime
 
 from fitcoach.capacity.options import CapacityOptions
 from fitcoach.capacity.strategy import Runtime, Shown, Strategy
-from fitcoach.monitoring.metrics import sync_kind
-from fitcoach.store.engine import transaction
+from fitcoach.core.db import transaction
 from fitcoach.strava.access import AthleteDisconnected
 from fitcoach.strava.budget import Limits, Priority, Shares
 from fitcoach.strava.errors import BudgetExhausted, RateLimited, StravaError
-from fitcoach.sync.activities import backfill_page, incremental_sync, record_failure
+from fitcoach.sync.activities import (
+    BACKFILL_RETRY_AFTER,
+    backfill_page,
+    incremental_sync,
+    record_failure,
+)
 from fitcoach.sync.freshness import refresh_for_view
-from fitcoach.sync.manual import manual_sync
+from fitcoach.sync.instrumentation import sync_kind
+from fitcoach.sync.manual import ASK_AGAIN_WITHIN, MANUAL_REFRESH_INTERVAL, manual_sync
 from fitcoach.sync.schedule import due_for_daily_sync
-from fitcoach.sync.webhooks import PushEvent, process_event, store_event
-from fitcoach.web.api import ASK_AGAIN_WITHIN, MANUAL_REFRESH_INTERVAL
+from fitcoach.sync.webhooks.schemas import PushEvent
+from fitcoach.sync.webhooks.service import (
+    EVENT_RETRIES,
+    EVENT_RETRY_DELAY,
+    process_event,
+    store_event,
+)
 
-BACKFILL_ERROR_DELAY_S = 300  # worker.backfill after a Strava error
-EVENT_RETRIES, EVENT_RETRY_DELAY_S = 5, 30  # worker.handle_webhook_event's task options
+BACKFILL_ERROR_DELAY_S = BACKFILL_RETRY_AFTER.total_seconds()
+EVENT_RETRY_DELAY_S = EVENT_RETRY_DELAY.total_seconds()
 # A queued task runs a moment after the one that queued it, not at the same instant.
 TASK_GAP_S = 1.0
 # What the calls of each kind of task are reported as.

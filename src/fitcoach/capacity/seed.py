@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from fitcoach.activities.repository import delete_activities, upsert_activities
+from fitcoach.activities.rows import row_from_strava
 from fitcoach.capacity.options import CapacityOptions
 from fitcoach.capacity.strategy import Runtime, Shown, Strategy
-from fitcoach.store.activities import delete_activities, row_from_strava, upsert_activities
-from fitcoach.store.engine import transaction
-from fitcoach.store.models import SyncState
+from fitcoach.core.db import transaction
+from fitcoach.models import SyncState
 from fitcoach.strava.budget import Limits, Priority, Shares
 from fitcoach.strava.client import MAX_PER_PAGE
 from fitcoach.strava.errors import NotFound, StravaError
 from fitcoach.strava.models import SummaryActivity
-from fitcoach.sync.webhooks import PushEvent
+from fitcoach.sync.webhooks.schemas import PushEvent
 
 SEED_USER_SHORT, SEED_USER_LONG = 50, 500
 SEED_CACHE = timedelta(minutes=5)

@@ -16,12 +16,12 @@ import httpx
 
 from fitcoach.capacity.harness import SimTime
 from fitcoach.capacity.options import CapacityOptions
-from fitcoach.store.models import SyncState
+from fitcoach.models import SyncState
 from fitcoach.strava.budget import Budget, Limits, Shares
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.gate import BudgetGate
 from fitcoach.sync.context import SyncContext
-from fitcoach.sync.webhooks import PushEvent
+from fitcoach.sync.webhooks.schemas import PushEvent
 
 Task = Callable[[], None]
 

@@ -24,6 +24,9 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from fitcoach import migrations
+from fitcoach.activities.repository import upsert_activities
+from fitcoach.activities.rows import row_from_strava
 from fitcoach.capacity.accounting import (
     ClientCounters,
     DayStats,
@@ -45,20 +48,18 @@ from fitcoach.capacity.harness import (
 from fitcoach.capacity.options import CapacityOptions
 from fitcoach.capacity.population import DAY, Kind, Population, Upload
 from fitcoach.capacity.strategy import CountingGate, Runtime, Shown, Strategy, Task
+from fitcoach.core.crypto import key_ring
+from fitcoach.core.db import make_engine, session_factory, transaction
+from fitcoach.models import Activity, SyncState
 from fitcoach.simulator import SimulatorConfig, create_app
 from fitcoach.simulator.core import Simulator
-from fitcoach.store import migrate
-from fitcoach.store.activities import row_from_strava, upsert_activities
-from fitcoach.store.crypto import key_ring
-from fitcoach.store.engine import make_engine, session_factory, transaction
-from fitcoach.store.models import Activity, SyncState
 from fitcoach.strava.budget import Budget, DatabaseBackend
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.models import TokenResponse
-from fitcoach.sync.accounts import connect_athlete
+from fitcoach.sync.connection import connect_athlete
 from fitcoach.sync.context import SyncContext
-from fitcoach.sync.subscription import register_subscription
-from fitcoach.sync.webhooks import PushEvent
+from fitcoach.sync.webhooks.schemas import PushEvent
+from fitcoach.sync.webhooks.subscription import register_subscription
 
 CLIENT_ID, CLIENT_SECRET = "1", "simulator-secret"  # the simulator's one application
 SCOPES = "read,activity:read_all"
@@ -153,7 +154,7 @@ class World:
         )
         engine = make_engine(make_url(f"sqlite:///{Path(scratch.name) / 'fitcoach.db'}"))
         try:
-            migrate.upgrade(engine)
+            migrations.upgrade(engine)
             limits, shares = self.strategy_type.budget_policy(options)
             budget = Budget(DatabaseBackend(engine), limits, shares, clock=self.time.now)
             self.gate = CountingGate(budget)

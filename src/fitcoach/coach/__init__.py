@@ -1,12 +1,11 @@
 """Training maths over plain data: load per activity, fitness/fatigue/form, thresholds,
-zones, summaries, recommendations and an optional narrator. docs/metrics.md has every
+zones, summaries and recommendations; no I/O. docs/metrics.md has every
 formula and its source."""
 
 from fitcoach.coach.errors import CoachError
 from fitcoach.coach.heart_rate import banister_trimp, banister_trimp_stream, heart_rate_tss
 from fitcoach.coach.load import ActivityLoad, LoadMethod, activity_load
 from fitcoach.coach.models import Activity, AthleteThresholds, Sex, Streams
-from fitcoach.coach.narrator import Narration, answer_question, grounding_numbers, narrate_week
 from fitcoach.coach.performance import (
     EPOCH,
     DailyLoads,
@@ -57,7 +56,6 @@ __all__ = [
     "GoalEvent",
     "Kind",
     "LoadMethod",
-    "Narration",
     "PerformanceDay",
     "PerformanceSeries",
     "PeriodSummary",
@@ -75,18 +73,15 @@ __all__ = [
     "ZoneTime",
     "activity_load",
     "activity_zone_times",
-    "answer_question",
     "banister_trimp",
     "banister_trimp_stream",
     "daily_load_totals",
     "day_number",
     "foster_monotony_strain",
-    "grounding_numbers",
     "heart_rate_tss",
     "heart_rate_zones",
     "intensity_factor",
     "monthly_summary",
-    "narrate_week",
     "normalized_graded_speed",
     "normalized_power",
     "pace_zones",

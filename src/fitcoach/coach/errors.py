@@ -1,6 +1,6 @@
 """The coach's one error class: bad input to the training maths."""
 
-from fitcoach.errors import FitcoachError
+from fitcoach.core.errors import FitcoachError
 
 
 class CoachError(FitcoachError, ValueError):

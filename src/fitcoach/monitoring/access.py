@@ -6,7 +6,7 @@ import hmac
 import ipaddress
 from dataclasses import dataclass
 
-from fitcoach.settings import Settings
+from fitcoach.core.settings import Settings
 
 # A request relayed by a proxy on this machine arrives from loopback; these headers say
 # it came from further away, so it is not treated as local.

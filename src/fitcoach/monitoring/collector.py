@@ -20,9 +20,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from fitcoach.core.queue import TaskQueue
 from fitcoach.monitoring.athletes import top
-from fitcoach.monitoring.status import (
-    Queue,
+from fitcoach.monitoring.queries import (
     athlete_counts,
     budget_status,
     failing_count,
@@ -46,7 +46,7 @@ class InstallationCollector(Collector):
         self,
         sessions: sessionmaker[Session],
         budget: Budget | None,
-        queue: Callable[[], Queue | None],
+        queue: TaskQueue,
         clock: Callable[[], datetime],
     ) -> None:
         self._sessions = sessions
@@ -155,7 +155,7 @@ class InstallationCollector(Collector):
 
     def _queue_figures(self) -> Iterator[Metric]:
         try:
-            status = queue_status(self._queue())
+            status = queue_status(self._queue)
         except Exception as error:  # huey's storage errors have no common base class
             log.warning("metrics: queue unreadable", extra={"error": str(error)[:200]})
             return

@@ -18,9 +18,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from fitcoach.core.settings import Settings
 from fitcoach.monitoring.access import metrics_refusal
 from fitcoach.monitoring.process import configure_process, scrape_registry
-from fitcoach.settings import Settings
 
 log = logging.getLogger("fitcoach.monitoring")
 

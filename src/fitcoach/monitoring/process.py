@@ -22,8 +22,8 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from fitcoach.errors import ConfigError
-from fitcoach.settings import Settings
+from fitcoach.core.errors import ConfigError
+from fitcoach.core.settings import Settings
 
 log = logging.getLogger("fitcoach.monitoring")
 
@@ -119,16 +119,16 @@ def _alive(pid: int) -> bool:
 
 
 def _all_metrics() -> tuple[MetricWrapperBase, ...]:
-    from fitcoach.monitoring import database, metrics
+    from fitcoach.core import metrics, query_metrics
 
-    return (*metrics.ALL, *database.ALL)
+    return (*metrics.ALL, *query_metrics.ALL)
 
 
 def _initialize() -> None:
-    from fitcoach.monitoring import database, metrics
+    from fitcoach.core import metrics, query_metrics
 
     metrics.initialize()
-    database.initialize()
+    query_metrics.initialize()
 
 
 class _Forward(Collector):

@@ -6,14 +6,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from cryptography.fernet import MultiFernet
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from fitcoach.store.engine import transaction
-from fitcoach.store.models import Athlete, OAuthToken
-from fitcoach.store.tokens import Tokens, load_tokens, save_tokens
+from fitcoach.core.db import transaction
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.errors import BadRequest, StravaError, Unauthorized
+from fitcoach.strava.repository import (
+    Tokens,
+    forget_tokens,
+    load_tokens,
+    lock_tokens,
+    save_tokens,
+)
 
 # Strava only issues a new access token within the last hour of the old one's life.
 REFRESH_MARGIN = timedelta(hours=1)
@@ -42,13 +46,7 @@ def access_token(
     if tokens.expires_at - now() > REFRESH_MARGIN:
         return tokens.access_token
     with transaction(sessions) as session:
-        # A no-op UPDATE takes the row lock on PostgreSQL and the write lock on SQLite
-        # before the re-read, so the re-read sees any refresh that won the race.
-        session.execute(
-            update(OAuthToken)
-            .where(OAuthToken.athlete_id == athlete_id)
-            .values(athlete_id=OAuthToken.athlete_id)
-        )
+        lock_tokens(session, athlete_id)
         tokens = load_tokens(session, ring, athlete_id)
         if tokens is None:
             raise AthleteDisconnected(f"athlete {athlete_id} has no Strava tokens; reconnect")
@@ -75,10 +73,4 @@ def access_token(
 def mark_disconnected(sessions: sessionmaker[Session], athlete_id: int, reason: str) -> None:
     """Forget the athlete's tokens and say why; their stored activities stay until deleted."""
     with transaction(sessions) as session:
-        athlete = session.get(Athlete, athlete_id)
-        if athlete is not None:
-            athlete.connected = False
-            athlete.disconnected_reason = reason
-        token = session.get(OAuthToken, athlete_id)
-        if token is not None:
-            session.delete(token)
+        forget_tokens(session, athlete_id, reason)

@@ -25,7 +25,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from fitcoach.monitoring import metrics
+from fitcoach.core import metrics
+from fitcoach.strava.budget.policy import priority_metric_label
 from fitcoach.strava.cache import ResponseCache
 from fitcoach.strava.errors import (
     BadRequest,
@@ -355,13 +356,14 @@ class _Call:
     def done(self, response: httpx.Response | None) -> None:
         seconds = time.perf_counter() - self.started
         status = None if response is None else response.status_code
-        metrics.strava_request(self.endpoint, self.priority, self.counted, status, seconds)
+        label = priority_metric_label(self.priority, self.counted)
+        metrics.strava_request(self.endpoint, label, status, seconds)
         headers = httpx.Headers() if response is None else response.headers
         log.info(
             "strava call",
             extra={
                 "endpoint": self.endpoint,
-                "priority": metrics.priority_label(self.priority, self.counted),
+                "priority": label,
                 "status": status,
                 "athlete_id": self.athlete_id,
                 "duration_ms": round(seconds * 1000, 1),

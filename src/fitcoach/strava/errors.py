@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fitcoach.errors import FitcoachError
+from fitcoach.core.errors import FitcoachError
 
 
 class StravaError(FitcoachError):

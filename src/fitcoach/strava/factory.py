@@ -5,7 +5,7 @@ from __future__ import annotations
 from redis import Redis
 from sqlalchemy import Engine
 
-from fitcoach.settings import Settings
+from fitcoach.core.settings import Settings
 from fitcoach.strava.budget import open_budget
 from fitcoach.strava.cache import MemoryCache, RedisCache, ResponseCache
 from fitcoach.strava.client import StravaClient

@@ -10,22 +10,23 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from fitcoach.files import store_api_rows
-from fitcoach.files.merge import API
-from fitcoach.monitoring.metrics import sync_run
-from fitcoach.store.activities import delete_activities, row_from_strava
-from fitcoach.store.engine import transaction
-from fitcoach.store.models import Activity, SyncState, WebhookEvent
+from fitcoach.activities import repository as activities
+from fitcoach.activities.loads import compute_loads
+from fitcoach.activities.merge import store_api_rows
+from fitcoach.activities.rows import row_from_strava
+from fitcoach.core.db import transaction
+from fitcoach.models import Source
 from fitcoach.strava.access import AthleteDisconnected
 from fitcoach.strava.budget import Priority
 from fitcoach.strava.client import MAX_PER_PAGE
 from fitcoach.strava.errors import NotFound, StravaError
 from fitcoach.strava.models import SummaryActivity
+from fitcoach.sync import repository
 from fitcoach.sync.context import SyncContext
-from fitcoach.sync.loads import compute_loads
+from fitcoach.sync.instrumentation import sync_run
+from fitcoach.sync.webhooks.repository import handled_deletes
 
 log = logging.getLogger("fitcoach.sync")
 
@@ -33,6 +34,8 @@ log = logging.getLogger("fitcoach.sync")
 # whose start time is earlier than the newest activity already held (late device syncs).
 SAFETY_MARGIN = timedelta(hours=1)
 MAX_INCREMENTAL_PAGES = 10
+# A backfill page that failed on Strava's side (not the budget) is tried again after this.
+BACKFILL_RETRY_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -42,34 +45,20 @@ class SyncResult:
     more: bool = False
 
 
-def store_fetched(context: SyncContext, athlete_id: int, activities: list[SummaryActivity]) -> None:
+def store_fetched(context: SyncContext, athlete_id: int, fetched: list[SummaryActivity]) -> None:
     """Store activities just fetched from Strava and recompute the athlete's loads."""
-    rows = [row_from_strava(activity.raw) for activity in activities]
+    rows = [row_from_strava(activity.raw) for activity in fetched]
     with transaction(context.sessions) as session:
         # Not a plain upsert: an activity the athlete imported from their own files is
         # linked to its Strava id, never overwritten or doubled.
         store_api_rows(session, rows)
-        deleted_meanwhile = _handled_deletes(session, athlete_id, [row["id"] for row in rows])
+        deleted_meanwhile = handled_deletes(session, athlete_id, [row["id"] for row in rows])
     # A page listed just before Strava deleted one of its activities arrives after the
     # delete event was handled (nothing was held then): check those again now.
     for activity_id in deleted_meanwhile:
         delete_if_gone(context, athlete_id, activity_id, Priority.WEBHOOK)
     if rows:
         compute_loads(context.sessions, athlete_id, context.clock().date())
-
-
-def _handled_deletes(session: Session, athlete_id: int, activity_ids: list[int]) -> list[int]:
-    """Those of these activities a delete event already handled named."""
-    if not activity_ids:
-        return []
-    query = select(WebhookEvent.object_id).where(
-        WebhookEvent.owner_id == athlete_id,
-        WebhookEvent.object_type == "activity",
-        WebhookEvent.aspect_type == "delete",
-        WebhookEvent.processed_at.is_not(None),
-        WebhookEvent.object_id.in_(activity_ids),
-    )
-    return sorted(set(session.scalars(query)))
 
 
 @sync_run("backfill")
@@ -82,7 +71,7 @@ def backfill_page(context: SyncContext, athlete_id: int, priority: int) -> SyncR
     far) makes every later page resumable after a crash.
     """
     with context.sessions() as session:
-        state = session.get(SyncState, athlete_id)
+        state = repository.get_sync_state(session, athlete_id)
         if state is None or state.backfill_done:
             return SyncResult(0, 0)
         cursor = state.backfill_cursor
@@ -95,23 +84,11 @@ def backfill_page(context: SyncContext, athlete_id: int, priority: int) -> SyncR
     store_fetched(context, athlete_id, page)
     now = context.clock()
     with transaction(context.sessions) as session:
-        # Compare-and-set on the cursor: if two backfill chains for one athlete race (a
-        # re-queue after a crash), only one advances it and goes on; the other stops.
-        same_cursor = (
-            SyncState.backfill_cursor.is_(None)
-            if cursor is None
-            else SyncState.backfill_cursor == cursor
-        )
-        claim = session.execute(
-            update(SyncState)
-            .where(SyncState.athlete_id == athlete_id, same_cursor)
-            .where(SyncState.backfill_done.is_(False))
-            .values(backfill_cursor=SyncState.backfill_cursor)
-        )
-        if not getattr(claim, "rowcount", 0):
+        # Two backfill chains for one athlete (a re-queue after a crash): only the one that
+        # claims the cursor advances it and goes on; the other stops.
+        if not repository.claim_backfill_cursor(session, athlete_id, cursor):
             return SyncResult(len(page), 1, more=False)
-        state = session.get(SyncState, athlete_id)
-        assert state is not None
+        state = repository.sync_state_for_update(session, athlete_id)
         if page:
             oldest = min(activity.start_date for activity in page)
             newest = max(activity.start_date for activity in page)
@@ -130,7 +107,7 @@ def backfill_page(context: SyncContext, athlete_id: int, priority: int) -> SyncR
 def incremental_sync(context: SyncContext, athlete_id: int, priority: int) -> SyncResult:
     """One list call with ``after=`` the newest start held, paging only while pages are full."""
     with context.sessions() as session:
-        state = session.get(SyncState, athlete_id)
+        state = repository.get_sync_state(session, athlete_id)
         newest = state.newest_activity_at if state else None
     after = newest - SAFETY_MARGIN if newest else None
     token = context.token(athlete_id)
@@ -155,10 +132,7 @@ def incremental_sync(context: SyncContext, athlete_id: int, priority: int) -> Sy
         if len(page) < MAX_PER_PAGE:
             break
     with transaction(context.sessions) as session:
-        state = session.get(SyncState, athlete_id)
-        if state is None:
-            state = SyncState(athlete_id=athlete_id)
-            session.add(state)
+        state = repository.sync_state_for_update(session, athlete_id)
         state.newest_activity_at = newest_seen
         state.last_sync_at = started
         # Only events that arrived before this sync began are answered by it.
@@ -172,7 +146,7 @@ def incremental_sync(context: SyncContext, athlete_id: int, priority: int) -> Sy
 
 def record_failure(context: SyncContext, athlete_id: int, error: StravaError) -> None:
     with transaction(context.sessions) as session:
-        state = session.get(SyncState, athlete_id)
+        state = repository.get_sync_state(session, athlete_id)
         if state is None:
             return
         state.consecutive_failures += 1
@@ -191,7 +165,7 @@ def mark_dirty(context: SyncContext, athlete_id: int) -> None:
     clear the flag (see ``incremental_sync``).
     """
     with transaction(context.sessions) as session:
-        state = session.get(SyncState, athlete_id)
+        state = repository.get_sync_state(session, athlete_id)
         if state is not None:
             state.dirty = True
             state.dirty_since = context.clock()
@@ -199,8 +173,7 @@ def mark_dirty(context: SyncContext, athlete_id: int) -> None:
 
 def is_dirty(context: SyncContext, athlete_id: int) -> bool:
     with context.sessions() as session:
-        state = session.get(SyncState, athlete_id)
-        return bool(state and state.dirty)
+        return repository.sync_marks(session, athlete_id).dirty
 
 
 def needs_refetch(context: SyncContext, athlete_id: int, activity_id: int) -> bool:
@@ -210,8 +183,8 @@ def needs_refetch(context: SyncContext, athlete_id: int, activity_id: int) -> bo
     to an older activity must fetch that activity by itself.
     """
     with context.sessions() as session:
-        activity = session.get(Activity, activity_id)
-        state = session.get(SyncState, athlete_id)
+        activity = activities.get_activity(session, activity_id)
+        state = repository.get_sync_state(session, athlete_id)
         if activity is None or activity.athlete_id != athlete_id or state is None:
             return False
         newest = state.newest_activity_at
@@ -229,7 +202,7 @@ def refetch_activity(
         )
     except NotFound:
         with transaction(context.sessions) as session:
-            delete_activities(session, [activity_id], athlete_id)
+            activities.delete_activities(session, [activity_id], athlete_id)
         return
     store_fetched(context, athlete_id, [fresh])
 
@@ -242,8 +215,8 @@ def delete_if_gone(context: SyncContext, athlete_id: int, activity_id: int, prio
     athlete's own imported files are never deleted by an event. Returns whether it went.
     """
     with context.sessions() as session:
-        held = session.get(Activity, activity_id)
-        if held is None or held.athlete_id != athlete_id or held.source != API:
+        held = activities.get_activity(session, activity_id)
+        if held is None or held.athlete_id != athlete_id or held.source != Source.STRAVA_API:
             return False
     try:
         token = context.token(athlete_id)
@@ -260,10 +233,31 @@ def delete_if_gone(context: SyncContext, athlete_id: int, activity_id: int, prio
         )
     except NotFound:
         with transaction(context.sessions) as session:
-            delete_activities(session, [activity_id], athlete_id, source=API)
+            activities.delete_activities(
+                session, [activity_id], athlete_id, source=Source.STRAVA_API
+            )
         return True
     log.warning(
         "delete event for an activity Strava still has: kept",
         extra={"athlete_id": athlete_id, "activity_id": activity_id},
     )
     return False
+
+
+def respect_archive(session: Session, athlete_id: int, covers_up_to: datetime) -> None:
+    """Spare the API what an imported archive holds.
+
+    Before the backfill has started, the archive stands in for it: backfill is done, and
+    the incremental sync (``after=`` the newest start held) asks only for activities
+    since the export, paging up in one list call per 200. A backfill that has already
+    reached the archive's newest activity stops there. (A backfill still above it goes
+    on; what it brings that the archive holds is merged, not doubled.)
+    """
+    state = repository.sync_state_for_update(session, athlete_id)
+    if state.backfill_done:
+        return
+    if state.backfill_cursor is None and state.newest_activity_at is None:
+        state.backfill_done = True
+        state.newest_activity_at = covers_up_to
+    elif state.backfill_cursor is not None and state.backfill_cursor <= covers_up_to:
+        state.backfill_done = True

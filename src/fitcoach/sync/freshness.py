@@ -10,16 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, select
-from sqlalchemy.orm import Session
-
-from fitcoach.store.cursor_reads import fetch_first
-from fitcoach.store.models import SyncState
 from fitcoach.strava.access import AthleteDisconnected
 from fitcoach.strava.budget import Priority
 from fitcoach.strava.errors import BudgetExhausted, RateLimited, StravaError
 from fitcoach.sync.activities import incremental_sync, record_failure
 from fitcoach.sync.context import SyncContext
+from fitcoach.sync.repository import sync_marks
 
 
 @dataclass(frozen=True)
@@ -30,47 +26,14 @@ class Freshness:
     note: str | None = None
 
 
-@dataclass(frozen=True)
-class SyncMarks:
-    """What a view reads of the athlete's sync state: whether to refresh, and how fresh."""
-
-    dirty: bool
-    last_sync_at: datetime | None
-
-    @property
-    def refresh_due(self) -> bool:
-        """A webhook said there is news for an athlete synced before: refresh first."""
-        return self.dirty and self.last_sync_at is not None
-
-
-# Built once, with table columns (plain rows, no ORM step): read on every page view.
-_SYNC = SyncState.__table__.c
-_SYNC_MARKS = select(_SYNC.dirty, _SYNC.last_sync_at).where(
-    _SYNC.athlete_id == bindparam("athlete_id")
-)
-
-
-def sync_marks(connection: Session | Connection, athlete_id: int) -> SyncMarks:
-    """The athlete's sync marks, read in the view's own session or connection, on the
-    driver's cursor (``store.cursor_reads``)."""
-    if isinstance(connection, Session):
-        connection = connection.connection()  # the session's, in its transaction
-    row = fetch_first(connection, _SYNC_MARKS, {"athlete_id": athlete_id})
-    return SyncMarks(False, None) if row is None else SyncMarks(bool(row[0]), row[1])
-
-
 def stored_freshness(
-    context: SyncContext,
+    now: datetime,
     last_sync_at: datetime | None,
     refreshed: bool = False,
     note: str | None = None,
 ) -> Freshness:
-    """How fresh the stored data is, given the athlete's last sync."""
-    minutes = (
-        None
-        if last_sync_at is None
-        else int((context.clock() - last_sync_at).total_seconds() // 60)
-    )
+    """How fresh the stored data is at ``now``, given the athlete's last sync."""
+    minutes = None if last_sync_at is None else int((now - last_sync_at).total_seconds() // 60)
     return Freshness(last_sync_at, minutes, refreshed, note)
 
 
@@ -80,7 +43,7 @@ def refresh_for_view(context: SyncContext, athlete_id: int) -> Freshness:
         marks = sync_marks(session, athlete_id)
     if not marks.refresh_due:
         # Nothing to refresh: what was just read is what the page shows.
-        return stored_freshness(context, marks.last_sync_at)
+        return stored_freshness(context.clock(), marks.last_sync_at)
     return refresh_now(context, athlete_id)
 
 
@@ -110,4 +73,4 @@ def describe(
 ) -> Freshness:
     with context.sessions() as session:
         marks = sync_marks(session, athlete_id)
-    return stored_freshness(context, marks.last_sync_at, refreshed, note)
+    return stored_freshness(context.clock(), marks.last_sync_at, refreshed, note)

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fitcoach.store.app_settings import SUBSCRIPTION_ID, get_value
-from fitcoach.store.models import Athlete, SyncState, WebhookEvent
+from fitcoach.sync.repository import stale_connected_athletes
+from fitcoach.sync.webhooks.repository import (
+    SUBSCRIPTION_ID,
+    get_setting,
+    latest_event_received_at,
+)
 
 DAILY_SLOTS = 96  # quarter hours in a day: each athlete's daily sync has its own slot
 DAILY_STALE = timedelta(hours=23)  # synced within this (e.g. by a view): skipped today
@@ -31,12 +34,9 @@ WEBHOOKS_QUIET = timedelta(hours=24)
 
 def webhooks_live(session: Session, now: datetime) -> bool:
     """A push subscription is registered and has delivered an event within a day."""
-    if get_value(session, SUBSCRIPTION_ID) is None:
+    if get_setting(session, SUBSCRIPTION_ID) is None:
         return False
-    # The newest row by id (the primary key's index) rather than a scan for max(received_at).
-    latest = session.scalar(
-        select(WebhookEvent.received_at).order_by(WebhookEvent.id.desc()).limit(1)
-    )
+    latest = latest_event_received_at(session)
     return latest is not None and latest >= now - WEBHOOKS_QUIET
 
 
@@ -48,16 +48,7 @@ def due_for_daily_sync(sessions: sessionmaker[Session], now: datetime) -> list[i
     """The connected athletes whose slot is this quarter hour and who need a sync."""
     slot = daily_slot(now)
     with sessions() as session:
-        query = (
-            select(Athlete.id)
-            .join(SyncState, SyncState.athlete_id == Athlete.id)
-            .where(Athlete.connected.is_(True))
-            .where(
-                or_(SyncState.last_sync_at.is_(None), SyncState.last_sync_at < now - DAILY_STALE)
-            )
+        due = stale_connected_athletes(
+            session, now - DAILY_STALE, dirty_only=webhooks_live(session, now)
         )
-        if webhooks_live(session, now):
-            query = query.where(SyncState.dirty.is_(True))
-        return [
-            athlete_id for athlete_id in session.scalars(query) if athlete_id % DAILY_SLOTS == slot
-        ]
+    return [athlete_id for athlete_id in due if athlete_id % DAILY_SLOTS == slot]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from fitcoach.store.engine import transaction
-from fitcoach.store.models import Activity, ActivityStreams
+from fitcoach.activities import repository
+from fitcoach.core.db import transaction
 from fitcoach.strava.budget import Priority
 from fitcoach.sync.context import SyncContext
 
@@ -22,13 +20,12 @@ def activity_streams(
     so the page can say why the charts are missing.
     """
     with context.sessions() as session:
-        owner = session.scalar(select(Activity.athlete_id).where(Activity.id == activity_id))
-        if owner != athlete_id:
+        if repository.owner_of(session, activity_id) != athlete_id:
             return None
-        stored = session.get(ActivityStreams, activity_id)
+        stored = repository.stored_streams(session, activity_id)
         if stored is not None:
-            return {key: list(values) for key, values in stored.streams.items()}
-        manual = session.scalar(select(Activity.manual).where(Activity.id == activity_id))
+            return {key: list(values) for key, values in stored.items()}
+        manual = repository.is_manual(session, activity_id)
     if manual:
         return {}
     token = context.token(athlete_id)
@@ -37,6 +34,5 @@ def activity_streams(
     )
     streams = {key: list(stream.data) for key, stream in fetched.items()}
     with transaction(context.sessions) as session:
-        if session.get(ActivityStreams, activity_id) is None:
-            session.add(ActivityStreams(activity_id=activity_id, streams=streams))
+        repository.keep_streams(session, activity_id, streams)
     return streams

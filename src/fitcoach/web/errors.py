@@ -4,6 +4,7 @@ programs, as a page for a person's browser."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from fitcoach.core.errors import FitcoachError
 from fitcoach.web.templating import message_page
 
 log = logging.getLogger(__name__)
@@ -56,16 +58,19 @@ def wants_html(request: Request) -> bool:
 
 
 def _html_error(
-    request: Request, status: int, reason: str, headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    reason: str,
+    headers: Mapping[str, str] | None = None,
+    what_to_do: str | None = None,
 ) -> Response:
     phrase = HTTPStatus(status).phrase
     if reason == phrase:  # Starlette's bare "Not Found" says nothing a person can use
         reason = _PLAIN_REASONS.get(status, f"fitcoach answered: {phrase}.")
-    what_to_do = _WHAT_TO_DO.get(status, "Try again later.")
     action = None
     if status == 401:
         action = ("/auth/strava/login", "Connect with Strava")
-    elif status == 403:
+    elif status == 403 and what_to_do is None:
         what_to_do = "Go back, reload the page and submit the form again."
     elif status in (404, 405, 422):
         action = ("/", "Go to the dashboard")
@@ -73,7 +78,7 @@ def _html_error(
         request,
         phrase,
         reason,
-        what_to_do,
+        what_to_do or _WHAT_TO_DO.get(status, "Try again later."),
         status_code=status,
         action=action,
     )
@@ -92,6 +97,20 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(error.status_code, str(error.detail)),
             status_code=error.status_code,
             headers=headers,
+        )
+
+    @app.exception_handler(FitcoachError)
+    async def fitcoach_error(request: Request, error: FitcoachError) -> Response:
+        """Every error fitcoach raises on purpose, answered by its type."""
+        if error.status >= 500:
+            log.error("request failed", extra={"error_type": type(error).__name__}, exc_info=error)
+        headers = error.response_headers()
+        if wants_html(request):
+            return _html_error(request, error.status, str(error), headers, error.what_to_do)
+        return JSONResponse(
+            error_body(error.status, str(error), error.what_to_do),
+            status_code=error.status,
+            headers=dict(headers) if headers else None,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -1,17 +1,11 @@
-"""What every athlete page needs: the app state, and a clear answer when nobody is logged in."""
+"""Pages every domain answers with: please log in, and not found."""
 
 from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from fitcoach.web.state import AppState
 from fitcoach.web.templating import message_page
-
-
-def app_state(request: Request) -> AppState:
-    state: AppState = request.app.state.fitcoach
-    return state
 
 
 def login_required(request: Request) -> HTMLResponse:

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from fitcoach.web import formatting
@@ -43,3 +44,8 @@ def message_page(
         what_to_do=what_to_do,
         action=action,
     )
+
+
+def static_files() -> StaticFiles:
+    """The stylesheet, scripts and vendored libraries (htmx, uPlot): nothing from a CDN."""
+    return StaticFiles(directory=Path(__file__).parent / "static")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fitcoach.strava.budget.backend import Backend, Count, Take
-from fitcoach.strava.budget.database import DatabaseBackend
 from fitcoach.strava.budget.errors import (
     BadRateHeaders,
     BudgetConfigError,
@@ -23,12 +22,13 @@ from fitcoach.strava.budget.gate import AthleteUsage, Budget, Decision, Usage, W
 from fitcoach.strava.budget.headers import LimitReport, RateReport, parse_rate_headers
 from fitcoach.strava.budget.policy import Limits, Priority, Shares
 from fitcoach.strava.budget.redis import DEFAULT_PREFIX, RedisBackend
+from fitcoach.strava.budget.repository import DatabaseBackend
 from fitcoach.strava.budget.windows import Clock, Window, utc_now, window_end, window_start
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from fitcoach.settings import Settings
+    from fitcoach.core.settings import Settings
 
 __all__ = [
     "AthleteUsage",
@@ -79,7 +79,7 @@ def open_budget(
         backend = RedisBackend.from_url(settings.redis_url, prefix=redis_prefix)
     else:
         if engine is None:
-            from fitcoach.store.engine import make_engine
+            from fitcoach.core.db import make_engine
 
             engine = make_engine(settings.database)
         backend = DatabaseBackend(engine)

@@ -53,6 +53,11 @@ class Backend(Protocol):
         """The slots' counters (0 when never used) with their limits in force."""
         ...
 
+    def scope_counts(self, prefix: str, window: str, start: datetime) -> dict[str, int]:
+        """Every counter of one window whose scope starts with ``prefix``, by scope (for
+        the operators' view of who used what; the budget itself reads slot by slot)."""
+        ...
+
     def dispose(self) -> None:
         """Release connections; the counters stay."""
         ...

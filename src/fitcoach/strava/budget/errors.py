@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fitcoach.errors import FitcoachError
+from fitcoach.core.errors import FitcoachError
 
 
 class BudgetError(FitcoachError):

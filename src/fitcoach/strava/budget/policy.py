@@ -12,7 +12,7 @@ from fitcoach.strava.budget.errors import BudgetConfigError
 from fitcoach.strava.budget.windows import Window, window_start
 
 if TYPE_CHECKING:
-    from fitcoach.settings import Settings
+    from fitcoach.core.settings import Settings
 
 # Shares are kept as integer basis points so that the Lua script and Python compute the
 # same cap: a float share times a limit can land a hair under an integer.
@@ -37,6 +37,11 @@ class Priority(IntEnum):
     @property
     def label(self) -> str:
         return _PRIORITY_LABELS[self]
+
+    @property
+    def metric_label(self) -> str:
+        """The priority as the metrics label it (``backfill``, ``interactive``…)."""
+        return self.name.lower()
 
 
 _PRIORITY_LABELS = {
@@ -204,3 +209,14 @@ def request_slots(
             slots += athlete_slots(limits, athlete_id, moment)
         unique.update({(slot.scope, slot.window, slot.start): slot for slot in slots})
     return sorted(unique.values(), key=lambda slot: (slot.scope, slot.window.value, slot.start))
+
+
+def priority_metric_label(priority: int, counted: bool = True) -> str:
+    """The metrics label of a request's priority; calls outside Strava's rate limits
+    (OAuth, push subscriptions) are ``uncounted``."""
+    if not counted:
+        return "uncounted"
+    try:
+        return Priority(priority).metric_label
+    except ValueError:
+        return "unknown"

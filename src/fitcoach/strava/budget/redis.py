@@ -9,8 +9,10 @@ window ends, measured from the budget's clock, so Redis cleans up on its own.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any, cast
 
 import redis
@@ -18,6 +20,8 @@ import redis
 from fitcoach.strava.budget.backend import Count, Take
 from fitcoach.strava.budget.errors import BudgetUnavailable
 from fitcoach.strava.budget.policy import BASIS, Slot
+
+_GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 
 DEFAULT_PREFIX = "fitcoach:budget:"
 # Keys outlive their window so the admin page can still show the window that just ended.
@@ -148,6 +152,21 @@ class RedisBackend:
         for slot in slots:
             args += [_field(slot), slot.limit]
         return _counts(self._run(self._read, slots, args))
+
+    def scope_counts(self, prefix: str, window: str, start: datetime) -> dict[str, int]:
+        # Keys are "<prefix><scope>:<window>:<start>" (``key``).
+        escaped = _GLOB_SPECIAL.sub(r"\\\1", self._prefix + prefix)  # Redis: \x is x
+        pattern = f"{escaped}*:{window}:{int(start.timestamp())}"
+        found: dict[str, int] = {}
+        keys = self._client.scan_iter(match=pattern, count=1000)
+        while batch := list(islice(keys, 500)):
+            scopes = [key.decode()[len(self._prefix) :].rsplit(":", 2)[0] for key in batch]
+            values = self._client.mget(batch)
+            found.update(
+                (scope, int(value) if value is not None else 0)
+                for scope, value in zip(scopes, values, strict=True)
+            )
+        return found
 
     def dispose(self) -> None:
         self._client.close()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from fitcoach.core.clock import Clock, utc_now
 from fitcoach.strava.budget.errors import BudgetConfigError
 
-Clock = Callable[[], datetime]
+__all__ = ["Clock", "Window", "as_utc", "describe_time", "utc_now", "window_end", "window_start"]
 
 
 class Window(StrEnum):
@@ -27,11 +27,6 @@ class Window(StrEnum):
 
 
 _LENGTHS = {Window.SHORT: timedelta(minutes=15), Window.DAILY: timedelta(days=1)}
-
-
-def utc_now() -> datetime:
-    """The default clock; everything else takes the time as an argument."""
-    return datetime.now(UTC)
 
 
 def as_utc(at: datetime) -> datetime:

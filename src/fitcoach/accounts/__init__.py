@@ -1,0 +1,1 @@
+"""Signing in and out, and the Strava connection of an account."""

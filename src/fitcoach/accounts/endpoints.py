@@ -1,0 +1,146 @@
+"""Login with Strava, logout and disconnect."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from fitcoach.strava.errors import BadRequest, StravaError
+from fitcoach.sync.connection import connect_athlete, disconnect_athlete, missing_scopes
+from fitcoach.web.deps import (
+    AppServices,
+    AppSettings,
+    Queue,
+    Strava,
+    current_athlete,
+    session_athlete,
+)
+from fitcoach.web.security import check_csrf
+from fitcoach.web.templating import message_page
+
+router = APIRouter(prefix="/auth")
+log = logging.getLogger("fitcoach.accounts.endpoints")
+
+SCOPE = "read,activity:read_all"
+
+
+@router.get("/strava/login", response_model=None)
+def login(request: Request, settings: AppSettings, strava: Strava) -> Response:
+    """Send the browser to Strava's approval page, with a state bound to this session."""
+    if not settings.strava_client_id:
+        return message_page(
+            request,
+            "Strava is not configured",
+            "This fitcoach has no Strava application set up.",
+            "The operator sets STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET "
+            "(or runs `fitcoach demo`, which uses the local Strava simulator).",
+            status_code=503,
+        )
+    nonce = secrets.token_urlsafe(24)
+    request.session["oauth_state"] = nonce
+    redirect_uri = f"{settings.public_url.rstrip('/')}/auth/strava/callback"
+    return RedirectResponse(strava.authorize_url(redirect_uri, nonce, SCOPE), 303)
+
+
+@router.get("/strava/callback", response_model=None)
+def callback(
+    request: Request,
+    app: AppServices,
+    queue: Queue,
+    state: Annotated[str | None, Query()] = None,
+    code: Annotated[str | None, Query()] = None,
+    scope: Annotated[str, Query()] = "",
+    error: Annotated[str | None, Query()] = None,
+) -> Response:
+    """Strava's redirect back: check state, check scopes, exchange the code, log in."""
+    expected = request.session.pop("oauth_state", None)
+    if not (isinstance(expected, str) and state and hmac.compare_digest(expected, state)):
+        return message_page(
+            request,
+            "This login link is not valid",
+            "The answer from Strava does not belong to a login started in this browser.",
+            "Start again from the Connect with Strava button.",
+            status_code=400,
+            action=("/auth/strava/login", "Connect with Strava"),
+        )
+    if error:
+        return message_page(
+            request,
+            "Strava was not connected",
+            "You chose not to give fitcoach access to your Strava activities"
+            if error == "access_denied"
+            else f"Strava answered: {error}.",
+            "fitcoach needs to read your activities to coach you. You can connect any time.",
+            status_code=400,
+            action=("/auth/strava/login", "Connect with Strava"),
+        )
+    missing = missing_scopes(scope)
+    if missing or not code:
+        return message_page(
+            request,
+            "fitcoach needs a little more access",
+            f"Strava was connected without: {', '.join(missing) or 'an authorization code'}. "
+            "fitcoach reads all your activities (including private ones) to compute your "
+            "training load; it never writes to Strava.",
+            "Connect again and leave every box ticked on Strava's page.",
+            status_code=400,
+            action=("/auth/strava/login", "Connect again"),
+        )
+    try:
+        answer = app.strava.exchange_code(code)
+    except BadRequest:
+        return message_page(
+            request,
+            "This login has expired",
+            "Strava did not accept the login code (it was already used or is too old).",
+            "Start again from the Connect with Strava button.",
+            status_code=400,
+            action=("/auth/strava/login", "Connect with Strava"),
+        )
+    except StravaError as failure:
+        log.warning("token exchange failed", extra={"error": str(failure)})
+        return message_page(
+            request,
+            "Strava is not answering",
+            "fitcoach could not finish connecting to Strava just now.",
+            "Try again in a few minutes.",
+            status_code=502,
+            action=("/auth/strava/login", "Try again"),
+        )
+    athlete_id = connect_athlete(app.sessions, app.key_ring, answer, scope)
+    request.session.clear()
+    request.session["athlete_id"] = athlete_id
+    queue.start_backfill(athlete_id)
+    return RedirectResponse("/", 303)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
+    check_csrf(request, csrf)
+    request.session.clear()
+    return RedirectResponse("/", 303)
+
+
+@router.post("/strava/disconnect", response_class=HTMLResponse)
+def disconnect(
+    request: Request,
+    app: AppServices,
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """Deauthorize fitcoach at Strava and delete everything it holds about the athlete."""
+    check_csrf(request, csrf)
+    athlete_id: int = current_athlete(session_athlete(request))
+    disconnect_athlete(app.sessions, app.key_ring, app.strava, athlete_id)
+    request.session.clear()
+    return message_page(
+        request,
+        "Disconnected",
+        "fitcoach no longer has access to your Strava account, and your data here is deleted.",
+        "You can connect again whenever you like.",
+        action=("/auth/strava/login", "Connect with Strava"),
+    )

@@ -1,0 +1,1 @@
+"""Activities: the rows, merging sources, loads and the load history."""

@@ -1,0 +1,93 @@
+"""Training load for stored activities: computed on ingest, recomputed when settings change.
+
+The maths is ``fitcoach.coach``; this module decides which activities to (re)compute and
+turns store rows into the coach's plain data and back. An activity whose streams are
+stored (the athlete's own files) is scored from them: power stream → normalized power,
+heart-rate stream → TRIMP, pace stream → running TSS, rather than from averages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from fitcoach import coach
+from fitcoach.activities import repository
+from fitcoach.athletes.repository import get_athlete
+from fitcoach.athletes.thresholds import coach_activity, thresholds_for
+from fitcoach.coach import AthleteThresholds, CoachError, Streams, activity_load
+from fitcoach.core.db import transaction
+from fitcoach.models import Activity, Source
+
+_STREAM_FIELDS = ("time", "watts", "heartrate", "velocity_smooth", "altitude", "grade_smooth")
+_BATCH = 50
+
+
+def coach_streams(streams: dict[str, Any] | None) -> Streams | None:
+    """The coach's Streams from stored ones, or None when there are none usable."""
+    if not streams or "time" not in streams:
+        return None
+    present = {key: streams[key] for key in (*_STREAM_FIELDS, "distance") if key in streams}
+    try:
+        return Streams(**present)
+    except CoachError:
+        return None  # uneven lengths: the summary still gives a load
+
+
+def coach_activity_with_streams(row: Activity, streams: dict[str, Any] | None) -> coach.Activity:
+    """The coach's view of a stored activity, with its stored streams when it has them."""
+    base = coach_activity(row)
+    found = coach_streams(streams)
+    return replace(base, streams=found) if found is not None else base
+
+
+def _score(row: Activity, streams: dict[str, Any] | None, thresholds: AthleteThresholds) -> None:
+    result = activity_load(coach_activity_with_streams(row, streams), thresholds)
+    row.load = round(result.load, 1)
+    row.load_method = result.method.value
+
+
+def compute_loads(
+    sessions: sessionmaker[Session], athlete_id: int, today: date, only_missing: bool = True
+) -> int:
+    """Compute (or recompute) each activity's load and method; returns how many changed."""
+    with transaction(sessions) as session:
+        athlete = get_athlete(session, athlete_id)
+        if athlete is None:
+            return 0
+        thresholds = thresholds_for(session, athlete, today).as_thresholds()
+        rows = repository.activities_needing_load(session, athlete_id, only_missing)
+        # Imported from files: the streams are here, so the load is the true one.
+        own = [row.id for row in rows if row.source != Source.STRAVA_API]
+        streams = repository.streams_of(session, own) if own else {}
+        for row in rows:
+            _score(row, streams.get(row.id), thresholds)
+        return len(rows)
+
+
+def compute_stream_loads(
+    sessions: sessionmaker[Session], athlete_id: int, activity_ids: Sequence[int], today: date
+) -> int:
+    """Compute the load of these activities from their streams; returns how many.
+
+    Thresholds are estimated once, after an import, from the whole history, so the first
+    archive import does not compute years of loads with none.
+    """
+    with sessions() as session:
+        athlete = get_athlete(session, athlete_id)
+        if athlete is None:
+            return 0
+        thresholds = thresholds_for(session, athlete, today).as_thresholds()
+    done = 0
+    for first in range(0, len(activity_ids), _BATCH):
+        chunk = list(activity_ids[first : first + _BATCH])
+        with transaction(sessions) as session:
+            streams = repository.streams_of(session, chunk)
+            for row in repository.activities_by_id(session, chunk):
+                _score(row, streams.get(row.id), thresholds)
+                done += 1
+    return done

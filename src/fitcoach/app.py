@@ -1,0 +1,188 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import random
+import threading
+import time
+
+from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
+from redis import Redis
+from starlette.datastructures import URL, Headers, MutableHeaders
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fitcoach import __version__
+from fitcoach.accounts import endpoints as accounts
+from fitcoach.athletes import endpoints as athletes
+from fitcoach.core.clock import Clock, utc_now
+from fitcoach.core.crypto import key_ring
+from fitcoach.core.db import make_engine, reads_only, session_factory
+from fitcoach.core.logs import configure_logging, request_id
+from fitcoach.core.queue import TaskQueue
+from fitcoach.core.settings import Settings, load_settings
+from fitcoach.dashboard import activity_page, api
+from fitcoach.dashboard import endpoints as dashboard
+from fitcoach.imports import endpoints as imports
+from fitcoach.imports.parsing.limits import limits_from
+from fitcoach.inline_queue import InlineQueue
+from fitcoach.monitoring import admin, health
+from fitcoach.monitoring import endpoints as metrics
+from fitcoach.monitoring.process import configure_process
+from fitcoach.narrator import endpoints as narrator
+from fitcoach.strava.client import StravaClient
+from fitcoach.strava.factory import strava_client
+from fitcoach.sync import endpoints as sync
+from fitcoach.sync.context import SyncContext
+from fitcoach.sync.webhooks import endpoints as webhooks
+from fitcoach.sync.webhooks.subscription import ExpectedSubscription
+from fitcoach.web.deps import PageReader, Services, read_slots
+from fitcoach.web.errors import install_error_handlers
+from fitcoach.web.templating import static_files
+
+log = logging.getLogger("fitcoach.web")
+
+# fitcoach reports through /metrics and its request logs, not OpenTelemetry: FastAPI's own
+# spans and meters, on by default, cost each request a tenth of a millisecond even with
+# nothing to send them to.
+NO_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
+
+
+class RequestContext:
+    """Each HTTP request's id (the caller's ``X-Request-ID`` or a new one) for the logs
+    written while it is served, the ``X-Request-ID`` response header, and one ``request``
+    log line with the status and the time to the response's start.
+
+    A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` runs the app in a task of
+    its own and relays every message through a stream, which costs each request more than
+    the rest of this does.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # A new id from the process's random generator, not uuid4: that reads the system's
+        # random source, a system call that lets go of the interpreter lock, and under load
+        # each request then waited to take it back. Ids need to be distinct, not secret.
+        rid = Headers(scope=scope).get("x-request-id") or f"{random.getrandbits(64):016x}"
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+                if log.isEnabledFor(logging.INFO):  # no record to build when it is off
+                    log.info(
+                        "request",
+                        extra={
+                            "request_id": rid,
+                            "method": scope["method"],
+                            "path": URL(scope=scope).path,
+                            "status": message["status"],
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        },
+                    )
+            await send(message)
+
+        token = request_id.set(rid)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    strava: StravaClient | None = None,
+    queue: TaskQueue | None = None,
+    clock: Clock = utc_now,
+) -> FastAPI:
+    """Build the app for these settings; the database must already be migrated.
+
+    ``strava`` defaults to a client behind the shared budget, ``queue`` to one that runs
+    each task in the request's process (production passes the worker's, ``HueyQueue``),
+    ``clock`` to the real time.
+    """
+    engine = make_engine(settings.database)
+    sessions = session_factory(engine)
+    ring = key_ring(settings.fernet_keys)
+    client = strava or strava_client(settings, engine)
+    services = Services(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        reader=PageReader(
+            reads_only(engine), threading.BoundedSemaphore(read_slots(settings.read_concurrency))
+        ),
+        key_ring=ring,
+        redis=Redis.from_url(settings.redis_url) if settings.redis_url else None,
+        strava=client,
+        queue=queue
+        or InlineQueue(
+            SyncContext(sessions, ring, client, clock), settings.data_dir, limits_from(settings)
+        ),
+        clock=clock,
+    )
+    app = FastAPI(title="fitcoach", version=__version__, telemetry=NO_TELEMETRY)
+    app.state.services = services
+    app.state.expected_subscription = ExpectedSubscription(
+        sessions, settings.strava_subscription_id
+    )
+    install_error_handlers(app)
+    for router in (
+        health.router,
+        accounts.router,
+        dashboard.router,
+        activity_page.router,
+        athletes.router,
+        narrator.router,
+        webhooks.router,
+        api.router,
+        sync.router,
+        imports.router,
+        admin.router,
+        metrics.router,
+    ):
+        app.include_router(router)
+    app.mount("/static", static_files(), name="static")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="fitcoach_session",
+        max_age=30 * 24 * 3600,
+        same_site="lax",
+        https_only=settings.public_url.startswith("https://"),
+    )
+
+    # Outermost but for Starlette's error middleware, as @app.middleware("http") was.
+    app.add_middleware(RequestContext)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Entry point for uvicorn's ``--factory`` with several worker processes."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    configure_process(settings)  # before the first count: metrics summed over processes
+    from fitcoach.worker import HueyQueue  # opens the task queue
+
+    app = create_app(settings, queue=HueyQueue())
+    # What imports and building the app made lives as long as the process: moved out of
+    # the collector's generations, it is no longer walked by every collection that a
+    # request's rows and pages set off.
+    gc.collect()
+    gc.freeze()
+    return app

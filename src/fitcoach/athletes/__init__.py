@@ -1,0 +1,1 @@
+"""The athlete's profile and coaching settings."""

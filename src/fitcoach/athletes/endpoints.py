@@ -1,0 +1,119 @@
+"""Coaching settings: thresholds, body, goal event. Bad input is named per field and saves
+nothing; a saved change has every load recomputed in the background."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from fitcoach.athletes.repository import get_athlete
+from fitcoach.athletes.schemas import FIELDS, parse_settings
+from fitcoach.athletes.service import save_settings
+from fitcoach.athletes.thresholds import thresholds_for
+from fitcoach.athletes.views import settings_form, threshold_lines
+from fitcoach.web.deps import Now, OptionalAthlete, Queue, Sessions
+from fitcoach.web.page_common import login_required
+from fitcoach.web.security import check_csrf
+from fitcoach.web.templating import page
+
+router = APIRouter()
+
+RECOMPUTING = (
+    "Saved. Your loads are being recomputed with the new settings; the dashboard "
+    "shows the new numbers in a minute or so."
+)
+
+
+def _render(
+    request: Request,
+    sessions: Sessions,
+    now: Now,
+    athlete_id: int,
+    form: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    saved: str | None = None,
+) -> Response:
+    with sessions() as session:
+        athlete = get_athlete(session, athlete_id)
+        if athlete is None:
+            request.session.clear()
+            return login_required(request)
+        lines = threshold_lines(thresholds_for(session, athlete, now.date()))
+        shown = dict(form) if form is not None else settings_form(athlete)
+    return page(
+        request,
+        "settings.html",
+        status_code=400 if errors else 200,
+        form=shown,
+        errors=errors or {},
+        thresholds=lines,
+        saved=saved,
+        nav="settings",
+    )
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings(
+    request: Request, athlete_id: OptionalAthlete, sessions: Sessions, now: Now
+) -> Response:
+    if athlete_id is None:
+        return login_required(request)
+    saved = request.session.pop("settings_saved", None)
+    return _render(
+        request, sessions, now, athlete_id, saved=saved if isinstance(saved, str) else None
+    )
+
+
+@router.post("/settings", response_class=HTMLResponse)
+def save(
+    request: Request,
+    athlete_id: OptionalAthlete,
+    sessions: Sessions,
+    queue: Queue,
+    now: Now,
+    csrf: Annotated[str, Form()] = "",
+    ftp_watts: Annotated[str, Form()] = "",
+    threshold_hr: Annotated[str, Form()] = "",
+    threshold_pace: Annotated[str, Form()] = "",
+    max_hr: Annotated[str, Form()] = "",
+    resting_hr: Annotated[str, Form()] = "",
+    sex: Annotated[str, Form()] = "",
+    weight_kg: Annotated[str, Form()] = "",
+    goal_event_name: Annotated[str, Form()] = "",
+    goal_event_date: Annotated[str, Form()] = "",
+    goal_event_priority: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf)
+    if athlete_id is None:
+        return login_required(request)
+    submitted = dict(
+        zip(
+            FIELDS,
+            (
+                ftp_watts,
+                threshold_hr,
+                threshold_pace,
+                max_hr,
+                resting_hr,
+                sex,
+                weight_kg,
+                goal_event_name,
+                goal_event_date,
+                goal_event_priority,
+            ),
+            strict=True,
+        )
+    )
+    values, errors = parse_settings(submitted, now.date())
+    if values is None:
+        return _render(request, sessions, now, athlete_id, submitted, errors)
+    if not save_settings(sessions, athlete_id, values):
+        request.session.clear()
+        return login_required(request)
+    queue.recompute_loads(athlete_id)
+    # Post/redirect/get: reloading the page after saving does not post the form again.
+    request.session["settings_saved"] = RECOMPUTING
+    return RedirectResponse("/settings", 303)

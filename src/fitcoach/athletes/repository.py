@@ -1,0 +1,52 @@
+"""Athlete rows: created or refreshed from Strava's athlete document, their coaching
+settings, and the reads threshold estimates need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fitcoach.models import Activity, Athlete, Deletion, SyncState
+
+
+def upsert_athlete(session: Session, document: dict[str, Any]) -> Athlete:
+    """Create or update the athlete keyed by Strava id; coaching settings are kept."""
+    athlete_id = int(document["id"])
+    athlete = session.get(Athlete, athlete_id)
+    if athlete is None:
+        athlete = Athlete(id=athlete_id)
+        session.add(athlete)
+        session.add(SyncState(athlete_id=athlete_id))
+    athlete.firstname = str(document.get("firstname") or "")
+    athlete.lastname = str(document.get("lastname") or "")
+    athlete.profile_url = document.get("profile_medium") or document.get("profile")
+    athlete.city = document.get("city")
+    athlete.country = document.get("country")
+    sex = document.get("sex")
+    if athlete.sex is None and sex in ("M", "F"):
+        athlete.sex = sex
+    weight = document.get("weight")
+    if athlete.weight_kg is None and isinstance(weight, int | float) and weight > 0:
+        athlete.weight_kg = float(weight)
+    athlete.connected = True
+    athlete.disconnected_reason = None
+    return athlete
+
+
+def get_athlete(session: Session, athlete_id: int) -> Athlete | None:
+    return session.get(Athlete, athlete_id)
+
+
+def activities_of(session: Session, athlete_id: int) -> Sequence[Activity]:
+    """Every activity of the athlete: what threshold estimates read."""
+    return session.scalars(select(Activity).where(Activity.athlete_id == athlete_id)).all()
+
+
+def delete_athlete(session: Session, athlete: Athlete, reason: str, activities: int) -> None:
+    """Delete the athlete (and, by cascade, everything keyed by them), keeping only the
+    record that it happened: the athlete id, why, how many activities, when."""
+    session.delete(athlete)
+    session.add(Deletion(athlete_id=athlete.id, reason=reason, activities_deleted=activities))

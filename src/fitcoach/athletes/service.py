@@ -1,0 +1,28 @@
+"""Saving an athlete's coaching settings."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from fitcoach.athletes import repository
+from fitcoach.athletes.schemas import SettingsForm
+from fitcoach.core.db import transaction
+
+
+def save_settings(sessions: sessionmaker[Session], athlete_id: int, values: SettingsForm) -> bool:
+    """Store the settings; False when the athlete is not stored (deleted meanwhile)."""
+    with transaction(sessions) as session:
+        athlete = repository.get_athlete(session, athlete_id)
+        if athlete is None:
+            return False
+        athlete.ftp_watts = values.ftp_watts
+        athlete.threshold_hr = values.threshold_hr
+        athlete.threshold_pace_s_per_km = values.threshold_pace
+        athlete.max_hr = values.max_hr
+        athlete.resting_hr = values.resting_hr
+        athlete.sex = values.sex
+        athlete.weight_kg = values.weight_kg
+        athlete.goal_event_name = values.goal_event_name
+        athlete.goal_event_date = values.goal_event_date
+        athlete.goal_event_priority = values.goal_event_priority
+        return True

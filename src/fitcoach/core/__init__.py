@@ -1,0 +1,1 @@
+"""Settings, errors, logging, the clock, the database engine and sessions, metrics."""

@@ -1,0 +1,1 @@
+"""The athlete's dashboard and activity pages, and their read models."""

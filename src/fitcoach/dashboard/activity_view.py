@@ -1,0 +1,175 @@
+"""What an activity's page shows: the stored summary, its load explained, and, when the
+streams are at hand, the load from the streams, time in zones and chart series."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from fitcoach.activities.repository import get_activity, owner_of
+from fitcoach.athletes.repository import get_athlete
+from fitcoach.athletes.thresholds import coach_activity, thresholds_for
+from fitcoach.coach import (
+    ActivityLoad,
+    CoachError,
+    Streams,
+    ZoneTime,
+    activity_load,
+    activity_zone_times,
+)
+from fitcoach.dashboard.views import ActivityLine, activity_line, method_label
+
+STREAM_KEYS = (
+    "time",
+    "watts",
+    "heartrate",
+    "velocity_smooth",
+    "altitude",
+    "grade_smooth",
+    "distance",
+)
+# Enough points for a sharp line on a wide screen; a 5-hour ride has 18,000 samples.
+CHART_POINTS = 1200
+ZONE_TITLES = {"power": "Power zones", "heart_rate": "Heart-rate zones", "pace": "Pace zones"}
+
+
+@dataclass(frozen=True)
+class ZoneRow:
+    label: str
+    seconds: float
+    share: float
+
+
+@dataclass(frozen=True)
+class ZoneTable:
+    key: str
+    title: str
+    rows: tuple[ZoneRow, ...]
+
+
+@dataclass(frozen=True)
+class ActivityDetail:
+    line: ActivityLine
+    athlete_id: int
+    private: bool
+    trainer: bool
+    commute: bool
+    manual: bool
+    average_watts: float | None
+    weighted_average_watts: float | None
+    device_watts: bool
+    average_heartrate: float | None
+    max_heartrate: float | None
+    average_speed: float | None
+    kilojoules: float | None
+    elapsed_time_s: int
+    source: str
+    summary_load: ActivityLoad
+    method_sentence: str
+    stream_load: ActivityLoad | None = None
+    zones: tuple[ZoneTable, ...] = ()
+    charts: Mapping[str, Any] | None = None
+
+
+def find_activity(sessions: sessionmaker[Session], athlete_id: int, activity_id: int) -> bool:
+    """Whether this athlete owns this activity (others' activities are simply not found)."""
+    with sessions() as session:
+        return owner_of(session, activity_id) == athlete_id
+
+
+def activity_detail(
+    sessions: sessionmaker[Session],
+    athlete_id: int,
+    activity_id: int,
+    today: date,
+    streams: Mapping[str, Sequence[float | None]] | None = None,
+) -> ActivityDetail | None:
+    with sessions() as session:
+        row = get_activity(session, activity_id)
+        athlete = get_athlete(session, athlete_id)
+        if row is None or athlete is None or row.athlete_id != athlete_id:
+            return None
+        thresholds = thresholds_for(session, athlete, today).as_thresholds()
+        summary = coach_activity(row)
+        detail = ActivityDetail(
+            line=activity_line(row),
+            athlete_id=athlete_id,
+            private=row.private,
+            trainer=row.trainer,
+            commute=row.commute,
+            manual=row.manual,
+            average_watts=row.average_watts,
+            weighted_average_watts=row.weighted_average_watts,
+            device_watts=row.device_watts,
+            average_heartrate=row.average_heartrate,
+            max_heartrate=row.max_heartrate,
+            average_speed=row.average_speed,
+            kilojoules=row.kilojoules,
+            elapsed_time_s=row.elapsed_time_s,
+            source=row.source,
+            summary_load=activity_load(summary, thresholds),
+            method_sentence=method_label(row.load_method)[1],
+        )
+    coach_streams = _coach_streams(streams)
+    if coach_streams is None:
+        return detail
+    with_streams = replace(summary, streams=coach_streams)
+    try:
+        stream_load = activity_load(with_streams, thresholds)
+        zones = activity_zone_times(with_streams, thresholds)
+    except CoachError:
+        # Malformed streams (e.g. a time axis going backwards) should not cost the page.
+        return detail
+    return replace(
+        detail,
+        stream_load=stream_load,
+        zones=tuple(_zone_table(key, times) for key, times in zones.items()),
+        charts=chart_series(streams or {}),
+    )
+
+
+def _coach_streams(streams: Mapping[str, Sequence[float | None]] | None) -> Streams | None:
+    if not streams:
+        return None
+    usable = {key: list(values) for key, values in streams.items() if key in STREAM_KEYS}
+    if not usable or len({len(values) for values in usable.values()}) != 1:
+        return None
+    try:
+        return Streams(**usable)
+    except CoachError:
+        return None
+
+
+def _zone_table(key: str, times: Sequence[ZoneTime]) -> ZoneTable:
+    total = sum(item.seconds for item in times) or 1.0
+    rows = tuple(ZoneRow(item.zone.label, item.seconds, item.seconds / total) for item in times)
+    return ZoneTable(key, ZONE_TITLES.get(key, key), rows)
+
+
+def chart_series(streams: Mapping[str, Sequence[float | None]]) -> dict[str, Any] | None:
+    """Power and heart rate against time, averaged into at most CHART_POINTS buckets."""
+    time_axis = streams.get("time")
+    if not time_axis:
+        return None
+    n = len(time_axis)
+    size = max(1, math.ceil(n / CHART_POINTS))
+    result: dict[str, Any] = {"x": [_first(time_axis[i : i + size]) for i in range(0, n, size)]}
+    for key in ("watts", "heartrate"):
+        values = streams.get(key)
+        if values is not None and len(values) == n:
+            result[key] = [_mean(values[i : i + size]) for i in range(0, n, size)]
+    return result if len(result) > 1 else None
+
+
+def _first(values: Sequence[float | None]) -> float | None:
+    return next((float(v) for v in values if v is not None), None)
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    good = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+    return round(sum(good) / len(good), 1) if good else None

@@ -1,0 +1,129 @@
+"""What the dashboard, the chart and the coach page read from the store, as typed rows.
+
+Reads only (zero Strava calls: the page's freshness is decided before, by
+``sync.freshness``), on the connection of a page read's turn; the computing happens in
+``dashboard.views`` after the turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
+
+from sqlalchemy import Connection, func, select
+
+from fitcoach.activities.queries import (
+    ActivityLineRow,
+    WeekRow,
+    activity_lines,
+    daily_load_history,
+    week_rows,
+)
+from fitcoach.athletes.views import goal_of
+from fitcoach.coach import DailyLoads, GoalEvent
+from fitcoach.models import Activity, Athlete, SyncState
+
+RECENT_ACTIVITIES = 10
+COMPARE_WEEKS = 4
+
+
+def compared_since(today: date) -> datetime:
+    """From when a weekly summary of ``today``'s week needs activities: the Monday
+    ``COMPARE_WEEKS`` weeks back, a day early for local start times west of UTC."""
+    monday = today - timedelta(days=today.weekday())
+    return datetime.combine(monday - timedelta(weeks=COMPARE_WEEKS, days=1), time(), UTC)
+
+
+class HeadRow(NamedTuple):
+    """The athlete, their sync state (None where never synced) and how much is stored."""
+
+    id: int
+    firstname: str
+    lastname: str
+    connected: bool
+    disconnected_reason: str | None
+    goal_event_name: str | None
+    goal_event_date: date | None
+    goal_event_priority: str | None
+    synced: bool
+    last_sync_at: datetime | None
+    backfill_done: bool | None
+    backfill_fetched: int | None
+    backfill_cursor: datetime | None
+    consecutive_failures: int | None
+    last_error: str | None
+    last_error_at: datetime | None
+    stored: int
+
+
+def head(connection: Connection, athlete_id: int) -> HeadRow | None:
+    """The dashboard's first read: None when the athlete is not stored."""
+    stored = select(func.count()).where(Activity.athlete_id == athlete_id).scalar_subquery()
+    query = (
+        select(
+            Athlete.id,
+            Athlete.firstname,
+            Athlete.lastname,
+            Athlete.connected,
+            Athlete.disconnected_reason,
+            Athlete.goal_event_name,
+            Athlete.goal_event_date,
+            Athlete.goal_event_priority,
+            SyncState.athlete_id.is_not(None),
+            SyncState.last_sync_at,
+            SyncState.backfill_done,
+            SyncState.backfill_fetched,
+            SyncState.backfill_cursor,
+            SyncState.consecutive_failures,
+            SyncState.last_error,
+            SyncState.last_error_at,
+            stored,
+        )
+        .outerjoin(SyncState, SyncState.athlete_id == Athlete.id)
+        .where(Athlete.id == athlete_id)
+    )
+    row = connection.execute(query).first()
+    return None if row is None else HeadRow._make(row)
+
+
+@dataclass(frozen=True)
+class DashboardReads:
+    """What the dashboard reads from the store, before any of it is computed."""
+
+    head: HeadRow
+    history: DailyLoads
+    week: list[WeekRow]
+    recent: list[ActivityLineRow]
+
+
+def read_dashboard(connection: Connection, athlete_id: int, today: date) -> DashboardReads | None:
+    """The dashboard's reads, or None if the athlete is not stored."""
+    found = head(connection, athlete_id)
+    if found is None:
+        return None
+    return DashboardReads(
+        found,
+        daily_load_history(connection, athlete_id),
+        week_rows(connection, athlete_id, compared_since(today)),
+        activity_lines(connection, athlete_id, limit=RECENT_ACTIVITIES),
+    )
+
+
+@dataclass(frozen=True)
+class GoalHistory:
+    """What the chart and the coach read before computing: the goal and the history."""
+
+    goal: GoalEvent | None
+    history: DailyLoads
+
+
+def read_goal_history(connection: Connection, athlete_id: int) -> GoalHistory | None:
+    """The athlete's goal and load history, or None if they are not stored."""
+    query = select(
+        Athlete.goal_event_name, Athlete.goal_event_date, Athlete.goal_event_priority
+    ).where(Athlete.id == athlete_id)
+    row = connection.execute(query).first()
+    if row is None:
+        return None
+    return GoalHistory(goal_of(row), daily_load_history(connection, athlete_id))

@@ -1,0 +1,346 @@
+"""What the dashboard, the fitness chart and the coach page show: computed with the
+coach's maths from what ``dashboard.queries`` read, as plain frozen data for templates.
+No reads here: a page computes after its read turn."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from fitcoach.activities.queries import WeekRow
+from fitcoach.athletes.views import goal_of
+from fitcoach.coach import (
+    GoalEvent,
+    PerformanceDay,
+    PerformanceSeries,
+    PeriodSummary,
+    Recommendation,
+    day_number,
+    performance_on,
+    recommend,
+    weekly_summary,
+)
+from fitcoach.dashboard.queries import (
+    COMPARE_WEEKS,
+    DashboardReads,
+    GoalHistory,
+    HeadRow,
+)
+
+RANGES: dict[str, tuple[str, int | None]] = {
+    "90d": ("90 days", 90),
+    "6m": ("6 months", 182),
+    "1y": ("1 year", 365),
+    "all": ("All", None),
+}
+DEFAULT_RANGE = "90d"
+WEEK_BARS = 8
+
+# Short names for the activity list, and the longer "how it was computed" for a tooltip
+# and the activity page; the values are coach.LoadMethod's.
+METHOD_LABELS: dict[str, tuple[str, str]] = {
+    "power_stream": ("power stream", "Power TSS from the power stream (normalized power)"),
+    "weighted_average_power": (
+        "weighted power",
+        "Power TSS from Strava's weighted average power, recorded by a power meter",
+    ),
+    "heart_rate_stream": ("heart-rate stream", "Heart-rate TSS (TRIMP) from the heart-rate stream"),
+    "average_heart_rate": ("average heart rate", "Heart-rate TSS (TRIMP) from the average"),
+    "pace_stream": ("pace stream", "Running TSS from the grade-adjusted pace stream"),
+    "average_pace": ("average pace", "Running TSS from the average pace"),
+    "swim_pace": ("swim pace", "Swim TSS from the average pace per 100 m"),
+    "duration_estimate": (
+        "duration estimate",
+        "Estimated from the duration at an assumed intensity: nothing measured it",
+    ),
+    "none": ("no load", "No duration was recorded, so there is no load"),
+}
+NOT_COMPUTED = ("pending", "The load is computed shortly after the activity arrives")
+
+
+def method_label(method: str | None) -> tuple[str, str]:
+    """(short name, sentence) for a stored load method."""
+    if method is None:
+        return NOT_COMPUTED
+    return METHOD_LABELS.get(method, (method.replace("_", " "), method.replace("_", " ")))
+
+
+def range_key(value: str | None) -> str:
+    return value if value in RANGES else DEFAULT_RANGE
+
+
+@dataclass(frozen=True)
+class Performance:
+    """The fitness chart's data for one range, plus the numbers of this morning."""
+
+    range_key: str
+    range_label: str
+    days: tuple[date, ...]
+    load: tuple[float | None, ...]
+    ctl: tuple[float | None, ...]
+    atl: tuple[float | None, ...]
+    tsb: tuple[float | None, ...]
+    today: PerformanceDay
+    goal: GoalEvent | None
+    history_days: int
+
+    def chart_data(self) -> dict[str, Any]:
+        """What the browser's chart needs, x as UTC midnight epoch seconds."""
+
+        def epoch(day: date) -> int:
+            return day_number(day) * 86_400
+
+        goal = None
+        if self.goal is not None and self.days[0] <= self.goal.day <= self.days[-1]:
+            goal = {"t": epoch(self.goal.day), "label": f"{self.goal.name} ({self.goal.priority})"}
+        return {
+            "x": [epoch(day) for day in self.days],
+            "ctl": list(self.ctl),
+            "atl": list(self.atl),
+            "tsb": list(self.tsb),
+            "load": list(self.load),
+            "today": epoch(self.today.day),
+            "goal": goal,
+        }
+
+    def table_rows(
+        self, every: int = 7
+    ) -> list[tuple[date, float | None, float | None, float | None]]:
+        """Weekly samples ending today, for a screen-reader table beside the chart."""
+        last = self.days.index(self.today.day)
+        picks = range(last, -1, -every)
+        return [(self.days[i], self.ctl[i], self.atl[i], self.tsb[i]) for i in picks][:26]
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    id: int
+    name: str
+    sport_type: str
+    start: datetime
+    moving_time_s: int
+    distance_m: float
+    elevation_m: float
+    load: float | None
+    method: str
+    method_text: str
+
+
+@dataclass(frozen=True)
+class WeekBar:
+    start: date
+    load: float
+    current: bool
+
+
+@dataclass(frozen=True)
+class SyncSummary:
+    last_sync_at: datetime | None
+    backfill_done: bool
+    backfill_fetched: int
+    oldest_fetched: datetime | None
+    stored: int
+    failures: int
+    last_error: str | None
+    last_error_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AthleteView:
+    id: int
+    firstname: str
+    lastname: str
+    connected: bool
+    disconnected_reason: str | None
+    goal: GoalEvent | None
+
+
+@dataclass(frozen=True)
+class Overview:
+    athlete: AthleteView
+    performance: Performance
+    week: PeriodSummary
+    week_bars: tuple[WeekBar, ...]
+    recent: tuple[ActivityLine, ...]
+    recommendations: tuple[Recommendation, ...]
+    sync: SyncSummary
+
+
+def _athlete_and_sync(head: HeadRow) -> tuple[AthleteView, SyncSummary]:
+    view = AthleteView(
+        head.id,
+        head.firstname,
+        head.lastname,
+        head.connected,
+        head.disconnected_reason,
+        goal_of(head),
+    )
+    if not head.synced:
+        return view, SyncSummary(None, False, 0, None, head.stored, 0, None, None)
+    return view, SyncSummary(
+        head.last_sync_at,
+        bool(head.backfill_done),
+        head.backfill_fetched or 0,
+        head.backfill_cursor,
+        head.stored,
+        head.consecutive_failures or 0,
+        head.last_error,
+        head.last_error_at,
+    )
+
+
+def _rounded(values: npt.NDArray[np.float64]) -> tuple[float | None, ...]:
+    # Rounded by numpy, then Python floats in one step: a round() per value took longer
+    # than the fitness series itself. (numpy rounds halves to even where the decimal is
+    # exact, round() by the binary value: the two differ only on ties such as 0.15.)
+    return tuple(np.round(values, 1).tolist())
+
+
+def performance(
+    series: PerformanceSeries, today: date, key: str, goal: GoalEvent | None
+) -> Performance:
+    label, days = RANGES[key]
+    length = len(series.load)
+    first = 0 if days is None else max(0, length - days)
+    # Dates from ordinals: a quarter of the time of adding a timedelta to each.
+    origin = series.start.toordinal()
+    day_list = list(map(date.fromordinal, range(origin + first, origin + length)))
+    ctl, atl = _rounded(series.ctl[first:]), _rounded(series.atl[first:])
+    tsb, load = _rounded(series.tsb[first:]), _rounded(series.load[first:])
+    # A history shorter than the range still spans it: the days before it are empty.
+    before = 0 if days is None else max(0, days - length)
+    if before:
+        day_list = [series.start - timedelta(days=i) for i in range(before, 0, -1)] + day_list
+        ctl, atl, tsb, load = ((None,) * before + values for values in (ctl, atl, tsb, load))
+    # An upcoming goal close enough to matter widens the chart to it, with no values yet,
+    # so the athlete sees how far away it is on the same time axis.
+    ahead = max(21, len(day_list) // 3)
+    if goal is not None and today < goal.day <= today + timedelta(days=ahead):
+        extra = (goal.day - today).days
+        day_list += [today + timedelta(days=i) for i in range(1, extra + 1)]
+        ctl, atl, tsb, load = (values + (None,) * extra for values in (ctl, atl, tsb, load))
+    return Performance(
+        key, label, tuple(day_list), load, ctl, atl, tsb, morning(series, today), goal, length
+    )
+
+
+def morning(series: PerformanceSeries, today: date) -> PerformanceDay:
+    """Fitness and fatigue as they stood at the end of yesterday, with this morning's form:
+    the numbers the coach's rules read, so the page and the advice agree."""
+    now = performance_on(series, today)
+    if today == series.start:
+        return replace(now, ctl=series.ctl_start, atl=series.atl_start, ramp=0.0)
+    before = performance_on(series, today - timedelta(days=1))
+    return replace(now, ctl=before.ctl, atl=before.atl, ramp=before.ramp)
+
+
+def _week_bars(series: PerformanceSeries, today: date) -> tuple[WeekBar, ...]:
+    monday = today - timedelta(days=today.weekday())
+    bars = []
+    for weeks_back in range(WEEK_BARS - 1, -1, -1):
+        start = monday - timedelta(weeks=weeks_back)
+        first = max(0, (start - series.start).days)
+        last = min(len(series.load), (start - series.start).days + 7)
+        load = float(series.load[first:last].sum()) if last > 0 else 0.0
+        bars.append(WeekBar(start, round(load, 1), weeks_back == 0))
+    return tuple(bars)
+
+
+def week_summary(rows: Sequence[WeekRow], today: date) -> PeriodSummary:
+    """This week against the weeks before it, from the rows ``week_rows`` read."""
+    return weekly_summary(
+        rows,
+        [row.load for row in rows],
+        week_of=today,
+        compare_weeks=COMPARE_WEEKS,
+    )
+
+
+class LineFields(Protocol):
+    """What ``activity_line`` reads: an ``Activity``, or a row of ``LINE_FIELDS``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def sport_type(self) -> str: ...
+    @property
+    def start_date(self) -> datetime: ...
+    @property
+    def start_date_local(self) -> datetime | None: ...
+    @property
+    def moving_time_s(self) -> int: ...
+    @property
+    def distance_m(self) -> float: ...
+    @property
+    def elevation_gain_m(self) -> float: ...
+    @property
+    def load(self) -> float | None: ...
+    @property
+    def load_method(self) -> str | None: ...
+
+
+def activity_line(row: LineFields) -> ActivityLine:
+    short, long = method_label(row.load_method)
+    return ActivityLine(
+        row.id,
+        row.name,
+        row.sport_type,
+        row.start_date_local or row.start_date,
+        row.moving_time_s,
+        row.distance_m,
+        row.elevation_gain_m,
+        row.load,
+        short,
+        long,
+    )
+
+
+def dashboard(reads: DashboardReads, today: date, key: str | None) -> Overview:
+    """Everything the dashboard shows, from its reads, the chart for range ``key`` (the
+    default range when it names none)."""
+    series = reads.history.series_until(today)
+    view, sync = _athlete_and_sync(reads.head)
+    return Overview(
+        view,
+        performance(series, today, range_key(key), view.goal),
+        week_summary(reads.week, today),
+        _week_bars(series, today),
+        tuple(activity_line(row) for row in reads.recent),
+        recommend(series, today=today, goal=view.goal),
+        sync,
+    )
+
+
+def performance_only(reads: GoalHistory, today: date, key: str | None) -> Performance:
+    """The fitness chart alone, for another range."""
+    return performance(reads.history.series_until(today), today, range_key(key), reads.goal)
+
+
+@dataclass(frozen=True)
+class CoachInputs:
+    """What the narrator is grounded in: the series, this week, the rule engine's findings."""
+
+    today: date
+    series: PerformanceSeries
+    week: PeriodSummary
+    recommendations: tuple[Recommendation, ...]
+    goal: GoalEvent | None
+
+
+def coach_inputs(reads: GoalHistory, week: Sequence[WeekRow], today: date) -> CoachInputs:
+    """The coach page's inputs, from its reads (``read_goal_history``, ``week_rows``)."""
+    series = reads.history.series_until(today)
+    return CoachInputs(
+        today,
+        series,
+        week_summary(week, today),
+        recommend(series, today=today, goal=reads.goal),
+        reads.goal,
+    )

@@ -1,0 +1,50 @@
+"""The import's errors: one base class, each kind naming the file it is about.
+
+A problem with one file never stops an import: the service catches ``FilesError``, reports
+it by the file's name and goes on with the next file.
+"""
+
+from __future__ import annotations
+
+from fitcoach.core.errors import FitcoachError
+
+
+class FilesError(FitcoachError):
+    """A file or archive could not be imported: ``file`` names it as the athlete knows it,
+    ``reason`` says why in plain words, ``detail`` is the parser's own account (if any)."""
+
+    status = 400
+
+    def __init__(self, file: str, reason: str, *, detail: str | None = None) -> None:
+        super().__init__(f"{file}: {reason}")
+        self.file = file
+        self.reason = reason
+        self.detail = detail
+
+
+class UnsupportedFile(FilesError):
+    """Not a FIT, GPX or TCX file (or gzip of one), nor a zip of them."""
+
+
+class CorruptFile(FilesError):
+    """Empty, truncated or malformed content, or no recorded samples."""
+
+
+class TooLarge(FilesError):
+    """Over one of the size limits (upload, single file, archive total)."""
+
+    status = 413
+
+
+class UnsafeArchive(FilesError):
+    """An archive member that would escape its folder, or a decompression bomb."""
+
+
+class UnknownAthlete(FilesError):
+    """Imports belong to an athlete fitcoach already knows (connected once at least)."""
+
+    status = 404
+
+
+class UploadMissing(FilesError):
+    """The upload a job was to import is gone (or its path is not where uploads go)."""

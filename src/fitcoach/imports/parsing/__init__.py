@@ -1,0 +1,1 @@
+"""Reading FIT, GPX and TCX files and Strava's archive: no database here."""

@@ -1,0 +1,133 @@
+"""Import jobs: created for an upload or a CLI run, claimed by one worker, resumed when
+their worker stopped, failed with a reason the athlete can read."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from fitcoach.core.clock import utc_now
+from fitcoach.core.db import transaction
+from fitcoach.imports.errors import FilesError, UnknownAthlete
+from fitcoach.models import Athlete, ImportedFile, ImportJob
+
+log = logging.getLogger("fitcoach.imports")
+
+MAX_PROBLEMS_KEPT = 500
+STALLED_AFTER = timedelta(minutes=10)
+
+
+def create_job(
+    sessions: sessionmaker[Session], athlete_id: int, filename: str, stored_path: str | None = None
+) -> int:
+    """A queued job for this athlete; UnknownAthlete when fitcoach does not know them."""
+    with transaction(sessions) as session:
+        if session.get(Athlete, athlete_id) is None:
+            raise UnknownAthlete(
+                f"athlete {athlete_id}", "not known to fitcoach: log in with Strava once first"
+            )
+        job = ImportJob(athlete_id=athlete_id, filename=filename, stored_path=stored_path)
+        session.add(job)
+        session.flush()
+        return int(job.id)
+
+
+def claim_job(sessions: sessionmaker[Session], job_id: int, now: datetime) -> bool:
+    """Mark the job running unless another worker runs it (a stalled one may be taken)."""
+    with transaction(sessions) as session:
+        result = session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id)
+            .where(
+                (ImportJob.status == "queued")
+                | ((ImportJob.status == "running") & (ImportJob.heartbeat_at < now - STALLED_AFTER))
+            )
+            .values(status="running", heartbeat_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+
+def pending_jobs(sessions: sessionmaker[Session], now: datetime) -> list[int]:
+    """Jobs waiting for a worker, or whose worker stopped beating (a crash, a restart)."""
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(ImportJob.id).where(
+                    (ImportJob.status == "queued")
+                    | (
+                        (ImportJob.status == "running")
+                        & (ImportJob.heartbeat_at < now - STALLED_AFTER)
+                    )
+                )
+            )
+        )
+
+
+def fail_job(
+    sessions: sessionmaker[Session],
+    job_id: int,
+    error: FilesError,
+    clock: Callable[[], datetime] = utc_now,
+) -> None:
+    """End the job as failed, with the reason shown to the athlete."""
+    log.info("import refused", extra={"job_id": job_id, "error": str(error)})
+    with transaction(sessions) as session:
+        job = session.get(ImportJob, job_id)
+        assert job is not None
+        job.status = "failed"
+        job.error = str(error)
+        job.failed = max(job.failed, 1)
+        job.problems = [
+            *job.problems,
+            {"file": job.filename, "kind": type(error).__name__, "problem": str(error)},
+        ][:MAX_PROBLEMS_KEPT]
+        job.finished_at = clock()
+        job.stored_path = None
+
+
+def archive_covers_up_to(session: Session, athlete_id: int) -> datetime | None:
+    """The newest activity start held by an imported Strava archive of this athlete:
+    backfill needs to ask the API only for activities after it."""
+    return session.scalar(
+        select(func.max(ImportJob.covers_up_to)).where(
+            ImportJob.athlete_id == athlete_id, ImportJob.status == "done"
+        )
+    )
+
+
+def get_job(session: Session, job_id: int) -> ImportJob | None:
+    return session.get(ImportJob, job_id)
+
+
+def recent_jobs(session: Session, athlete_id: int, limit: int) -> Sequence[ImportJob]:
+    """The athlete's newest import jobs, newest first."""
+    query = (
+        select(ImportJob)
+        .where(ImportJob.athlete_id == athlete_id)
+        .order_by(ImportJob.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def imported_file(session: Session, athlete_id: int, sha256: str) -> ImportedFile | None:
+    """The ledger's record of this content, if the athlete imported it before."""
+    return session.get(ImportedFile, (athlete_id, sha256))
+
+
+def record_imported_file(
+    session: Session, athlete_id: int, sha256: str, activity_id: int, filename: str, source: str
+) -> None:
+    session.add(
+        ImportedFile(
+            athlete_id=athlete_id,
+            sha256=sha256,
+            activity_id=activity_id,
+            filename=filename,
+            source=source,
+        )
+    )

@@ -1,0 +1,293 @@
+"""Importing the athlete's own files: a job per upload or CLI run, with progress.
+
+Files are read and parsed in small batches outside any transaction, then stored in one
+short transaction per batch (a savepoint per activity), so a long import never holds
+the database's write lock for long and one bad activity never undoes the others. Each
+batch moves the job's counters and heartbeat; the page polls them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+
+from prometheus_client import Counter
+from sqlalchemy.orm import Session, sessionmaker
+
+from fitcoach.activities import repository as activities
+from fitcoach.activities.loads import compute_stream_loads
+from fitcoach.activities.merge import Outcome, store_own, synthetic_id
+from fitcoach.core.clock import utc_now
+from fitcoach.core.db import transaction
+from fitcoach.imports import repository
+from fitcoach.imports.errors import FilesError, TooLarge, UnsupportedFile
+from fitcoach.imports.parsing.archive import Archive, CsvActivity, is_zip, open_archive
+from fitcoach.imports.parsing.formats import activity_suffix, gunzip, parse_activity
+from fitcoach.imports.parsing.limits import MIB, Limits
+from fitcoach.imports.parsing.summary import FileActivity
+from fitcoach.imports.repository import MAX_PROBLEMS_KEPT, create_job, fail_job
+from fitcoach.imports.rows import own_row
+from fitcoach.models import ImportJob, Source
+from fitcoach.sync.activities import respect_archive
+
+log = logging.getLogger("fitcoach.imports")
+
+BATCH = 25
+IMPORTED_FILES = Counter(
+    "fitcoach_imported_files", "Activity files imported, by outcome", ["outcome"]
+)
+
+
+@dataclass
+class Item:
+    """One activity to import: a file (read lazily), a CSV row, or both."""
+
+    name: str
+    read: Callable[[], bytes] | None = None
+    row: CsvActivity | None = None
+    problem: FilesError | None = None
+
+
+@dataclass
+class Parsed:
+    item: Item
+    activity: FileActivity | None
+    sha256: str | None
+    duplicate_of: int | None = None
+
+
+def _items_of_archive(archive: Archive, limits: Limits) -> Iterator[Item]:
+    for problem in archive.problems:
+        yield Item(problem.file, problem=problem)
+    for entry in archive.entries:
+        readable = entry.member is not None and entry.problem is None
+        reader = partial(archive.read, entry, limits) if readable else None
+        yield Item(entry.name, reader, entry.row, entry.problem)
+
+
+def _file_reader(path: Path, limits: Limits) -> Callable[[], bytes]:
+    def read() -> bytes:
+        if path.stat().st_size > limits.max_upload_bytes:
+            raise TooLarge(path.name, f"larger than {limits.max_upload_bytes // MIB} MB")
+        return path.read_bytes()
+
+    return read
+
+
+def _items_of_folder(folder: Path, limits: Limits) -> Iterator[Item]:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.is_symlink() and activity_suffix(path.name):
+            yield Item(str(path.relative_to(folder)), _file_reader(path, limits))
+
+
+class ImportRun:
+    """One job's import: reads the items, stores them, keeps the job row up to date."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        job_id: int,
+        limits: Limits,
+        clock: Callable[[], datetime],
+        on_progress: Callable[[ImportJob], None] | None,
+    ) -> None:
+        self.sessions, self.job_id, self.limits, self.clock = sessions, job_id, limits, clock
+        self.on_progress = on_progress
+        with sessions() as session:
+            job = repository.get_job(session, job_id)
+            assert job is not None
+            self.athlete_id = job.athlete_id
+        self.counts = {"imported": 0, "merged": 0, "duplicates": 0, "failed": 0, "done": 0}
+        self.problems: list[dict[str, str]] = []
+        self.touched: list[int] = []
+        self.new_file_days: list[tuple[int, datetime]] = []
+        self.ledgered: set[str] = set()
+        self.pending: set[str] = set()  # parsed in this run, not stored yet
+
+    def problem(self, name: str, error: Exception, *, counted: bool = True) -> None:
+        if counted:
+            self.counts["failed"] += 1
+        IMPORTED_FILES.labels("failed").inc()
+        if len(self.problems) < MAX_PROBLEMS_KEPT:
+            self.problems.append(
+                {"file": name, "kind": type(error).__name__, "problem": str(error)}
+            )
+
+    def parse(self, item: Item) -> Parsed | None:
+        """Read, dedupe by content and parse one item; None when it is to be skipped."""
+        if item.read is None:
+            if item.problem is not None:
+                self.problem(item.name, item.problem, counted=item.row is None)
+            return Parsed(item, None, None) if item.row is not None else None
+        try:
+            data = item.read()
+            if item.name.lower().endswith(".gz"):
+                data = gunzip(data, item.name, self.limits)
+            sha = hashlib.sha256(data).hexdigest()
+            # The content's hash is checked before parsing: a re-import costs a read.
+            with self.sessions() as session:
+                known = repository.imported_file(session, self.athlete_id, sha)
+            if known is not None and (item.row is None or known.activity_id > 0):
+                return Parsed(item, None, sha, duplicate_of=known.activity_id)
+            if sha in self.pending:
+                return Parsed(item, None, sha, duplicate_of=0)
+            self.pending.add(sha)
+            return Parsed(item, parse_activity(item.name, data, sha, self.limits), sha)
+        except FilesError as error:
+            return self.failed(item, error)
+
+    def failed(self, item: Item, error: FilesError) -> Parsed | None:
+        """Report the file; an archive's CSV row is still imported, as a summary."""
+        self.problem(item.name, error, counted=item.row is None)
+        return Parsed(item, None, None) if item.row is not None else None
+
+    def store(self, batch: list[Parsed]) -> None:
+        source = Source.ARCHIVE if any(p.item.row for p in batch) else Source.FILE
+        with transaction(self.sessions) as session:
+            for parsed in batch:
+                if parsed.duplicate_of is not None:
+                    self.counts["duplicates"] += 1
+                    IMPORTED_FILES.labels(Outcome.DUPLICATE.value).inc()
+                    continue
+                try:
+                    with session.begin_nested():
+                        outcome, activity_id = self._store_one(session, parsed, source)
+                except (PermissionError, ValueError) as error:
+                    self.problem(parsed.item.name, error)
+                    continue
+                key = {Outcome.IMPORTED: "imported", Outcome.MERGED: "merged"}.get(
+                    outcome, "duplicates"
+                )
+                self.counts[key] += 1
+                IMPORTED_FILES.labels(outcome.value).inc()
+                if outcome is not Outcome.DUPLICATE:
+                    self.touched.append(activity_id)
+                if outcome is Outcome.IMPORTED and source == Source.FILE and parsed.activity:
+                    self.new_file_days.append((activity_id, parsed.activity.start_local))
+            self._beat(session, status="running")
+
+    def _store_one(self, session: Session, parsed: Parsed, source: str) -> tuple[Outcome, int]:
+        row = parsed.item.row
+        values = own_row(self.athlete_id, source, parsed.activity, row)
+        streams = parsed.activity.streams if parsed.activity else {}
+        sha = parsed.sha256 or f"archive-row:{row.strava_id if row else parsed.item.name}"
+        outcome, activity_id = store_own(
+            session,
+            values,
+            streams,
+            strava_id=row.strava_id if row else None,
+            fallback_id=synthetic_id(self.athlete_id, sha),
+        )
+        if parsed.sha256 and parsed.sha256 not in self.ledgered:
+            # Two copies of one file in one upload are one activity: the second is a
+            # duplicate by content, and the ledger takes the first.
+            self.ledgered.add(parsed.sha256)
+            repository.record_imported_file(
+                session, self.athlete_id, parsed.sha256, activity_id, parsed.item.name, source
+            )
+        return outcome, activity_id
+
+    def _beat(self, session: Session, **extra: object) -> None:
+        job = repository.get_job(session, self.job_id)
+        assert job is not None
+        for key, value in self.counts.items():
+            setattr(job, key, value)
+        job.problems = list(self.problems)
+        job.heartbeat_at = self.clock()
+        for name, setting in extra.items():
+            setattr(job, name, setting)
+        if self.on_progress is not None:
+            self.on_progress(job)
+
+    def run(self, items: Iterator[Item], total: int, covers_up_to: datetime | None) -> None:
+        with transaction(self.sessions) as session:
+            self._beat(session, status="running", total=total)
+        batch: list[Parsed] = []
+        for item in items:
+            parsed = self.parse(item)
+            self.counts["done"] += 1
+            if parsed is not None:
+                batch.append(parsed)
+            if len(batch) >= BATCH:
+                self.store(batch)
+                batch = []
+        self.store(batch)
+        compute_stream_loads(self.sessions, self.athlete_id, self.touched, self.clock().date())
+        with transaction(self.sessions) as session:
+            if covers_up_to is not None:
+                activities.drop_carried_until(session, self.athlete_id, covers_up_to.date())
+                respect_archive(session, self.athlete_id, covers_up_to)
+            for activity_id, local_start in self.new_file_days:
+                load = activities.load_of(session, activity_id)
+                activities.absorb_carried_load(
+                    session, self.athlete_id, local_start.date(), load or 0.0
+                )
+            self._beat(
+                session,
+                status="done",
+                covers_up_to=covers_up_to,
+                finished_at=self.clock(),
+                stored_path=None,
+            )
+
+
+def run_job(
+    sessions: sessionmaker[Session],
+    job_id: int,
+    path: Path,
+    limits: Limits,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    on_progress: Callable[[ImportJob], None] | None = None,
+) -> ImportJob:
+    """Import ``path`` (a file, a zip or a folder) for the job's athlete; the job row at
+    the end. A refused archive fails the job with its reason; nothing is half-written."""
+    run = ImportRun(sessions, job_id, limits, clock, on_progress)
+    archive: Archive | None = None
+    try:
+        if path.is_dir():
+            items = list(_items_of_folder(path, limits))
+            run.run(iter(items), len(items), None)
+        elif is_zip(_head(path)):
+            archive = open_archive(path, limits)
+            total = len(archive.entries) + len(archive.problems)
+            run.run(_items_of_archive(archive, limits), total, archive.covers_up_to())
+        elif activity_suffix(path.name):
+            run.run(iter([Item(path.name, _file_reader(path, limits))]), 1, None)
+        else:
+            raise UnsupportedFile(
+                path.name, "not a FIT, GPX or TCX file (gzipped or not), nor a zip archive"
+            )
+    except FilesError as error:
+        fail_job(sessions, job_id, error, clock)
+    finally:
+        if archive is not None:
+            archive.close()
+    with sessions() as session:
+        job = repository.get_job(session, job_id)
+        assert job is not None
+        return job
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(8)
+
+
+def import_path(
+    sessions: sessionmaker[Session],
+    athlete_id: int,
+    path: Path,
+    limits: Limits,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    on_progress: Callable[[ImportJob], None] | None = None,
+) -> ImportJob:
+    """Import a file, zip or folder for an athlete now (the CLI's path)."""
+    job_id = create_job(sessions, athlete_id, path.name)
+    return run_job(sessions, job_id, path, limits, clock=clock, on_progress=on_progress)

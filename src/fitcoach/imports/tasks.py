@@ -1,0 +1,29 @@
+"""Imports' queue tasks: an uploaded file or archive, and imports whose worker stopped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from huey import crontab
+
+from fitcoach.core.settings import load_settings
+from fitcoach.core.tasks import TaskPriority, huey
+from fitcoach.imports.parsing.limits import limits_from
+from fitcoach.imports.repository import pending_jobs
+from fitcoach.imports.uploads import run_upload
+from fitcoach.sync.context import process_context
+
+
+@huey.task(priority=TaskPriority.SCHEDULED)
+def import_upload(job_id: int) -> None:
+    """Import an uploaded file or archive waiting in DATA_DIR/imports (claimed first, so
+    two workers never import one upload)."""
+    settings = load_settings()
+    run_upload(process_context().sessions, settings.data_dir, job_id, limits_from(settings))
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def resume_imports() -> None:
+    """Imports queued while no worker ran, or whose worker died mid-way."""
+    for job_id in pending_jobs(process_context().sessions, datetime.now(UTC)):
+        import_upload(job_id)

@@ -1,0 +1,338 @@
+"""The database tables, as SQLAlchemy 2 typed models: the one schema every domain's
+repository reads and writes, and the migrations follow.
+
+Athletes and activities are keyed by their Strava ids, never by e-mail. Activities keep
+typed columns for what the coach and the pages query, plus the raw Strava document.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from fitcoach.models.types import JSONDocument, UTCDateTime
+
+# Deterministic constraint names, so migrations can drop them on both databases.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Source(StrEnum):
+    """Where an activity came from: Strava's API, or the athlete's own data."""
+
+    STRAVA_API = "strava_api"
+    FILE = "file"
+    ARCHIVE = "archive"
+
+
+# The athlete's own data: never deleted because Strava says something, never subject to
+# the retention of API data, and what the language model may see.
+OWN_SOURCES = (Source.FILE, Source.ARCHIVE)
+
+
+class Athlete(Base):
+    """A connected (or once connected) Strava athlete and their coaching settings."""
+
+    __tablename__ = "athletes"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    firstname: Mapped[str] = mapped_column(String(255), default="")
+    lastname: Mapped[str] = mapped_column(String(255), default="")
+    profile_url: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(String(255))
+    country: Mapped[str | None] = mapped_column(String(255))
+    connected: Mapped[bool] = mapped_column(Boolean, default=True)
+    disconnected_reason: Mapped[str | None] = mapped_column(Text)
+    # Coaching settings; NULL means "estimate it from the athlete's own data".
+    sex: Mapped[str | None] = mapped_column(String(1))
+    weight_kg: Mapped[float | None] = mapped_column(Float)
+    ftp_watts: Mapped[float | None] = mapped_column(Float)
+    threshold_hr: Mapped[float | None] = mapped_column(Float)
+    threshold_pace_s_per_km: Mapped[float | None] = mapped_column(Float)
+    max_hr: Mapped[float | None] = mapped_column(Float)
+    resting_hr: Mapped[float | None] = mapped_column(Float)
+    goal_event_name: Mapped[str | None] = mapped_column(String(255))
+    goal_event_date: Mapped[date | None] = mapped_column(Date)
+    goal_event_priority: Mapped[str | None] = mapped_column(String(1))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class OAuthToken(Base):
+    """An athlete's Strava tokens, encrypted at rest with the MultiFernet key ring."""
+
+    __tablename__ = "oauth_tokens"
+
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True
+    )
+    access_token: Mapped[bytes] = mapped_column(LargeBinary)
+    refresh_token: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    scopes: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+
+def _start_day_default(context: Any) -> date:
+    # A Core insert that names no day (rows built by hand): the same rule as the ORM's.
+    values = context.get_current_parameters()
+    start = values.get("start_date_local") or values["start_date"]
+    if isinstance(start, datetime):
+        return start.astimezone(UTC).date()
+    return date.fromisoformat(str(start)[:10])
+
+
+class Activity(Base):
+    """One activity; ``raw`` is the Strava document it came from."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        # Serves "this athlete's activities, newest first" without a sort.
+        Index("ix_activities_athlete_start", "athlete_id", "start_date"),
+        # Serves the load history and the calendar, day by day.
+        Index("ix_activities_athlete_day", "athlete_id", "start_day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(Text, default="")
+    sport_type: Mapped[str] = mapped_column(String(64), default="Workout")
+    start_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Wall-clock time where the activity happened, marked UTC as Strava sends it.
+    start_date_local: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # The activity's day where it happened (``start_date_local``'s date, else the UTC
+    # start's): the day its load counts for.
+    start_day: Mapped[date] = mapped_column(Date, default=_start_day_default)
+    moving_time_s: Mapped[int] = mapped_column(Integer, default=0)
+    elapsed_time_s: Mapped[int] = mapped_column(Integer, default=0)
+    distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+    elevation_gain_m: Mapped[float] = mapped_column(Float, default=0.0)
+    average_watts: Mapped[float | None] = mapped_column(Float)
+    weighted_average_watts: Mapped[float | None] = mapped_column(Float)
+    device_watts: Mapped[bool] = mapped_column(Boolean, default=False)
+    kilojoules: Mapped[float | None] = mapped_column(Float)
+    average_heartrate: Mapped[float | None] = mapped_column(Float)
+    max_heartrate: Mapped[float | None] = mapped_column(Float)
+    average_speed: Mapped[float | None] = mapped_column(Float)
+    trainer: Mapped[bool] = mapped_column(Boolean, default=False)
+    commute: Mapped[bool] = mapped_column(Boolean, default=False)
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    load: Mapped[float | None] = mapped_column(Float)
+    load_method: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), default=Source.STRAVA_API.value)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class SyncState(Base):
+    """Where an athlete's sync stands: freshness, dirtiness, backfill cursor, failures."""
+
+    __tablename__ = "sync_states"
+
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    newest_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dirty: Mapped[bool] = mapped_column(Boolean, default=False)
+    dirty_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    backfill_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    backfill_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    backfill_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookEvent(Base):
+    """A Strava push event, stored before it is acknowledged; processed by a worker."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (UniqueConstraint("dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # Hash of the event's content: a retried delivery of the same event is stored once.
+    dedupe_key: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(16))
+    object_id: Mapped[int] = mapped_column(BigInteger)
+    aspect_type: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    subscription_id: Mapped[int] = mapped_column(BigInteger)
+    event_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    updates: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ApiUsage(Base):
+    """A request counter for one budget scope and window (embedded-mode budget storage).
+
+    ``scope`` is ``app`` / ``app-read`` or ``athlete:<id>``; ``window`` is ``15min`` or
+    ``daily``; ``window_start`` is the UTC start of that window.
+    """
+
+    __tablename__ = "api_usage"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window: Mapped[str] = mapped_column(String(8), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AppSetting(Base):
+    """Installation-wide values learnt at run time (e.g. Strava's push subscription id)."""
+
+    __tablename__ = "app_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class ActivityStreams(Base):
+    """An activity's per-second streams, fetched on first view and kept (one call each)."""
+
+    __tablename__ = "activity_streams"
+
+    activity_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    streams: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class Deletion(Base):
+    """The record that an athlete's data was deleted: when, why, and how much.
+
+    It names the Strava athlete id only, so an operator can show a deletion happened
+    without keeping anything of the athlete's data.
+    """
+
+    __tablename__ = "deletions"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    activities_deleted: Mapped[int] = mapped_column(Integer, default=0)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class ImportJob(Base):
+    """One import of the athlete's own files (an upload or a CLI run) and its progress.
+
+    The web page polls this row while a worker imports; ``problems`` names each file that
+    was skipped and why, so one bad file never hides behind a count.
+    """
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(Text, default="")
+    # The upload waiting for a worker, relative to DATA_DIR; cleared once it is imported.
+    stored_path: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    merged: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    problems: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
+    # For a Strava archive: the newest activity it holds, so backfill asks only for later ones.
+    covers_up_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    # Moved on every progress step: a running job whose heartbeat stopped is resumed.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ImportedFile(Base):
+    """A file already imported for an athlete, by the hash of its (decompressed) content,
+    so the same file imported twice is stored once."""
+
+    __tablename__ = "imported_files"
+
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Deleting the activity forgets the file, so importing it again brings it back.
+    activity_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("activities.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class DailyLoad(Base):
+    """Training load fitcoach derived for one athlete and day, kept when the activities it
+    came from are not: retention deletes Strava API rows but carries their load here, so
+    the fitness chart still covers the past. ``source`` is where the load came from."""
+
+    __tablename__ = "daily_loads"
+
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    load: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+
+@event.listens_for(Activity, "before_insert")
+@event.listens_for(Activity, "before_update")
+def _set_start_day(_mapper: Any, _connection: Any, activity: Activity) -> None:
+    """The day an activity counts for follows its start times, however they were set."""
+    # Both times are stored as UTC (the local one is the wall clock marked UTC): the day is
+    # the stored value's.
+    activity.start_day = (activity.start_date_local or activity.start_date).astimezone(UTC).date()

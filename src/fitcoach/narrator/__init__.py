@@ -1,0 +1,1 @@
+"""The language-model narrator and the policy of what it may see."""

@@ -1,0 +1,90 @@
+"""Where each athlete's sync stands (``sync_states``): read, claimed and moved on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, or_, select, update
+from sqlalchemy.orm import Session
+
+from fitcoach.models import Athlete, SyncState
+
+
+@dataclass(frozen=True)
+class SyncMarks:
+    """What a view reads of the athlete's sync state: whether to refresh, and how fresh."""
+
+    dirty: bool
+    last_sync_at: datetime | None
+
+    @property
+    def refresh_due(self) -> bool:
+        """A webhook said there is news for an athlete synced before: refresh first."""
+        return self.dirty and self.last_sync_at is not None
+
+
+def sync_marks(reader: Session | Connection, athlete_id: int) -> SyncMarks:
+    """The athlete's sync marks, read in the caller's session or connection."""
+    query = select(SyncState.dirty, SyncState.last_sync_at).where(
+        SyncState.athlete_id == athlete_id
+    )
+    row = reader.execute(query).first()
+    return SyncMarks(False, None) if row is None else SyncMarks(bool(row.dirty), row.last_sync_at)
+
+
+def get_sync_state(session: Session, athlete_id: int) -> SyncState | None:
+    return session.get(SyncState, athlete_id)
+
+
+def sync_state_for_update(session: Session, athlete_id: int) -> SyncState:
+    """The athlete's sync state, created when they have none yet."""
+    state = session.get(SyncState, athlete_id)
+    if state is None:
+        state = SyncState(athlete_id=athlete_id)
+        session.add(state)
+    return state
+
+
+def claim_backfill_cursor(session: Session, athlete_id: int, cursor: datetime | None) -> bool:
+    """Compare-and-set on the backfill cursor: True (and the row locked for the rest of the
+    transaction) while it is still ``cursor`` and the backfill not done. If two backfill
+    chains for one athlete race (a re-queue after a crash), only one advances it."""
+    same_cursor = (
+        SyncState.backfill_cursor.is_(None)
+        if cursor is None
+        else SyncState.backfill_cursor == cursor
+    )
+    claim = session.execute(
+        update(SyncState)
+        .where(SyncState.athlete_id == athlete_id, same_cursor)
+        .where(SyncState.backfill_done.is_(False))
+        .values(backfill_cursor=SyncState.backfill_cursor)
+    )
+    return bool(getattr(claim, "rowcount", 0))
+
+
+def unfinished_backfills(session: Session) -> list[int]:
+    """Connected athletes whose history is not completely fetched."""
+    query = (
+        select(SyncState.athlete_id)
+        .join(Athlete, Athlete.id == SyncState.athlete_id)
+        .where(Athlete.connected.is_(True), SyncState.backfill_done.is_(False))
+    )
+    return list(session.scalars(query))
+
+
+def stale_connected_athletes(
+    session: Session, synced_before: datetime, dirty_only: bool
+) -> list[int]:
+    """Connected athletes last synced before ``synced_before`` (or never); ``dirty_only``:
+    only those with news."""
+    query = (
+        select(Athlete.id)
+        .join(SyncState, SyncState.athlete_id == Athlete.id)
+        .where(Athlete.connected.is_(True))
+        .where(or_(SyncState.last_sync_at.is_(None), SyncState.last_sync_at < synced_before))
+    )
+    if dirty_only:
+        query = query.where(SyncState.dirty.is_(True))
+    return list(session.scalars(query))

@@ -1,0 +1,1 @@
+"""Strava push events: received, stored, handled."""

@@ -1,0 +1,85 @@
+"""Stored push events, and the push subscription fitcoach registered."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from fitcoach.models import AppSetting, WebhookEvent
+
+SUBSCRIPTION_ID = "strava_subscription_id"
+
+
+def insert_event(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert the event unless one with its dedupe key is stored; its id when it is new."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(WebhookEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(WebhookEvent.id)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def get_event(session: Session, event_id: int) -> WebhookEvent | None:
+    return session.get(WebhookEvent, event_id)
+
+
+def unprocessed_event_ids(
+    session: Session, limit: int = 500, received_before: datetime | None = None
+) -> list[int]:
+    """Events stored but not yet handled (a worker died, the queue was down)."""
+    query = select(WebhookEvent.id).where(WebhookEvent.processed_at.is_(None))
+    if received_before is not None:
+        query = query.where(WebhookEvent.received_at < received_before)
+    query = query.order_by(WebhookEvent.id).limit(limit)
+    return list(session.scalars(query))
+
+
+def handled_deletes(session: Session, athlete_id: int, activity_ids: Sequence[int]) -> list[int]:
+    """Those of these activities that a delete event already handled named."""
+    if not activity_ids:
+        return []
+    query = select(WebhookEvent.object_id).where(
+        WebhookEvent.owner_id == athlete_id,
+        WebhookEvent.object_type == "activity",
+        WebhookEvent.aspect_type == "delete",
+        WebhookEvent.processed_at.is_not(None),
+        WebhookEvent.object_id.in_(activity_ids),
+    )
+    return sorted(set(session.scalars(query)))
+
+
+def latest_event_received_at(session: Session) -> datetime | None:
+    # The newest row by id (the primary key's index) rather than a scan for max(received_at).
+    query = select(WebhookEvent.received_at).order_by(WebhookEvent.id.desc()).limit(1)
+    return session.scalar(query)
+
+
+def delete_events_of(session: Session, athlete_id: int) -> None:
+    session.execute(delete(WebhookEvent).where(WebhookEvent.owner_id == athlete_id))
+
+
+def get_setting(session: Session, key: str) -> str | None:
+    row = session.get(AppSetting, key)
+    return row.value if row else None
+
+
+def set_setting(session: Session, key: str, value: str | None) -> None:
+    row = session.get(AppSetting, key)
+    if value is None:
+        if row is not None:
+            session.delete(row)
+        return
+    if row is None:
+        session.add(AppSetting(key=key, value=value))
+    else:
+        row.value = value

@@ -1,0 +1,145 @@
+"""FastAPI dependencies: what a handler may touch, declared in its signature.
+
+``create_app`` builds one ``Services`` for the app's lifetime; handlers take what they
+need as parameters (``Sessions``, ``PageReads``, ``CurrentAthlete``, ``Strava``,
+``Queue``, ``Clock``…), so a handler's signature says what it touches and a test passes
+its own clock, Strava client or queue to ``create_app`` instead of patching a global.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Annotated
+
+from cryptography.fernet import MultiFernet
+from fastapi import Depends, Request
+from redis import Redis
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from fitcoach.core.clock import Clock as ClockFunction
+from fitcoach.core.errors import FitcoachError, NotLoggedIn
+from fitcoach.core.queue import TaskQueue
+from fitcoach.core.settings import Settings
+from fitcoach.strava.client import StravaClient
+
+# Seconds a page read waits for its turn (``PageReader.turn``) before the answer is "busy".
+READ_WAIT = 10.0
+
+
+class Busy(FitcoachError):
+    """Every page-read turn stayed taken for ``READ_WAIT`` seconds."""
+
+    status = 503
+    what_to_do = "Reload the page in a few seconds."
+    headers = MappingProxyType({"Retry-After": "5"})
+
+
+def read_slots(setting: int) -> int:
+    """How many page reads run at once: the setting, or one per core this process may use."""
+    if setting:
+        return setting
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class PageReader:
+    """Turns to read a page's data from the store: at most ``read_slots`` at once.
+
+    Requests run in a pool of 40 threads. Sixteen dashboard reads at once, each turning
+    rows into numbers and HTML under Python's one interpreter lock (and, on SQLite, each
+    through its own page cache), served half as many pages a second as two at a time did;
+    the others wait here, costing nothing. Nothing that may wait on Strava runs inside a
+    turn, and the pages compute after their turn.
+    """
+
+    engine: Engine
+    turns: threading.BoundedSemaphore
+
+    @contextmanager
+    def turn(self) -> Iterator[Connection]:
+        """A connection of the read engine, for as long as the block reads."""
+        if not self.turns.acquire(timeout=READ_WAIT):
+            raise Busy(f"fitcoach is busy: this page waited {READ_WAIT:.0f} s for the database.")
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        finally:
+            self.turns.release()
+
+
+@dataclass(frozen=True)
+class Services:
+    """What the web app holds for its lifetime, built once by ``create_app``."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    reader: PageReader
+    key_ring: MultiFernet
+    redis: Redis[bytes] | None
+    strava: StravaClient
+    queue: TaskQueue
+    clock: ClockFunction = field(repr=False)
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+AppServices = Annotated[Services, Depends(services)]
+
+
+def _settings(app: AppServices) -> Settings:
+    return app.settings
+
+
+def _sessions(app: AppServices) -> sessionmaker[Session]:
+    return app.sessions
+
+
+def _reader(app: AppServices) -> PageReader:
+    return app.reader
+
+
+def _strava(app: AppServices) -> StravaClient:
+    return app.strava
+
+
+def _queue(app: AppServices) -> TaskQueue:
+    return app.queue
+
+
+def _now(app: AppServices) -> datetime:
+    return app.clock()
+
+
+def session_athlete(request: Request) -> int | None:
+    """The athlete this browser session belongs to; never taken from the query or body."""
+    value = request.session.get("athlete_id")
+    return value if isinstance(value, int) else None
+
+
+def current_athlete(athlete_id: Annotated[int | None, Depends(session_athlete)]) -> int:
+    """The logged-in athlete, or a 401 that says to log in."""
+    if athlete_id is None:
+        raise NotLoggedIn("You are not logged in.")
+    return athlete_id
+
+
+AppSettings = Annotated[Settings, Depends(_settings)]
+Sessions = Annotated[sessionmaker[Session], Depends(_sessions)]
+PageReads = Annotated[PageReader, Depends(_reader)]
+Strava = Annotated[StravaClient, Depends(_strava)]
+Queue = Annotated[TaskQueue, Depends(_queue)]
+# The request's "now", read once: every decision of one request is made at the same time.
+Now = Annotated[datetime, Depends(_now)]
+OptionalAthlete = Annotated[int | None, Depends(session_athlete)]
+CurrentAthlete = Annotated[int, Depends(current_athlete)]

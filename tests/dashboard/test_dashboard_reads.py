@@ -1,0 +1,120 @@
+"""The dashboard's reads on both databases: the one-statement head (athlete, sync state,
+stored count) and the read-only engine the pages use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import URL
+
+from fitcoach import migrations
+from fitcoach.core.db import make_engine, reads_only, session_factory, transaction
+from fitcoach.dashboard.queries import read_dashboard
+from fitcoach.dashboard.views import Overview, dashboard
+from fitcoach.models import Activity, Athlete, SyncState
+
+ATHLETE = 21
+TODAY = date(2026, 3, 4)
+
+
+@pytest.fixture
+def engine(database_url: URL) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    migrations.upgrade(engine)
+    with transaction(session_factory(engine)) as session:
+        session.add(
+            Athlete(
+                id=ATHLETE,
+                firstname="Ada",
+                lastname="Byron",
+                goal_event_name="Spring 10k",
+                goal_event_date=TODAY + timedelta(days=30),
+                goal_event_priority="B",
+            )
+        )
+        session.flush()  # the athlete before the activities that refer to it
+        session.add_all(
+            Activity(
+                id=500 + day,
+                athlete_id=ATHLETE,
+                name=f"Run {day}",
+                sport_type="Run",
+                start_date=datetime(2026, 3, 1, 7, tzinfo=UTC) - timedelta(days=day),
+                load=40.0 + day,
+                source="strava_api",
+                raw={},
+            )
+            for day in range(3)
+        )
+    yield engine
+    engine.dispose()
+
+
+def overview_of(engine: Engine, athlete_id: int) -> Overview | None:
+    with reads_only(engine).connect() as connection:
+        reads = read_dashboard(connection, athlete_id, TODAY)
+    # Computed after the connection is closed: everything needed was read.
+    return None if reads is None else dashboard(reads, TODAY, "90d")
+
+
+def test_an_athlete_never_synced_shows_what_is_stored(engine: Engine) -> None:
+    overview = overview_of(engine, ATHLETE)
+    assert overview is not None
+    assert (overview.athlete.firstname, overview.athlete.lastname) == ("Ada", "Byron")
+    assert overview.athlete.goal is not None and overview.athlete.goal.priority == "B"
+    sync = overview.sync
+    assert (sync.last_sync_at, sync.backfill_done, sync.backfill_fetched) == (None, False, 0)
+    assert sync.stored == 3 and sync.failures == 0 and sync.last_error is None
+    assert [line.name for line in overview.recent] == ["Run 0", "Run 1", "Run 2"]
+    assert overview.performance.today.day == TODAY
+    # Wednesday 4 March: the three runs (27 February to Sunday 1 March) were last week's,
+    # so this week has none and the four weeks before average 3 / 4.
+    week = overview.week.total
+    assert week.current.count == 0 and week.recent_average.count == pytest.approx(0.75)
+    assert week.recent_average.load == pytest.approx((40 + 41 + 42) / 4)
+
+
+def test_the_sync_state_is_read_with_the_athlete(engine: Engine) -> None:
+    synced = datetime(2026, 3, 4, 6, 30, tzinfo=UTC)
+    with transaction(session_factory(engine)) as session:
+        session.add(
+            SyncState(
+                athlete_id=ATHLETE,
+                last_sync_at=synced,
+                backfill_done=True,
+                backfill_fetched=3,
+                consecutive_failures=4,
+                last_error="Strava answered 503",
+                last_error_at=synced,
+            )
+        )
+    overview = overview_of(engine, ATHLETE)
+    assert overview is not None
+    sync = overview.sync
+    assert (sync.last_sync_at, sync.backfill_done, sync.backfill_fetched) == (synced, True, 3)
+    assert (sync.stored, sync.failures, sync.last_error) == (3, 4, "Strava answered 503")
+    assert sync.last_error_at == synced
+
+
+def test_an_unknown_athlete_has_no_dashboard(engine: Engine) -> None:
+    assert overview_of(engine, 999) is None
+
+
+def test_reads_open_no_transaction_on_postgresql(engine: Engine) -> None:
+    reader = reads_only(engine)
+    if engine.dialect.name == "sqlite":
+        assert reader is engine  # SQLite's driver begins none for a read anyway
+        return
+    with reader.connect() as connection:
+        assert connection.execute(select(Athlete.firstname)).scalar_one() == "Ada"
+        status = connection.connection.driver_connection.info.transaction_status  # type: ignore[union-attr]
+        assert status == TransactionStatus.IDLE
+    # The pool's connection is back in transactional mode for everyone else.
+    with engine.connect() as connection:
+        connection.execute(select(Athlete.firstname)).scalar_one()
+        status = connection.connection.driver_connection.info.transaction_status  # type: ignore[union-attr]
+        assert status == TransactionStatus.INTRANS
