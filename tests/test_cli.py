@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 from fitcoach import __version__
 from fitcoach.cli import main
@@ -98,3 +98,34 @@ def test_production_refuses_an_old_schema(
     monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", "Y" * 43 + "=")
     code, _, err = run(capsys, "serve")
     assert code == 1 and "run `fitcoach db upgrade` first" in one_line_error(err)
+
+
+def test_keys_rotate_reencrypts_tokens_so_old_keys_can_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from cryptography.fernet import Fernet
+
+    from fitcoach.core.crypto import key_ring
+    from fitcoach.core.db import make_engine, session_factory, transaction
+    from fitcoach.models import Athlete
+    from fitcoach.strava.repository import Tokens, load_tokens, save_tokens
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", old)
+    assert main(["db", "upgrade"]) == 0
+    engine = make_engine(make_url(url))
+    tokens = Tokens("access", "refresh", datetime(2030, 1, 1, tzinfo=UTC), "read")
+    with transaction(session_factory(engine)) as session:
+        session.add(Athlete(id=5, firstname="Ada"))
+        session.flush()
+        save_tokens(session, key_ring([old]), 5, tokens)
+    monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", f"{new},{old}")
+    assert main(["keys", "rotate"]) == 0
+    assert "1 athletes' tokens re-encrypted" in capsys.readouterr().out
+    with session_factory(engine)() as session:
+        assert load_tokens(session, key_ring([new]), 5) == tokens
+    engine.dispose()

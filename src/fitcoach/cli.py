@@ -29,6 +29,8 @@ db_app = typer.Typer(help="Database schema commands.", invoke_without_command=Tr
 app.add_typer(db_app, name="db")
 webhooks_app = typer.Typer(help="Strava push subscription commands.", invoke_without_command=True)
 app.add_typer(webhooks_app, name="webhooks")
+keys_app = typer.Typer(help="Token-encryption key commands.", invoke_without_command=True)
+app.add_typer(keys_app, name="keys")
 
 
 def _version(value: bool) -> None:
@@ -58,6 +60,12 @@ def db_options(context: typer.Context) -> None:
 @webhooks_app.callback()
 def webhooks_options(context: typer.Context) -> None:
     """Strava push subscription commands."""
+    _help_without_command(context)
+
+
+@keys_app.callback()
+def keys_options(context: typer.Context) -> None:
+    """Token-encryption key commands."""
     _help_without_command(context)
 
 
@@ -396,6 +404,24 @@ def capacity(
 def keygen() -> None:
     """Print a new token-encryption key (put it first in TOKEN_ENCRYPTION_KEYS)."""
     typer.echo(Fernet.generate_key().decode())
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every stored Strava token with the first TOKEN_ENCRYPTION_KEYS key, so
+    the keys after it can be removed."""
+    from fitcoach.core.crypto import key_ring
+    from fitcoach.core.db import transaction
+    from fitcoach.strava.repository import reencrypt_all
+
+    settings = load_settings()
+    engine = prepare_database(settings)
+    with transaction(session_factory(engine)) as session:
+        count = reencrypt_all(session, key_ring(settings.fernet_keys))
+    typer.echo(
+        f"{count} athletes' tokens re-encrypted with the newest key; the older keys in "
+        "TOKEN_ENCRYPTION_KEYS can now be removed"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

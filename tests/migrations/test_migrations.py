@@ -30,7 +30,7 @@ def test_upgrade_downgrade_upgrade(database_url: URL) -> None:
     try:
         migrations.upgrade(engine)
         assert set(inspect(engine).get_table_names()) >= TABLES
-        assert migrations.is_at_head(engine)
+        assert migrations.current_revision(engine) == migrations.head_revision()
 
         migrations.downgrade(engine, "base")
         assert not TABLES & set(inspect(engine).get_table_names())

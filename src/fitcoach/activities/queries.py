@@ -9,7 +9,6 @@ athlete's own data where the language model's policy asks for it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple, TypeVar
 
@@ -17,7 +16,7 @@ from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.orm import Session
 
 from fitcoach.coach import DailyLoads
-from fitcoach.models import OWN_SOURCES, Activity, DailyLoad, Source
+from fitcoach.models import Activity, DailyLoad, Source
 from fitcoach.models.types import UTCDateTime
 
 Reader = Connection | Session
@@ -198,35 +197,7 @@ def holds_api_data(reader: Reader, athlete_id: int) -> bool:
     return reader.execute(query).first() is not None
 
 
-@dataclass(frozen=True)
-class Span:
-    """Where one kind of data lies on the history's time axis."""
-
-    count: int
-    first: date | None
-    last: date | None
-
-
-def _span(reader: Reader, query: Select[*tuple[Any, ...]]) -> Span:
-    count, first, last = reader.execute(query).one()
-    days = [value.date() if isinstance(value, datetime) else value for value in (first, last)]
-    return Span(int(count or 0), days[0], days[1])
-
-
-def source_spans(reader: Reader, athlete_id: int) -> tuple[Span, Span, Span]:
-    """Counts and date ranges of the athlete's own-file activities, API activities and
-    carried loads."""
-
-    def activities(sources: Sequence[str]) -> Span:
-        query = select(
-            func.count(), func.min(Activity.start_day), func.max(Activity.start_day)
-        ).where(Activity.athlete_id == athlete_id, Activity.source.in_(sources))
-        return _span(reader, query)
-
-    carried = _span(
-        reader,
-        select(func.count(), func.min(DailyLoad.day), func.max(DailyLoad.day)).where(
-            DailyLoad.athlete_id == athlete_id, DailyLoad.source == Source.STRAVA_API
-        ),
-    )
-    return activities(OWN_SOURCES), activities((Source.STRAVA_API,)), carried
+def activity_names(reader: Reader, activity_ids: Sequence[int]) -> dict[int, str]:
+    """The name of each of these activities that is stored."""
+    query = select(Activity.id, Activity.name).where(Activity.id.in_(activity_ids))
+    return {int(row.id): str(row.name) for row in reader.execute(query)}

@@ -233,14 +233,6 @@ def delete_with_streams(session: Session, activity_ids: Sequence[int]) -> int:
     return streams
 
 
-def api_activity_ids(session: Session, athlete_id: int) -> Sequence[int]:
-    """Every activity of the athlete that came from Strava's API."""
-    query = select(Activity.id).where(
-        Activity.athlete_id == athlete_id, Activity.source == Source.STRAVA_API
-    )
-    return session.scalars(query).all()
-
-
 def count_activities(session: Session, athlete_id: int) -> int:
     query = select(func.count()).where(Activity.athlete_id == athlete_id)
     return int(session.scalar(query) or 0)

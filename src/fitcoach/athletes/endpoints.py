@@ -9,11 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from fitcoach.athletes.repository import get_athlete
 from fitcoach.athletes.schemas import FIELDS, parse_settings
-from fitcoach.athletes.service import save_settings
-from fitcoach.athletes.thresholds import thresholds_for
-from fitcoach.athletes.views import settings_form, threshold_lines
+from fitcoach.athletes.service import save_settings, settings_view
 from fitcoach.web.deps import Now, OptionalAthlete, Queue, Sessions
 from fitcoach.web.page_common import login_required
 from fitcoach.web.security import check_csrf
@@ -36,20 +33,17 @@ def _render(
     errors: Mapping[str, str] | None = None,
     saved: str | None = None,
 ) -> Response:
-    with sessions() as session:
-        athlete = get_athlete(session, athlete_id)
-        if athlete is None:
-            request.session.clear()
-            return login_required(request)
-        lines = threshold_lines(thresholds_for(session, athlete, now.date()))
-        shown = dict(form) if form is not None else settings_form(athlete)
+    view = settings_view(sessions, athlete_id, now.date())
+    if view is None:
+        request.session.clear()
+        return login_required(request)
     return page(
         request,
         "settings.html",
         status_code=400 if errors else 200,
-        form=shown,
+        form=dict(form) if form is not None else view.form,
         errors=errors or {},
-        thresholds=lines,
+        thresholds=view.thresholds,
         saved=saved,
         nav="settings",
     )

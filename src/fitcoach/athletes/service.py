@@ -1,11 +1,16 @@
-"""Saving an athlete's coaching settings."""
+"""An athlete's coaching settings: what the settings page shows, and saving them."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.athletes import repository
 from fitcoach.athletes.schemas import SettingsForm
+from fitcoach.athletes.thresholds import thresholds_for
+from fitcoach.athletes.views import ThresholdLine, settings_form, threshold_lines
 from fitcoach.core.db import transaction
 
 
@@ -26,3 +31,23 @@ def save_settings(sessions: sessionmaker[Session], athlete_id: int, values: Sett
         athlete.goal_event_date = values.goal_event_date
         athlete.goal_event_priority = values.goal_event_priority
         return True
+
+
+@dataclass(frozen=True)
+class SettingsView:
+    """The settings as last saved (as the form shows them) and the thresholds in use."""
+
+    form: dict[str, str]
+    thresholds: tuple[ThresholdLine, ...]
+
+
+def settings_view(
+    sessions: sessionmaker[Session], athlete_id: int, today: date
+) -> SettingsView | None:
+    """What the settings page shows; None when the athlete is not stored."""
+    with sessions() as session:
+        athlete = repository.get_athlete(session, athlete_id)
+        if athlete is None:
+            return None
+        lines = threshold_lines(thresholds_for(session, athlete, today))
+        return SettingsView(settings_form(athlete), lines)

@@ -15,11 +15,11 @@ from fitcoach.activities.rows import row_from_strava
 from fitcoach.capacity.options import CapacityOptions
 from fitcoach.capacity.strategy import Runtime, Shown, Strategy
 from fitcoach.core.db import transaction
-from fitcoach.models import SyncState
 from fitcoach.strava.budget import Limits, Priority, Shares
 from fitcoach.strava.client import MAX_PER_PAGE
 from fitcoach.strava.errors import NotFound, StravaError
 from fitcoach.strava.models import SummaryActivity
+from fitcoach.sync.repository import get_sync_state
 from fitcoach.sync.webhooks.schemas import PushEvent
 
 SEED_USER_SHORT, SEED_USER_LONG = 50, 500
@@ -96,7 +96,7 @@ class _SeedDatabase(Strategy):
         )
         self.store(athlete_id, page)
         with transaction(self.runtime.context.sessions) as session:
-            state = session.get(SyncState, athlete_id)
+            state = get_sync_state(session, athlete_id)
             if state is not None:
                 state.last_sync_at = self.runtime.now()
                 if page:
@@ -111,7 +111,7 @@ class _SeedDatabase(Strategy):
 
     def _newest(self, athlete_id: int) -> datetime | None:
         with self.runtime.context.sessions() as session:
-            state = session.get(SyncState, athlete_id)
+            state = get_sync_state(session, athlete_id)
             return state.newest_activity_at if state else None
 
     def press(self, athlete_id: int) -> str:

@@ -16,11 +16,11 @@ import httpx
 
 from fitcoach.capacity.harness import SimTime
 from fitcoach.capacity.options import CapacityOptions
-from fitcoach.models import SyncState
 from fitcoach.strava.budget import Budget, Limits, Shares
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.gate import BudgetGate
 from fitcoach.sync.context import SyncContext
+from fitcoach.sync.repository import get_sync_state
 from fitcoach.sync.webhooks.schemas import PushEvent
 
 Task = Callable[[], None]
@@ -53,7 +53,7 @@ class Runtime:
 
     def last_sync(self, athlete_id: int) -> datetime | None:
         with self.context.sessions() as session:
-            state = session.get(SyncState, athlete_id)
+            state = get_sync_state(session, athlete_id)
             return state.last_sync_at if state else None
 
 

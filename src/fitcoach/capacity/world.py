@@ -21,10 +21,10 @@ from typing import TypeVar
 
 import httpx
 from cryptography.fernet import Fernet
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from fitcoach import migrations
+from fitcoach.activities.queries import activity_names
 from fitcoach.activities.repository import upsert_activities
 from fitcoach.activities.rows import row_from_strava
 from fitcoach.capacity.accounting import (
@@ -50,7 +50,6 @@ from fitcoach.capacity.population import DAY, Kind, Population, Upload
 from fitcoach.capacity.strategy import CountingGate, Runtime, Shown, Strategy, Task
 from fitcoach.core.crypto import key_ring
 from fitcoach.core.db import make_engine, session_factory, transaction
-from fitcoach.models import Activity, SyncState
 from fitcoach.simulator import SimulatorConfig, create_app
 from fitcoach.simulator.core import Simulator
 from fitcoach.strava.budget import Budget, DatabaseBackend
@@ -58,6 +57,7 @@ from fitcoach.strava.client import StravaClient
 from fitcoach.strava.models import TokenResponse
 from fitcoach.sync.connection import connect_athlete
 from fitcoach.sync.context import SyncContext
+from fitcoach.sync.repository import get_sync_state
 from fitcoach.sync.webhooks.schemas import PushEvent
 from fitcoach.sync.webhooks.subscription import register_subscription
 
@@ -233,7 +233,7 @@ class World:
             last_sync = self.population.start - rng.uniform(0, DAY)
             with transaction(self.runtime.context.sessions) as session:
                 upsert_activities(session, rows)
-                state = session.get(SyncState, athlete_id)
+                state = get_sync_state(session, athlete_id)
                 assert state is not None
                 state.last_sync_at = datetime.fromtimestamp(last_sync, UTC)
                 state.backfill_done = True
@@ -320,10 +320,7 @@ class World:
         if activities is None:
             ids = [self.activity_of[u.index] for u in uploads]
             with self.runtime.context.sessions() as session:
-                rows = session.execute(
-                    select(Activity.id, Activity.name).where(Activity.id.in_(ids))
-                )
-                activities = {row.id: row.name for row in rows}
+                activities = activity_names(session, ids)
         if is_stale(uploads, self.activity_of, activities, self.time.seconds()):
             stats.stale_views += 1
             limit = 0.01 * self.population.views_per_day[stats.day]

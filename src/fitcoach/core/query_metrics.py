@@ -66,6 +66,14 @@ _TABLE = re.compile(r'\b(?:from|into|update|join)\s+"?([a-z_][a-z0-9_]*)"?', re.
 _STARTED = "fitcoach_query_started"
 # Unknown tables (migrations' temporary ones, system catalogues) share one label.
 _OTHER = "other"
+# The tables a label may name: fitcoach's own, registered by ``fitcoach.models``.
+_tables: frozenset[str] = frozenset()
+
+
+def register_tables(names: frozenset[str]) -> None:
+    """Let these table names appear in query labels (the schema registers its own)."""
+    global _tables
+    _tables = _tables | names
 
 
 @lru_cache(maxsize=1024)
@@ -87,11 +95,6 @@ def instrument_engine(engine: Engine, tables: frozenset[str] | None = None) -> N
 
     `tables` are the names a label may carry; by default fitcoach's own tables.
     """
-    if tables is None:
-        from fitcoach.models import Base
-
-        tables = frozenset(Base.metadata.tables)
-    known = tables
 
     def before(
         connection: Any,
@@ -116,6 +119,7 @@ def instrument_engine(engine: Engine, tables: frozenset[str] | None = None) -> N
         if not started:
             return
         elapsed = time.perf_counter() - started.pop()
+        known = tables if tables is not None else _tables
         QUERY_DURATION.labels(*query_name(statement, known)).observe(elapsed)
 
     def failed(context: ExceptionContext) -> None:

@@ -15,8 +15,7 @@ from fitcoach.activities.queries import ApiActivityRow, api_activities
 from fitcoach.core.errors import BadInput
 from fitcoach.models import Source
 from fitcoach.sync.context import Sync
-from fitcoach.sync.freshness import refresh_now, stored_freshness
-from fitcoach.sync.repository import sync_marks
+from fitcoach.sync.freshness import refresh_for_view
 from fitcoach.web.deps import CurrentAthlete, PageReads
 
 router = APIRouter(prefix="/api/strava")
@@ -67,12 +66,8 @@ def activities(
                 connection, athlete_id, limit=limit, before=before_time, after=after_time
             )
 
-    with reader.turn() as connection:
-        marks = sync_marks(connection, athlete_id)
-    if marks.refresh_due:  # outside a turn: this may wait on Strava
-        freshness = refresh_now(sync, athlete_id)
-    else:
-        freshness = stored_freshness(sync.clock(), marks.last_sync_at)
+    # Outside a read turn: this may wait on Strava.
+    freshness = refresh_for_view(sync, athlete_id)
     rows = page()
     next_cursor = str(int(rows[-1].start_date.timestamp())) if len(rows) == limit else None
     return {

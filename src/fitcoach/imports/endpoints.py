@@ -9,7 +9,7 @@ form and is checked before a single byte of the file is written.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -17,10 +17,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from fitcoach.core.settings import Settings
 from fitcoach.imports.errors import FilesError, TooLarge
+from fitcoach.imports.jobs import owned_job_view, queue_upload, recent_job_views
 from fitcoach.imports.parsing.limits import limits_from
-from fitcoach.imports.repository import create_job, get_job, recent_jobs
 from fitcoach.imports.uploads import UploadSink
-from fitcoach.models import ImportJob
 from fitcoach.web.deps import AppSettings, CurrentAthlete, OptionalAthlete, Queue, Sessions
 from fitcoach.web.page_common import login_required
 from fitcoach.web.security import CsrfRefused, check_csrf
@@ -38,37 +37,16 @@ ENVELOPE_BYTES = 64 * 1024
 MAX_FIELD_BYTES = 1024
 
 
-def job_view(job: ImportJob) -> dict[str, Any]:
-    """The job as the page and the JSON API show it."""
-    return {
-        "id": job.id,
-        "filename": job.filename,
-        "status": job.status,
-        "total": job.total,
-        "done": job.done,
-        "imported": job.imported,
-        "merged": job.merged,
-        "duplicates": job.duplicates,
-        "failed": job.failed,
-        "problems": job.problems,
-        "error": job.error,
-        "covers_up_to": job.covers_up_to.isoformat() if job.covers_up_to else None,
-        "finished": job.status in ("done", "failed"),
-    }
-
-
 @router.get("/import", response_class=HTMLResponse)
 def import_page(
     request: Request, athlete_id: OptionalAthlete, sessions: Sessions, settings: AppSettings
 ) -> HTMLResponse:
     if athlete_id is None:
         return login_required(request)
-    with sessions() as session:
-        jobs = [job_view(job) for job in recent_jobs(session, athlete_id, RECENT_JOBS)]
     return page(
         request,
         "import.html",
-        jobs=jobs,
+        jobs=recent_job_views(sessions, athlete_id, RECENT_JOBS),
         max_upload_mb=settings.max_upload_mb,
         nav="settings",
     )
@@ -204,28 +182,21 @@ async def upload(
         form.abort()
         name = form.filename or "The file"
         return _refused(request, 400, f"{name}: the file is empty or none was chosen.")
-    job_id = create_job(sessions, athlete_id, form.filename or "", form.stored)
+    job_id = queue_upload(sessions, athlete_id, form.filename or "", form.stored)
     # After the reply: the huey queue only enqueues, the in-process queue imports here.
     background.add_task(queue.import_upload, job_id)
     return RedirectResponse(f"/import?job={job_id}", status_code=303)
 
 
-def _owned_job(sessions: Sessions, athlete_id: int, job_id: int) -> dict[str, Any]:
-    with sessions() as session:
-        job = get_job(session, job_id)
-        if job is None or job.athlete_id != athlete_id:
-            raise HTTPException(404, "No such import.")
-        return job_view(job)
-
-
 @router.get("/api/imports/{job_id}")
 def import_status(athlete_id: CurrentAthlete, sessions: Sessions, job_id: int) -> JSONResponse:
     """The import's progress, for scripts and the page's polling."""
-    return JSONResponse(_owned_job(sessions, athlete_id, job_id))
+    return JSONResponse(owned_job_view(sessions, athlete_id, job_id))
 
 
 @router.get("/partials/import/{job_id}", response_class=HTMLResponse)
 def import_part(
     request: Request, athlete_id: CurrentAthlete, sessions: Sessions, job_id: int
 ) -> HTMLResponse:
-    return page(request, "partials/import_job.html", job=_owned_job(sessions, athlete_id, job_id))
+    job = owned_job_view(sessions, athlete_id, job_id)
+    return page(request, "partials/import_job.html", job=job)

@@ -39,7 +39,3 @@ def head_revision() -> str:
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
-
-
-def is_at_head(engine: Engine) -> bool:
-    return current_revision(engine) == head_revision()

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from fitcoach.core.query_metrics import register_tables
 from fitcoach.models.types import JSONDocument, UTCDateTime
 
 # Deterministic constraint names, so migrations can drop them on both databases.
@@ -336,3 +337,6 @@ def _set_start_day(_mapper: Any, _connection: Any, activity: Activity) -> None:
     # Both times are stored as UTC (the local one is the wall clock marked UTC): the day is
     # the stored value's.
     activity.start_day = (activity.start_date_local or activity.start_date).astimezone(UTC).date()
+
+
+register_tables(frozenset(Base.metadata.tables))

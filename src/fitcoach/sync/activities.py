@@ -171,11 +171,6 @@ def mark_dirty(context: SyncContext, athlete_id: int) -> None:
             state.dirty_since = context.clock()
 
 
-def is_dirty(context: SyncContext, athlete_id: int) -> bool:
-    with context.sessions() as session:
-        return repository.sync_marks(session, athlete_id).dirty
-
-
 def needs_refetch(context: SyncContext, athlete_id: int, activity_id: int) -> bool:
     """Whether an update to this activity would be missed by the next incremental sync.
 

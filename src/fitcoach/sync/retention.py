@@ -19,12 +19,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from prometheus_client import Counter
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.activities import repository
 from fitcoach.activities.loads import compute_loads
-from fitcoach.activities.queries import Span, source_spans
 from fitcoach.core.db import transaction
 
 log = logging.getLogger("fitcoach.retention")
@@ -80,23 +78,3 @@ def _expire_athlete(session: Session, athlete_id: int, cutoff: datetime) -> tupl
         repository.carry_load(session, athlete_id, day, load)
     streams = repository.delete_with_streams(session, [activity_id for activity_id, _, _ in rows])
     return len(rows), streams, len(per_day)
-
-
-@dataclass(frozen=True)
-class HistoryProvenance:
-    """Which part of the history is what, for the page to say so."""
-
-    own_files: Span
-    strava_api: Span
-    carried: Span
-    retention_days: int | None
-    window_start: date | None
-
-
-def history_provenance(
-    reader: Session | Connection, athlete_id: int, now: datetime, retention_days: int | None
-) -> HistoryProvenance:
-    """Counts and date ranges of own-file activities, API activities and carried loads."""
-    own, api, carried = source_spans(reader, athlete_id)
-    window = (now - timedelta(days=retention_days)).date() if retention_days else None
-    return HistoryProvenance(own, api, carried, retention_days, window)

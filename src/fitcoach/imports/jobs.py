@@ -1,0 +1,54 @@
+"""Import jobs as the import page and the JSON API show them, for their athlete only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from fitcoach.core.errors import NotFoundError
+from fitcoach.imports import repository
+from fitcoach.models import ImportJob
+
+
+def job_view(job: ImportJob) -> dict[str, Any]:
+    """The job as the page and the JSON API show it."""
+    return {
+        "id": job.id,
+        "filename": job.filename,
+        "status": job.status,
+        "total": job.total,
+        "done": job.done,
+        "imported": job.imported,
+        "merged": job.merged,
+        "duplicates": job.duplicates,
+        "failed": job.failed,
+        "problems": job.problems,
+        "error": job.error,
+        "covers_up_to": job.covers_up_to.isoformat() if job.covers_up_to else None,
+        "finished": job.status in ("done", "failed"),
+    }
+
+
+def recent_job_views(
+    sessions: sessionmaker[Session], athlete_id: int, limit: int
+) -> list[dict[str, Any]]:
+    """The athlete's newest jobs, newest first."""
+    with sessions() as session:
+        return [job_view(job) for job in repository.recent_jobs(session, athlete_id, limit)]
+
+
+def owned_job_view(sessions: sessionmaker[Session], athlete_id: int, job_id: int) -> dict[str, Any]:
+    """One job of the athlete's; NotFoundError for anyone else's (or none)."""
+    with sessions() as session:
+        job = repository.get_job(session, job_id)
+        if job is None or job.athlete_id != athlete_id:
+            raise NotFoundError("No such import.")
+        return job_view(job)
+
+
+def queue_upload(
+    sessions: sessionmaker[Session], athlete_id: int, filename: str, stored_path: str
+) -> int:
+    """A job for an upload waiting in DATA_DIR/imports; its id."""
+    return repository.create_job(sessions, athlete_id, filename, stored_path)
