@@ -85,7 +85,15 @@ def test_demo_starts_everything_and_registers_the_webhook(
         assert login.status_code == 303
         assert login.headers["location"].startswith(f"http://127.0.0.1:{simulator_port}/oauth/")
         approval = httpx.get(login.headers["location"])
-        assert approval.status_code == 200 and "Authorize" in approval.text
+        assert approval.status_code == 200 and "Authorize fitcoach" in approval.text
+        # Once up, the demo says where to go, how to sign in and how to stop.
+        deadline = time.monotonic() + 30
+        while "fitcoach demo is running" not in log.read_text():
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        said = log.read_text()
+        assert f"Open    http://127.0.0.1:{port}/" in said
+        assert "pick any simulated" in said and "Ctrl-C" in said
         # The simulator, the web server and its worker (not the registration, which ends).
         children = {command_of(pid): pid for pid in descendants(demo.pid)}
         children = {name: pid for name, pid in children.items() if name and "register" not in name}

@@ -88,3 +88,22 @@ def test_budget_shares_must_rise_with_priority(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("STRAVA_SCHEDULED_SHARE", "1.5")
     with pytest.raises(ConfigError, match=r"^STRAVA_SCHEDULED_SHARE"):
         load_settings()
+
+
+def test_text_logs_name_each_request_by_method_path_status_and_time() -> None:
+    import logging
+
+    from fitcoach.core.logs import TextFormatter
+
+    record = logging.LogRecord("fitcoach.web", logging.INFO, __file__, 1, "request", None, None)
+    for key, value in {
+        "method": "GET",
+        "path": "/",
+        "status": 200,
+        "duration_ms": 3.2,
+        "request_id": "ab12",
+    }.items():
+        setattr(record, key, value)
+    line = TextFormatter().format(record)
+    assert line.endswith("request method=GET path=/ status=200 duration_ms=3.2 request_id=ab12")
+    assert " INFO fitcoach.web " in line

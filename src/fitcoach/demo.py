@@ -40,6 +40,26 @@ def _stop(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def banner(public_url: str, simulator_port: int) -> str:
+    """What to do next, once everything is up."""
+    return "\n".join(
+        [
+            "",
+            "=" * 72,
+            "  fitcoach demo is running",
+            "",
+            f"  Open    {public_url}/",
+            "  Sign in with 'Connect with Strava': the page that opens is the local",
+            f"          Strava simulator (port {simulator_port}); pick any simulated",
+            "          athlete there and press Authorize.",
+            "  Stop    Ctrl-C (everything started here stops with it)",
+            "  Data    ./data (delete it to start again from scratch)",
+            "=" * 72,
+            "",
+        ]
+    )
+
+
 def run_demo(host: str, port: int, simulator_port: int, athletes: int) -> None:
     # SIGTERM (a process manager, `kill`) stops the demo as Ctrl-C does, children included;
     # Ctrl-C works even when the demo was started in the background, where SIGINT starts
@@ -50,6 +70,10 @@ def run_demo(host: str, port: int, simulator_port: int, athletes: int) -> None:
     data_dir = base.data_dir.resolve()
     public_url = f"http://{host}:{port}"
     env = {
+        # Readable, quiet logs, so the banner below is what the console shows last; set
+        # LOG_LEVEL=INFO (or LOG_FORMAT=json) to see every request.
+        "LOG_FORMAT": "text",
+        "LOG_LEVEL": "WARNING",
         **os.environ,
         "DATA_DIR": str(data_dir),
         "STRAVA_BASE_URL": f"http://127.0.0.1:{simulator_port}",
@@ -81,12 +105,7 @@ def run_demo(host: str, port: int, simulator_port: int, athletes: int) -> None:
         register = subprocess.run([*command, "webhooks", "register", "--replace"], env=env)
         if register.returncode != 0:
             raise FitcoachError("could not register the webhook subscription with the simulator")
-        print(
-            f"\nfitcoach demo is running: open {public_url}/ and press "
-            "'Connect with Strava' (the simulator plays Strava). Ctrl-C stops it.\n",
-            file=sys.stderr,
-            flush=True,
-        )
+        print(banner(public_url, simulator_port), file=sys.stderr, flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         # A terminal's Ctrl-C reaches the children too, and one may stop before this

@@ -27,6 +27,8 @@ class SimulatorConfig:
     read_long_limit: int = DEFAULT_READ_LONG_LIMIT
     client_id: str = "1"
     client_secret: str = "simulator-secret"
+    # What the approval page calls the application, as Strava shows a registered app's name.
+    application_name: str = "fitcoach"
     state_file: Path | None = None
     # Epoch seconds; tests pass a fake so that windows and expiries are deterministic.
     clock: Callable[[], float] = field(default=time.time)

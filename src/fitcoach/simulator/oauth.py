@@ -96,7 +96,12 @@ async def authorize(request: Request, sim: Simulator = Depends(get_sim)) -> Resp
     athletes = list(sim.store.athletes.values())
     return HTMLResponse(
         render(
-            params["client_id"], params["redirect_uri"], params.get("state", ""), checked, athletes
+            sim.config.application_name,
+            params["client_id"],
+            params["redirect_uri"],
+            params.get("state", ""),
+            checked,
+            athletes,
         )
     )
 

@@ -18,7 +18,12 @@ SCOPE_TEXT = {
 
 
 def render(
-    client_id: str, redirect_uri: str, state: str, scopes: list[str], athletes: list[Athlete]
+    application: str,
+    client_id: str,
+    redirect_uri: str,
+    state: str,
+    scopes: list[str],
+    athletes: list[Athlete],
 ) -> str:
     rows = "\n".join(
         f'<li><label><input type="radio" name="athlete_id" value="{a.id}"'
@@ -42,11 +47,13 @@ def render(
         )
     )
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Authorize application — Strava simulator</title>
+<html lang="en"><head><meta charset="utf-8">
+<title>Authorize {escape(application)} — Strava simulator</title>
 <style>body{{font-family:sans-serif;max-width:40em;margin:2em auto}}li{{list-style:none}}</style>
 </head><body>
-<h1>Authorize application {escape(client_id)}</h1>
-<p>This is the fitcoach Strava simulator, not Strava.</p>
+<h1>Authorize {escape(application)} to connect to Strava</h1>
+<p>This is the fitcoach Strava simulator, not Strava (application {escape(client_id)}).
+Sign in as any of the simulated athletes below.</p>
 <form method="post" action="/oauth/authorize">{hidden}
 <h2>Sign in as</h2><ul>{rows}</ul>
 <h2>The application asks to</h2><ul>{boxes}</ul>

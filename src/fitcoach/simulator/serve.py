@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import uvicorn
@@ -30,4 +31,6 @@ def serve(
         read_long_limit=read_long_limit,
         state_file=state_file,
     )
-    uvicorn.run(create_app(config), host=host, port=port, log_level="info")
+    # The demo asks its processes for quiet logs through LOG_LEVEL; so does the simulator.
+    level = os.environ.get("LOG_LEVEL", "info").lower()
+    uvicorn.run(create_app(config), host=host, port=port, log_level=level)
