@@ -151,6 +151,7 @@ def create_app(
         narrator.router,
         webhooks.router,
         api.router,
+        api.fitness_router,
         sync.router,
         imports.router,
         admin.router,

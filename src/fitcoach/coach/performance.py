@@ -122,6 +122,58 @@ def performance_on(series: PerformanceSeries, day: date) -> PerformanceDay:
     )
 
 
+@dataclass(frozen=True, eq=False)
+class DailyNumbers:
+    """The numbers of each day as fitcoach shows them everywhere (the headline, the chart,
+    its table, the coach, the API): as they stand on the MORNING of the day, before its
+    training. Fitness and fatigue are the previous day's CTL and ATL, form is fitness −
+    fatigue (TSB as TrainingPeaks and intervals.icu show it), the ramp is the change in
+    fitness over the seven days before; ``load`` is the day's own training load."""
+
+    start: date
+    load: FloatArray
+    fitness: FloatArray
+    fatigue: FloatArray
+    form: FloatArray
+    ramp: FloatArray
+
+    def on(self, day: date) -> PerformanceDay:
+        i = (day - self.start).days
+        if not 0 <= i < len(self.load):
+            raise CoachError(f"{day} is outside the series")
+        return PerformanceDay(
+            day,
+            float(self.load[i]),
+            float(self.fitness[i]),
+            float(self.fatigue[i]),
+            float(self.form[i]),
+            float(self.ramp[i]),
+        )
+
+
+def daily_numbers(series: PerformanceSeries) -> DailyNumbers:
+    """Each day's morning numbers (``DailyNumbers``) from the end-of-day series."""
+
+    def before(values: FloatArray, seed: float) -> FloatArray:
+        shifted = np.empty_like(values)
+        if len(values):
+            shifted[0] = seed
+            shifted[1:] = values[:-1]
+        shifted.flags.writeable = False
+        return shifted
+
+    fitness = before(series.ctl, series.ctl_start)
+    fatigue = before(series.atl, series.atl_start)
+    return DailyNumbers(
+        series.start,
+        series.load,
+        fitness,
+        fatigue,
+        series.tsb,  # CTL(d−1) − ATL(d−1): the same numbers, by construction
+        before(series.ramp, 0.0),
+    )
+
+
 # Day numbers count days since this date, as the store's queries give them.
 EPOCH = date(1970, 1, 1)
 

@@ -6,19 +6,23 @@ dirty and the budget allows one incremental call; the answer says how fresh it i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from fitcoach.activities.queries import ApiActivityRow, api_activities
-from fitcoach.core.errors import BadInput
+from fitcoach.coach import daily_numbers
+from fitcoach.core.errors import BadInput, NotLoggedIn
+from fitcoach.dashboard.queries import read_goal_history
 from fitcoach.models import Source
 from fitcoach.sync.context import Sync
 from fitcoach.sync.freshness import refresh_for_view
-from fitcoach.web.deps import CurrentAthlete, PageReads
+from fitcoach.web.deps import CurrentAthlete, Now, PageReads
 
 router = APIRouter(prefix="/api/strava")
+# The athlete's own numbers: not Strava's, whatever their activities came from.
+fitness_router = APIRouter(prefix="/api")
 
 
 def activity_json(row: ApiActivityRow) -> dict[str, Any]:
@@ -79,4 +83,40 @@ def activities(
             "refreshed": freshness.refreshed,
             "note": freshness.note,
         },
+    }
+
+
+@fitness_router.get("/fitness")
+def fitness(
+    athlete_id: CurrentAthlete,
+    reader: PageReads,
+    now: Now,
+    days: Annotated[int, Query(ge=1, le=3660, description="days up to today")] = 90,
+) -> dict[str, Any]:
+    """Each day's numbers as the pages show them: the morning's fitness (CTL), fatigue
+    (ATL) and form (TSB = fitness − fatigue), the ramp of the week before, and the day's
+    load (docs/metrics.md, "The numbers of a day")."""
+    with reader.turn() as connection:
+        reads = read_goal_history(connection, athlete_id)
+    if reads is None:
+        raise NotLoggedIn("You are not logged in.")
+    today = now.date()
+    numbers = daily_numbers(reads.history.series_until(today))
+    first = max(numbers.start, today - timedelta(days=days - 1))
+    return {
+        "convention": "morning: fitness and fatigue at the end of the day before; "
+        "form = fitness - fatigue; load is the day's own",
+        "days": [
+            {
+                "date": day.day.isoformat(),
+                "load": round(day.load, 1),
+                "fitness": round(day.ctl, 1),
+                "fatigue": round(day.atl, 1),
+                "form": round(day.tsb, 1),
+                "ramp": round(day.ramp, 1),
+            }
+            for day in (
+                numbers.on(first + timedelta(days=i)) for i in range((today - first).days + 1)
+            )
+        ],
     }

@@ -5,7 +5,7 @@ No reads here: a page computes after its read turn."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -20,8 +20,8 @@ from fitcoach.coach import (
     PerformanceSeries,
     PeriodSummary,
     Recommendation,
+    daily_numbers,
     day_number,
-    performance_on,
     recommend,
     weekly_summary,
 )
@@ -205,13 +205,14 @@ def performance(
     series: PerformanceSeries, today: date, key: str, goal: GoalEvent | None
 ) -> Performance:
     label, days = RANGES[key]
+    numbers = daily_numbers(series)  # one definition of each day's numbers, everywhere
     length = len(series.load)
     first = 0 if days is None else max(0, length - days)
     # Dates from ordinals: a quarter of the time of adding a timedelta to each.
     origin = series.start.toordinal()
     day_list = list(map(date.fromordinal, range(origin + first, origin + length)))
-    ctl, atl = _rounded(series.ctl[first:]), _rounded(series.atl[first:])
-    tsb, load = _rounded(series.tsb[first:]), _rounded(series.load[first:])
+    ctl, atl = _rounded(numbers.fitness[first:]), _rounded(numbers.fatigue[first:])
+    tsb, load = _rounded(numbers.form[first:]), _rounded(numbers.load[first:])
     # A history shorter than the range still spans it: the days before it are empty.
     before = 0 if days is None else max(0, days - length)
     if before:
@@ -225,18 +226,8 @@ def performance(
         day_list += [today + timedelta(days=i) for i in range(1, extra + 1)]
         ctl, atl, tsb, load = (values + (None,) * extra for values in (ctl, atl, tsb, load))
     return Performance(
-        key, label, tuple(day_list), load, ctl, atl, tsb, morning(series, today), goal, length
+        key, label, tuple(day_list), load, ctl, atl, tsb, numbers.on(today), goal, length
     )
-
-
-def morning(series: PerformanceSeries, today: date) -> PerformanceDay:
-    """Fitness and fatigue as they stood at the end of yesterday, with this morning's form:
-    the numbers the coach's rules read, so the page and the advice agree."""
-    now = performance_on(series, today)
-    if today == series.start:
-        return replace(now, ctl=series.ctl_start, atl=series.atl_start, ramp=0.0)
-    before = performance_on(series, today - timedelta(days=1))
-    return replace(now, ctl=before.ctl, atl=before.atl, ramp=before.ramp)
 
 
 def _week_bars(series: PerformanceSeries, today: date) -> tuple[WeekBar, ...]:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import httpx
 
-from fitcoach.coach.performance import PerformanceSeries, performance_on
+from fitcoach.coach.performance import PerformanceSeries, daily_numbers
 from fitcoach.coach.recommendations import Number, Recommendation
 from fitcoach.coach.summaries import PeriodSummary
 
@@ -66,7 +66,7 @@ def grounding_numbers(
     series: PerformanceSeries, *, today: date, week: PeriodSummary | None = None
 ) -> dict[str, Number]:
     """The compact set of derived numbers the narrator is given about the athlete."""
-    day = performance_on(series, today)
+    day = daily_numbers(series).on(today)  # the morning's numbers, as the pages show them
     numbers: dict[str, Number] = {
         "date": today.isoformat(),
         "ctl": round(day.ctl, 1),
