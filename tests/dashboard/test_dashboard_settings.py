@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -157,7 +158,15 @@ def test_coach_without_a_model_gives_the_rules_advice(site: Site) -> None:
     assert "No language model is configured" in page.text
     assert "Written by the rule engine: no language model is configured." in page.text
     assert "Ask a question" not in page.text
-    assert "The numbers the coach works from" in page.text
+    assert "Your numbers this morning" in page.text
+    # A Strava-only athlete: the coach reads the same fitness as the dashboard, not zero.
+    dashboard = site.client.get("/", headers=HTML).text
+    fitness = re.search(r"fitness \(CTL\) ([\d,]+)</strong>", dashboard)
+    assert fitness is not None and int(fitness.group(1).replace(",", "")) > 0
+    coach_fitness = re.search(r"<dt>fitness \(CTL\)</dt><dd>([\d.]+)</dd>", page.text)
+    assert coach_fitness is not None
+    assert round(float(coach_fitness.group(1))) == int(fitness.group(1).replace(",", ""))
+    assert "What the language model saw" not in page.text  # none is configured
 
 
 def fake_model() -> tuple[FastAPI, list[dict[str, Any]]]:
@@ -187,6 +196,9 @@ def test_coach_with_a_model_narrates_and_answers(sqlite_url: URL, simulator: Run
         page = site.client.get("/coach", headers=HTML)
         assert "&lt;i&gt;Coach&lt;/i&gt; says: rest well." in page.text
         assert "Written by the language model" in page.text
+        # The model saw only the athlete's own files (none here), and the page says so.
+        assert "What the language model saw" in page.text
+        assert "only the activities from your own files" in page.text
         assert received[0]["model"] == "test-model"
         assert '"ctl"' in received[0]["messages"][1]["content"]
         csrf = site.csrf()

@@ -323,6 +323,8 @@ class CoachInputs:
     week: PeriodSummary
     recommendations: tuple[Recommendation, ...]
     goal: GoalEvent | None
+    # False while no activity (or carried load) is stored: the numbers are then no facts.
+    has_history: bool = True
 
 
 def coach_inputs(reads: GoalHistory, week: Sequence[WeekRow], today: date) -> CoachInputs:
@@ -334,4 +336,5 @@ def coach_inputs(reads: GoalHistory, week: Sequence[WeekRow], today: date) -> Co
         week_summary(week, today),
         recommend(series, today=today, goal=reads.goal),
         reads.goal,
+        reads.history.first() is not None,
     )

@@ -218,6 +218,13 @@ def _clean(numbers: Mapping[str, Number]) -> dict[str, Number]:
     return clean
 
 
+def rules_narration(
+    numbers: Mapping[str, Number], recommendations: Sequence[Recommendation], why: str
+) -> Narration:
+    """The rule engine's own advice, from these numbers and findings, with why it stands in."""
+    return _rules(recommendations, _grounding(numbers, recommendations), why)
+
+
 def _rules(
     recommendations: Sequence[Recommendation], grounding: Mapping[str, Any], why: str
 ) -> Narration:
