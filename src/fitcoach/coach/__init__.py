@@ -2,6 +2,17 @@
 zones, summaries and recommendations; no I/O. docs/metrics.md has every
 formula and its source."""
 
+from fitcoach.coach.curves import (
+    CriticalFit,
+    CurvePoint,
+    MonthlyFtp,
+    best_means,
+    best_times,
+    critical_power,
+    critical_speed,
+    ftp_by_month,
+    merge_best,
+)
 from fitcoach.coach.errors import CoachError
 from fitcoach.coach.heart_rate import banister_trimp, banister_trimp_stream, heart_rate_tss
 from fitcoach.coach.load import ActivityLoad, LoadMethod, activity_load
@@ -54,11 +65,14 @@ __all__ = [
     "ActivityLoad",
     "AthleteThresholds",
     "CoachError",
+    "CriticalFit",
+    "CurvePoint",
     "DailyLoads",
     "DailyNumbers",
     "GoalEvent",
     "Kind",
     "LoadMethod",
+    "MonthlyFtp",
     "PerformanceDay",
     "PerformanceSeries",
     "PeriodSummary",
@@ -78,13 +92,19 @@ __all__ = [
     "activity_zone_times",
     "banister_trimp",
     "banister_trimp_stream",
+    "best_means",
+    "best_times",
+    "critical_power",
+    "critical_speed",
     "daily_load_totals",
     "daily_numbers",
     "day_number",
     "foster_monotony_strain",
+    "ftp_by_month",
     "heart_rate_tss",
     "heart_rate_zones",
     "intensity_factor",
+    "merge_best",
     "monthly_summary",
     "normalized_graded_speed",
     "normalized_power",
