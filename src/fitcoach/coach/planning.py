@@ -68,6 +68,8 @@ TAPER_CUT_BELOW_NOMINAL: Final = 0.1
 APPROACH_DAYS: Final = 7
 APPROACH_FLOOR: Final = 0.4
 NO_GOAL_DAYS: Final = 14
+# The days just before race day hold no hard session.
+RACE_EVE_EASY_DAYS: Final = 2
 MAX_GOAL_DAYS: Final = 52 * 7
 
 
@@ -413,6 +415,7 @@ class _Ctx:
     caps: Mapping[date, float]  # week targets not to exceed, by Monday
     kept: Mapping[date, PlannedDay]  # earlier version's days, kept while the rules allow
     taper_before: TaperSpec | None = None
+    previous_targets: Mapping[date, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -544,6 +547,8 @@ def _plan_week(ctx: _Ctx, state: _State, week: list[date], ease: float) -> None:
     monday = _monday(week[0])
     levels = _daily_levels(ctx, state, week, ease)
     target = sum(levels.values())
+    if all(d in ctx.fixed for d in week) and monday in ctx.previous_targets:
+        target = ctx.previous_targets[monday]
     if monday in ctx.caps:
         target = min(target, ctx.caps[monday])
     fixed = {d: ctx.fixed[d] for d in week if d in ctx.fixed}
@@ -670,6 +675,11 @@ def _schedule(
             d,
         ),
     )
+    race = ctx.skeleton.race_day
+    if race is not None:
+        # Openers, not intervals, in the last days: a session missed or overdone there
+        # cannot be made up before the race.
+        ranked = [d for d in ranked if (race - d).days > RACE_EVE_EASY_DAYS]
     chosen: list[date] = []
     for d in ranked:
         if len(chosen) >= n_hard or not hard_types:
@@ -1015,8 +1025,18 @@ def adapt_plan(
     if sk.approach_start is not None and sk.approach_start <= horizon:
         horizon = plan.end
     kept = {day: p for day, p in old.items() if day > horizon and day not in fixed}
-    caps = {w.start: w.target_load for w in plan.weeks}
-    ctx = replace(_context(request, plan.start, fixed, caps, kept), taper_before=plan.taper)
+    caps: dict[date, float] = {}
+    this_week = _monday(today)
+    in_approach = (
+        sk.approach_start is not None and this_week + timedelta(days=6) >= sk.approach_start
+    )
+    if not in_approach:
+        caps = {w.start: w.target_load for w in plan.weeks if w.start == this_week}
+    ctx = replace(
+        _context(request, plan.start, fixed, caps, kept),
+        taper_before=plan.taper,
+        previous_targets={w.start: w.target_load for w in plan.weeks},
+    )
     weeks, taper = _build(ctx)
     new = Plan(request, plan.version + 1, today, tuple(weeks), taper, ctx.budget)
     return replace(new, changes=tuple(_changes(plan, new, today, per_day)))
