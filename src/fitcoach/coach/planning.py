@@ -387,10 +387,12 @@ def _skeleton(request: PlanRequest) -> _Skeleton:
     for k, monday in enumerate(sorted({_monday(d) for d in days})):
         if monday not in week_phase:
             kinds[monday] = WeekKind.TAPER
-        elif week_phase[monday] is Phase.PEAK:
+            continue
+        kinds[monday] = _count_kind(k + 1, request)
+        if week_phase[monday] is Phase.PEAK and kinds[monday] is WeekKind.RECOVERY:
+            # The peak week loads; the recovery it would have been comes a week early.
             kinds[monday] = WeekKind.LOAD
-        else:
-            kinds[monday] = _count_kind(k + 1, request)
+            kinds[monday - timedelta(days=7)] = WeekKind.RECOVERY
     approach = taper_start - timedelta(days=APPROACH_DAYS)
     return _Skeleton(days, phase, kinds, taper_start, approach, goal.day)
 
@@ -803,7 +805,14 @@ def _solve_taper(ctx: _Ctx, state: _State, region: list[list[date]]) -> tuple[_S
                 lo = mid
             else:
                 hi = mid
-    best = min(tried, key=lambda e: (not low <= tried[e][1] <= high, abs(tried[e][1] - middle), e))
+
+    def rank(e: float) -> tuple[bool, float, float]:
+        tsb = tried[e][1]
+        # out of band, then distance to the middle; among equals the deepest taper when
+        # form is short of the band, the mildest otherwise
+        return (not low <= tsb <= high, abs(tsb - middle), -e if tsb < low else e)
+
+    best = min(tried, key=rank)
     final, tsb = tried[best]
     cut, approach = _ease(ctx, best)
     region_days = [d for w in region for d in w]
