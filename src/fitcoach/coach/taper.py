@@ -8,11 +8,13 @@ from typing import Literal
 
 @dataclass(frozen=True)
 class GoalEvent:
-    """The one event the athlete trains for; priority A (peak), B (sharpen) or C (train through)."""
+    """The one event the athlete trains for; priority A (peak), B (sharpen) or C (train
+    through); ``sport`` a sport family or Strava sport type, when known."""
 
     name: str
     day: date
     priority: Literal["A", "B", "C"]
+    sport: str | None = None
 
 
 @dataclass(frozen=True)
