@@ -187,7 +187,8 @@ def login_through_simulator(client: object, **choices: str) -> dict[str, str]:
 
 def connect_simulator_athlete(simulator: RunningServer, context: SyncContext) -> int:
     """Connect the simulator's first athlete as a login would (tokens minted by the
-    simulator with full read scope, stored by fitcoach's own code); returns their id."""
+    simulator with full read scope, stored by fitcoach's own code); returns fitcoach's id
+    for them (``strava_id_of`` gives the simulator's)."""
     import httpx
 
     from fitcoach.strava.models import TokenResponse
@@ -200,8 +201,17 @@ def connect_simulator_athlete(simulator: RunningServer, context: SyncContext) ->
     assert response.status_code < 300, response.text
     minted = response.json()
     minted.setdefault("athlete", {"id": athlete_id})
-    connect_athlete(context.sessions, context.key_ring, TokenResponse(**minted), scopes)
-    return athlete_id
+    return connect_athlete(context.sessions, context.key_ring, TokenResponse(**minted), scopes)
+
+
+def strava_id_of(sessions: Any, athlete_id: int) -> int:
+    """The Strava (simulator) athlete id of fitcoach's athlete ``athlete_id``."""
+    from fitcoach.strava.repository import connection_of
+
+    with sessions() as session:
+        connection = connection_of(session, athlete_id)
+        assert connection is not None, f"athlete {athlete_id} has no Strava connection"
+        return int(connection.strava_athlete_id)
 
 
 class MovableClock:
@@ -300,3 +310,18 @@ def sync_of(services: Services) -> SyncContext:
     from fitcoach.sync.context import SyncContext
 
     return SyncContext(services.sessions, services.key_ring, services.strava, services.clock)
+
+
+def add_strava_athlete(
+    session: Any, strava_id: int, firstname: str = "", lastname: str = ""
+) -> int:
+    """An account connected to the Strava athlete ``strava_id`` (as a login makes it, without
+    tokens); fitcoach's id for it."""
+    from fitcoach.athletes.repository import create_athlete
+    from fitcoach.strava.repository import save_connection
+
+    athlete = create_athlete(session, firstname=firstname, lastname=lastname)
+    save_connection(
+        session, athlete.id, {"id": strava_id, "firstname": firstname, "lastname": lastname}
+    )
+    return athlete.id

@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL
 from fitcoach import migrations
 from fitcoach.core.db import make_engine
 from fitcoach.core.settings import load_settings
-from fitcoach.models import Athlete, OAuthToken
+from fitcoach.models import Athlete, OAuthToken, StravaConnection
 from fitcoach.strava.repository import load_tokens
 from fitcoach.web.deps import Services
 from tests.conftest import RecordingQueue, RunningServer, recording_app, services_of
@@ -91,7 +91,7 @@ def test_connect_stores_athlete_and_encrypted_tokens(fitcoach: TestClient) -> No
         assert stored is not None and tokens.access_token.encode() not in stored.access_token
     assert queue_of(fitcoach).backfills == [athlete.id]
     home = fitcoach.get("/")
-    assert athlete.firstname in home.text and "Disconnect" in home.text
+    assert athlete.firstname in home.text and "Strava is connected" in home.text
 
 
 def test_denied_access_explains_and_stores_nothing(fitcoach: TestClient) -> None:
@@ -169,15 +169,19 @@ def test_disconnect_deauthorizes_and_deletes(
         athlete_id = session.scalars(select(Athlete.id)).one()
         tokens = load_tokens(session, state.key_ring, athlete_id)
     assert tokens is not None
-    home = fitcoach.get("/")
-    csrf = home.text.split('name="csrf" value="')[1].split('"')[0]
+    confirm = fitcoach.get("/auth/strava/disconnect")
+    assert confirm.status_code == 200 and "What stays" in confirm.text
+    csrf = confirm.text.split('name="csrf" value="')[1].split('"')[0]
     assert fitcoach.post("/auth/strava/disconnect", data={"csrf": "wrong"}).status_code == 403
     page = fitcoach.post("/auth/strava/disconnect", data={"csrf": csrf})
-    assert page.status_code == 200 and "Disconnected" in page.text
-    assert athlete_count(fitcoach) == 0
+    assert page.status_code == 200 and "Strava disconnected" in page.text
+    assert athlete_count(fitcoach) == 1  # the account stays; Strava's data goes
+    with state.sessions() as session:
+        assert session.get(StravaConnection, athlete_id) is None
+        assert session.get(OAuthToken, athlete_id) is None
     revoked = httpx.get(
         f"{simulator.url}/api/v3/athlete",
         headers={"Authorization": f"Bearer {tokens.access_token}"},
     )
     assert revoked.status_code == 401
-    assert "Connect with Strava" in fitcoach.get("/").text
+    assert "Connect Strava" in fitcoach.get("/").text

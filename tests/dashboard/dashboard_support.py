@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL
 
 from fitcoach import migrations
+from fitcoach.activities.repository import by_strava_id
 from fitcoach.core.db import make_engine
 from fitcoach.core.settings import load_settings
 from fitcoach.models import Athlete
@@ -27,6 +28,7 @@ from tests.conftest import (
     login_through_simulator,
     recording_app,
     services_of,
+    strava_id_of,
     sync_context_of,
 )
 
@@ -59,22 +61,30 @@ class Site:
     def sync(self) -> SyncContext:
         return sync_context_of(self.client.app)
 
+    @property
+    def strava_id(self) -> int:
+        """The simulator's id of the athlete."""
+        return strava_id_of(self.state.sessions, self.athlete_id)
+
     def csrf(self) -> str:
         match = re.search(r'name="csrf" value="([^"]+)"', self.client.get("/settings").text)
         assert match is not None
         return match.group(1)
 
     def add_activity(self, name: str, workout: str = "ride_intervals") -> int:
-        """A new activity on the simulator, pulled in as a sync would."""
+        """A new activity on the simulator, pulled in as a sync would; fitcoach's id."""
         start = int(datetime.now(UTC).timestamp()) - 2 * 3600
         made = sim(
             self.simulator,
             "POST",
-            f"/athletes/{self.athlete_id}/activities",
+            f"/athletes/{self.strava_id}/activities",
             generate={"workout": workout, "name": name, "start": start, "duration": 3600},
         )
         incremental_sync(self.sync(), self.athlete_id, 3)
-        return int(made["id"])
+        with self.state.sessions() as session:
+            activity = by_strava_id(session, self.athlete_id, int(made["id"]))
+            assert activity is not None
+            return activity.id
 
 
 def settings_for(url: URL, simulator: RunningServer, **extra: Any) -> Any:

@@ -21,7 +21,13 @@ from fitcoach.sync.activities import backfill_page
 from fitcoach.sync.webhooks.repository import SUBSCRIPTION_ID, set_setting
 from fitcoach.sync.webhooks.schemas import PushEvent
 from fitcoach.sync.webhooks.service import store_event
-from tests.conftest import RunningServer, login_through_simulator, services_of, sync_of
+from tests.conftest import (
+    RunningServer,
+    login_through_simulator,
+    services_of,
+    strava_id_of,
+    sync_of,
+)
 
 
 def sim(simulator: RunningServer, method: str, path: str, **body: Any) -> Any:
@@ -58,6 +64,10 @@ def athlete(sqlite_url: URL, simulator: RunningServer) -> Iterator[tuple[TestCli
         yield client, athlete_id
 
 
+def strava_of(client: TestClient, athlete_id: int) -> int:
+    return strava_id_of(services_of(client.app).sessions, athlete_id)
+
+
 def csrf_of(client: TestClient) -> str:
     return client.get("/").text.split('name="csrf" value="')[1].split('"')[0]
 
@@ -88,14 +98,14 @@ def test_activities_come_from_the_database_newest_first(
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    truth = sim(simulator, "GET", f"/athletes/{athlete_id}")["activities"]
+    truth = sim(simulator, "GET", f"/athletes/{strava_of(client, athlete_id)}")["activities"]
     assert len(seen) == len(set(seen)) == truth
     assert starts == sorted(starts, reverse=True)
     # Times are ISO 8601 in UTC with the offset written out, as isoformat() writes them.
     assert all(datetime.fromisoformat(start).utcoffset() == timedelta(0) for start in starts)
     assert all(start.endswith("+00:00") for start in starts)
     last = page["activities"][-1]
-    assert last["strava_url"] == f"https://www.strava.com/activities/{last['id']}"
+    assert last["strava_url"] == f"https://www.strava.com/activities/{last['strava_id']}"
     assert {"name", "sport_type", "start_date_local", "distance", "load"} <= set(last)
     assert page["freshness"]["refreshed"] is False
     assert reads(simulator) == before  # zero Strava calls for a clean athlete
@@ -105,7 +115,12 @@ def test_dirty_athlete_costs_one_call_then_none(
     athlete: tuple[TestClient, int], simulator: RunningServer
 ) -> None:
     client, athlete_id = athlete
-    sim(simulator, "POST", f"/athletes/{athlete_id}/activities", generate={"name": "Fresh"})
+    sim(
+        simulator,
+        "POST",
+        f"/athletes/{strava_of(client, athlete_id)}/activities",
+        generate={"name": "Fresh"},
+    )
     state = services_of(client.app)
     with transaction(state.sessions) as session:
         sync_state = session.get(SyncState, athlete_id)
@@ -144,7 +159,12 @@ def test_manual_refresh_needs_csrf_and_reports_progress(
         sync_state = session.get(SyncState, athlete_id)
         assert sync_state is not None and sync_state.last_sync_at is not None
         sync_state.last_sync_at = sync_state.last_sync_at.replace(year=2020)
-    sim(simulator, "POST", f"/athletes/{athlete_id}/activities", generate={"name": "Pressed"})
+    sim(
+        simulator,
+        "POST",
+        f"/athletes/{strava_of(client, athlete_id)}/activities",
+        generate={"name": "Pressed"},
+    )
     csrf = csrf_of(client)
     response = client.post("/api/strava/sync", headers={"X-CSRF-Token": csrf})
     assert response.status_code == 202
@@ -168,12 +188,17 @@ def test_refresh_without_news_is_free_until_pressed_again(
     now = state.clock()
     with transaction(state.sessions) as session:
         set_setting(session, SUBSCRIPTION_ID, "4242")
-        store_event(session, push_event(athlete_id, now), now)
+        store_event(session, push_event(strava_of(client, athlete_id), now), now)
         sync_state = session.get(SyncState, athlete_id)
         assert sync_state is not None
         sync_state.last_sync_at = now - timedelta(hours=2)
         sync_state.dirty = False
-    sim(simulator, "POST", f"/athletes/{athlete_id}/activities", generate={"name": "Unannounced"})
+    sim(
+        simulator,
+        "POST",
+        f"/athletes/{strava_of(client, athlete_id)}/activities",
+        generate={"name": "Unannounced"},
+    )
     csrf = csrf_of(client)
     before = reads(simulator)
     first = client.post("/api/strava/sync", headers={"X-CSRF-Token": csrf})

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL
 
 from fitcoach.core.db import transaction
-from fitcoach.models import Activity, ActivityStreams, Athlete, SyncState
+from fitcoach.models import Activity, ActivityStreams, Athlete, StravaConnection, SyncState
 from tests.conftest import RunningServer
 from tests.dashboard.dashboard_support import HTML, TRICKY_TITLE, Site, logged_in_site, sim
 
@@ -60,7 +60,7 @@ def test_dashboard_shows_the_athletes_training(site: Site) -> None:
     assert f"Hello, {athlete.firstname}" in page.text.replace("&#39;", "'")
     for row in newest:
         assert f'href="/activities/{row.id}"' in page.text
-        assert f'href="https://www.strava.com/activities/{row.id}"' in page.text
+        assert f'href="https://www.strava.com/activities/{row.strava_id}"' in page.text
     assert page.text.count("View on Strava") == 10
     assert "How it was computed" in page.text and "weighted power" in page.text
     assert f"{stored} activities stored" in page.text
@@ -70,7 +70,7 @@ def test_dashboard_shows_the_athletes_training(site: Site) -> None:
     assert 'hx-post="/api/strava/sync"' in page.text
     assert "/static/vendor/htmx.min.js" in page.text
     assert "/static/vendor/uPlot.iife.min.js" in page.text
-    assert "Disconnect from Strava" in page.text
+    assert "Strava is connected" in page.text and 'href="/settings#strava"' in page.text
     data = chart_data(page.text)
     assert isinstance(data["x"], list) and len(data["x"]) == 90
     assert isinstance(data["ctl"], list) and max(v for v in data["ctl"] if v) > 0
@@ -125,7 +125,10 @@ def test_activity_page_fetches_streams_once(site: Site) -> None:
     page = site.client.get(f"/activities/{activity_id}", headers=HTML)
     assert page.status_code == 200
     assert strava_reads(site.simulator) == before + 1
-    assert f'href="https://www.strava.com/activities/{activity_id}"' in page.text
+    with site.state.sessions() as session:
+        activity = session.get(Activity, activity_id)
+        assert activity is not None
+    assert f'href="https://www.strava.com/activities/{activity.strava_id}"' in page.text
     assert "How it was computed:" in page.text and "TSS" in page.text
     assert "From the recorded streams: power TSS from the power stream" in page.text
     assert "Power zones" in page.text and "Heart-rate zones" in page.text
@@ -150,10 +153,12 @@ def test_activity_page_without_strava_shows_the_summary(
     site: Site, fault: dict[str, object], says: str
 ) -> None:
     with site.state.sessions() as session:
-        activity_id = session.scalars(
-            select(Activity.id).where(Activity.athlete_id == site.athlete_id).limit(1)
+        activity_id, strava_id = session.execute(
+            select(Activity.id, Activity.strava_id)
+            .where(Activity.athlete_id == site.athlete_id)
+            .limit(1)
         ).one()
-    sim(site.simulator, "POST", "/faults", path=f"/api/v3/activities/{activity_id}", **fault)
+    sim(site.simulator, "POST", "/faults", path=f"/api/v3/activities/{strava_id}", **fault)
     page = site.client.get(f"/activities/{activity_id}", headers=HTML)
     assert page.status_code == 200
     assert says in page.text and "summary below is from your stored data" in page.text
@@ -178,7 +183,7 @@ def test_activities_are_private_to_their_athlete(
         refused = stranger.get(f"/activities/{mine}", headers=HTML)
         assert refused.status_code == 404 and "Activity not found" in refused.text
         assert "Back to the dashboard" in refused.text
-    missing = site.client.get("/activities/1", headers=HTML)
+    missing = site.client.get("/activities/999999999", headers=HTML)
     assert missing.status_code == 404 and "Activity not found" in missing.text
 
 
@@ -202,10 +207,10 @@ def test_pages_answer_html_errors_and_the_api_keeps_json(site: Site) -> None:
 
 def test_disconnected_athlete_is_asked_to_reconnect(site: Site) -> None:
     with transaction(site.state.sessions) as session:
-        athlete = session.get(Athlete, site.athlete_id)
-        assert athlete is not None
-        athlete.connected = False
-        athlete.disconnected_reason = "You revoked fitcoach's access on Strava."
+        connection = session.get(StravaConnection, site.athlete_id)
+        assert connection is not None
+        connection.connected = False
+        connection.disconnected_reason = "You revoked fitcoach's access on Strava."
     page = site.client.get("/", headers=HTML)
     assert page.status_code == 200
     assert "fitcoach lost access to your Strava account" in page.text

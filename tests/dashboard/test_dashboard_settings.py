@@ -211,7 +211,8 @@ def test_coach_with_a_model_narrates_and_answers(sqlite_url: URL, simulator: Run
         assert "Should I race on &lt;Sunday&gt;?" in answer.text
         assert "Answer the athlete" in received[1]["messages"][1]["content"]
         for call in received:  # no identity reaches the model
-            assert str(site.athlete_id) not in call["messages"][1]["content"]
+            content = call["messages"][1]["content"]
+            assert str(site.strava_id) not in content and "Thandiwe" not in content
         next(sites, None)
     finally:
         model.stop()

@@ -16,6 +16,7 @@ from fitcoach.app import create_app
 from fitcoach.core.db import make_engine
 from fitcoach.core.settings import load_settings
 from fitcoach.models import Activity, OAuthToken
+from fitcoach.strava.repository import athlete_of_strava
 from fitcoach.sync.activities import backfill_page
 from tests.conftest import (
     MovableClock,
@@ -48,12 +49,17 @@ def two_athletes(
     state = services_of(app)
     ids = [int(a["id"]) for a in httpx.get(f"{simulator.url}/_sim/athletes").json()][:2]
     with TestClient(app) as alice, TestClient(app) as bob:
-        for client, athlete_id in ((alice, ids[0]), (bob, ids[1])):
-            answer = login_through_simulator(client, athlete_id=str(athlete_id))
+        accounts = []
+        for client, strava_id in ((alice, ids[0]), (bob, ids[1])):
+            answer = login_through_simulator(client, athlete_id=str(strava_id))
             assert client.get("/auth/strava/callback", params=answer).status_code == 200
+            with state.sessions() as session:
+                athlete_id = athlete_of_strava(session, strava_id)
+            assert athlete_id is not None
+            accounts.append(athlete_id)
             while backfill_page(sync_of(state), athlete_id, 0).more:
                 pass
-        yield alice, bob, ids[0], ids[1]
+        yield alice, bob, accounts[0], accounts[1]
 
 
 def test_activities_are_only_ever_the_sessions_own(

@@ -43,6 +43,7 @@ class Monitored:
     athlete_id: int
     simulator: RunningServer
     clock: list[datetime]
+    strava_id: int  # the simulator's id of the athlete
 
     def scrape(self) -> Samples:
         response = self.client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -104,8 +105,9 @@ def monitored(sqlite_url: URL, simulator: RunningServer) -> Iterator[Monitored]:
         timeout=30,
     )
     first = made.json()["id"]
+    # The first account of a fresh database is fitcoach's athlete 1: the operator here.
     settings = monitored_settings(
-        sqlite_url, simulator, admin_athlete_ids=str(first), admin_token=ADMIN_TOKEN
+        sqlite_url, simulator, admin_athlete_ids="1", admin_token=ADMIN_TOKEN
     )
     budget_engine = make_engine(settings.database)
     clock = [NOW]
@@ -116,8 +118,8 @@ def monitored(sqlite_url: URL, simulator: RunningServer) -> Iterator[Monitored]:
         assert client.get("/auth/strava/callback", params=answer).status_code == 200
         with state.sessions() as session:
             athlete_id = session.scalars(select(Athlete.id)).one()
-        assert athlete_id == first
-        yield Monitored(client, state, settings, athlete_id, simulator, clock)
+        assert athlete_id == 1
+        yield Monitored(client, state, settings, athlete_id, simulator, clock, first)
     state.engine.dispose()
     budget_engine.dispose()
 

@@ -23,7 +23,7 @@ def test_anonymous_visitors_and_other_athletes_are_refused(monitored: Monitored)
             assert stranger.get("/admin", headers={"Authorization": header}).status_code == 403
 
         others = httpx.get(f"{monitored.simulator.url}/_sim/athletes").json()
-        other = next(a["id"] for a in others if a["id"] != monitored.athlete_id)
+        other = next(a["id"] for a in others if a["id"] != monitored.strava_id)
         answer = login_through_simulator(stranger, athlete_id=str(other))
         assert stranger.get("/auth/strava/callback", params=answer).status_code == 200
         refused = stranger.get("/admin")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text, update
 from sqlalchemy.exc import OperationalError
 
-from fitcoach.models import Athlete
+from fitcoach.models import Athlete, StravaConnection
 from fitcoach.strava.budget import Priority
 from fitcoach.strava.errors import BudgetExhausted, Unavailable
 from fitcoach.sync.activities import backfill_page, incremental_sync, record_failure
@@ -138,12 +138,10 @@ def test_webhook_events_received_processed_and_lag(monitored: Monitored) -> None
     client, athlete_id = monitored.client, monitored.athlete_id
     before = monitored.scrape()
     received = "fitcoach_webhook_events_received_total"
-    assert client.post("/webhooks/strava", json=event(athlete_id)).status_code == 200
-    assert client.post("/webhooks/strava", json=event(athlete_id)).status_code == 200  # retry
-    assert (
-        client.post("/webhooks/strava", json=event(athlete_id, subscription_id=1)).status_code
-        == 403
-    )
+    owner = monitored.strava_id
+    assert client.post("/webhooks/strava", json=event(owner)).status_code == 200
+    assert client.post("/webhooks/strava", json=event(owner)).status_code == 200  # retry
+    assert client.post("/webhooks/strava", json=event(owner, subscription_id=1)).status_code == 403
     assert client.post("/webhooks/strava", content=b"{not json").status_code == 400
     monitored.clock[0] = later(1.5)
     waiting = monitored.scrape()
@@ -191,7 +189,7 @@ def test_athlete_growth_comes_from_the_database(monitored: Monitored) -> None:
         session.execute(update(Athlete).values(created_at=NOW - timedelta(days=6)))
     assert monitored.scrape().value("fitcoach_athletes_new_this_week") == 1
     with monitored.state.sessions.begin() as session:
-        session.execute(update(Athlete).values(connected=False))
+        session.execute(update(StravaConnection).values(connected=False))
     assert monitored.scrape().value("fitcoach_athletes_connected") == 0
 
 

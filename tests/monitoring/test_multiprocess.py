@@ -123,18 +123,18 @@ def test_web_and_worker_counts_add_up_in_one_scrape(
     url, metrics_dir = served
     sessions = session_factory(make_engine(sqlite_url))
     made = sim(simulator, "POST", "/_sim/athletes", kind="triathlete", history_days=200, seed=5)
-    athlete_id = int(made["id"])
+    strava_id = int(made["id"])
     calls_before = api_calls(simulator)
 
     def state() -> SyncState | None:
         with sessions() as session:
-            return session.get(SyncState, athlete_id)
+            return session.scalars(select(SyncState)).first()
 
     # Both processes registered in the metrics directory: the worker is up.
     wait_for(lambda: len(list(metrics_dir.glob("*.pid"))) >= 2, "the worker process", 90)
     # Connect: the web process exchanges the code, the worker backfills the history.
     with httpx.Client(base_url=url, follow_redirects=True, timeout=30) as browser:
-        answer = login_through_simulator(browser, athlete_id=str(athlete_id))
+        answer = login_through_simulator(browser, athlete_id=str(strava_id))
         assert browser.get("/auth/strava/callback", params=answer).status_code == 200
         wait_for(lambda: bool((s := state()) and s.backfill_done), "the worker's backfill")
         with sessions() as session:
@@ -153,7 +153,7 @@ def test_web_and_worker_counts_add_up_in_one_scrape(
             },
         )
         assert response.status_code == 201, response.text
-        sim(simulator, "POST", f"/_sim/athletes/{athlete_id}/activities", generate={})
+        sim(simulator, "POST", f"/_sim/athletes/{strava_id}/activities", generate={})
 
         def handled() -> bool:
             with sessions() as session:

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy import delete
 
 from fitcoach.activities.loads import compute_loads
-from fitcoach.activities.repository import upsert_activities
+from fitcoach.activities.repository import upsert_api_activities
 from fitcoach.activities.rows import row_from_strava
 from fitcoach.core.db import transaction
 from fitcoach.imports.parsing.limits import Limits
@@ -59,9 +59,9 @@ def test_the_narrator_sees_only_the_athletes_own_files_by_default(
             store.athlete_id
         )
         document.update(moving_time=4 * 3600, elapsed_time=4 * 3600, distance=123_456.0)
-        rows.append(row_from_strava(document))
+        rows.append(row_from_strava(document, store.athlete_id))
     with transaction(store.sessions) as session:
-        upsert_activities(session, rows)
+        upsert_api_activities(session, rows)
     compute_loads(store.sessions, store.athlete_id, today)
 
     policy = narrator_input(store.sessions, store.athlete_id, today, allow_strava_data=False)

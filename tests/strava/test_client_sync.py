@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL
 from fitcoach import migrations
 from fitcoach.core.crypto import key_ring
 from fitcoach.core.db import make_engine, session_factory
-from fitcoach.models import Activity, Athlete, SyncState
+from fitcoach.models import Activity, StravaConnection, SyncState
 from fitcoach.strava.access import AthleteDisconnected, access_token
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.errors import RateLimited, Unavailable
@@ -24,7 +24,7 @@ from fitcoach.strava.models import TokenResponse
 from fitcoach.strava.repository import load_tokens
 from fitcoach.sync.activities import backfill_page, incremental_sync
 from fitcoach.sync.context import SyncContext
-from tests.conftest import RunningServer, connect_simulator_athlete
+from tests.conftest import RunningServer, connect_simulator_athlete, strava_id_of
 
 
 class CountingClient(StravaClient):
@@ -114,9 +114,9 @@ def test_revoked_refresh_token_disconnects_cleanly(
     with pytest.raises(AthleteDisconnected, match="reconnect"):
         access_token(context.sessions, context.key_ring, context.strava, athlete_id, lambda: now)
     with context.sessions() as session:
-        athlete = session.get(Athlete, athlete_id)
-        assert athlete is not None and not athlete.connected
-        assert athlete.disconnected_reason and "refused" in athlete.disconnected_reason
+        connection = session.get(StravaConnection, athlete_id)
+        assert connection is not None and not connection.connected
+        assert connection.disconnected_reason and "refused" in connection.disconnected_reason
         assert load_tokens(session, context.key_ring, athlete_id) is None
 
 
@@ -130,7 +130,8 @@ def test_backfill_then_incremental_matches_strava(
     setup: tuple[SyncContext, int, list[float]], simulator: RunningServer
 ) -> None:
     context, athlete_id, _ = setup
-    truth = control(simulator, "GET", f"/athletes/{athlete_id}")["activities"]
+    strava_athlete = strava_id_of(context.sessions, athlete_id)
+    truth = control(simulator, "GET", f"/athletes/{strava_athlete}")["activities"]
     pages = 0
     while True:
         result = backfill_page(context, athlete_id, priority=3)
@@ -148,7 +149,7 @@ def test_backfill_then_incremental_matches_strava(
         state = session.get(SyncState, athlete_id)
         assert state is not None and state.backfill_done and state.backfill_fetched == truth
 
-    control(simulator, "POST", f"/athletes/{athlete_id}/activities", generate={"name": "New"})
+    control(simulator, "POST", f"/athletes/{strava_athlete}/activities", generate={"name": "New"})
     used = control(simulator, "GET", "/usage")
     result = incremental_sync(context, athlete_id, priority=0)
     assert result.calls == 1 and result.fetched >= 1

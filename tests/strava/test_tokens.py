@@ -8,9 +8,9 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from fitcoach import migrations
-from fitcoach.athletes.repository import upsert_athlete
 from fitcoach.core.crypto import TokenDecryptionError, key_ring
 from fitcoach.core.db import make_engine, session_factory, transaction
+from fitcoach.models import Athlete
 from fitcoach.strava.repository import Tokens, load_tokens, reencrypt_all, save_tokens
 
 ACCESS = "a1b2c3d4e5f6access0123456789abcdef01234567"
@@ -25,7 +25,7 @@ def test_tokens_are_not_readable_in_the_database_file(tmp_path: Path) -> None:
     ring = key_ring([Fernet.generate_key().decode()])
     factory = session_factory(engine)
     with transaction(factory) as session:
-        upsert_athlete(session, {"id": 1})
+        session.add(Athlete(id=1, firstname="Ada"))
         session.flush()
         save_tokens(session, ring, 1, TOKENS)
     with factory() as session:
@@ -42,7 +42,7 @@ def test_rotated_key_still_decrypts_old_tokens(tmp_path: Path) -> None:
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     factory = session_factory(engine)
     with transaction(factory) as session:
-        upsert_athlete(session, {"id": 1})
+        session.add(Athlete(id=1, firstname="Ada"))
         session.flush()
         save_tokens(session, key_ring([old_key]), 1, TOKENS)
 

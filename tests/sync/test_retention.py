@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from fitcoach.activities.loads import compute_loads
 from fitcoach.activities.queries import daily_load_history
-from fitcoach.activities.repository import upsert_activities
+from fitcoach.activities.repository import by_strava_ids, upsert_api_activities
 from fitcoach.activities.rows import row_from_strava
 from fitcoach.coach import performance_series
 from fitcoach.core.db import transaction
@@ -34,11 +34,12 @@ def api_history(store: Store, days: int) -> None:
         item = ArchiveItem(7_000_000 + day, ride(start, 60), "", "API Ride")
         document = item.strava_document(store.athlete_id)
         document.update(moving_time=3600, elapsed_time=3700, weighted_average_watts=200.0)
-        rows.append(row_from_strava(document))
+        rows.append(row_from_strava(document, store.athlete_id))
     with transaction(store.sessions) as session:
-        upsert_activities(session, rows)
-        for row in rows[:10]:
-            session.add(ActivityStreams(activity_id=row["id"], streams={"time": [0, 1]}))
+        upsert_api_activities(session, rows)
+        held = by_strava_ids(session, [row["strava_id"] for row in rows[:10]])
+        for activity in held.values():
+            session.add(ActivityStreams(activity_id=activity.id, streams={"time": [0, 1]}))
     compute_loads(store.sessions, store.athlete_id, TODAY)
 
 
@@ -93,9 +94,11 @@ def _history(store: Store) -> list[tuple[date, float]]:
 
 def test_an_archive_replaces_the_carried_loads_it_covers(store: Store, tmp_path: Path) -> None:
     items = list(archive_items(10, datetime(2026, 1, 1, tzinfo=UTC)))
-    rows = [row_from_strava(item.strava_document(store.athlete_id)) for item in items]
+    rows = [
+        row_from_strava(item.strava_document(store.athlete_id), store.athlete_id) for item in items
+    ]
     with transaction(store.sessions) as session:
-        upsert_activities(session, rows)
+        upsert_api_activities(session, rows)
     compute_loads(store.sessions, store.athlete_id, TODAY)
     apply_retention(store.sessions, datetime.now(UTC) + timedelta(days=30), 7)
     assert store.count() == 0

@@ -10,9 +10,9 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach import migrations
-from fitcoach.athletes.repository import upsert_athlete
 from fitcoach.core.db import make_engine, session_factory, transaction
-from fitcoach.models import Athlete, SyncState
+from fitcoach.models import Athlete, StravaConnection, SyncState
+from fitcoach.strava.repository import save_connection
 from fitcoach.sync.schedule import DAILY_SLOTS, due_for_daily_sync, webhooks_live
 from fitcoach.sync.webhooks.repository import SUBSCRIPTION_ID, set_setting
 from fitcoach.sync.webhooks.schemas import PushEvent
@@ -39,11 +39,13 @@ def athlete(
     connected: bool = True,
 ) -> None:
     with transaction(sessions) as session:
-        upsert_athlete(session, {"id": athlete_id, "firstname": f"A{athlete_id}"})
+        # The daily slot goes by fitcoach's id: the athlete is made with the id wanted.
+        session.add(Athlete(id=athlete_id, firstname=f"A{athlete_id}"))
         session.flush()
-        row = session.get(Athlete, athlete_id)
-        assert row is not None
-        row.connected = connected
+        save_connection(session, athlete_id, {"id": 9_000_000 + athlete_id})
+        connection = session.get(StravaConnection, athlete_id)
+        assert connection is not None
+        connection.connected = connected
         state = session.get(SyncState, athlete_id) or SyncState(athlete_id=athlete_id)
         state.last_sync_at, state.dirty = last_sync, dirty
         session.add(state)

@@ -12,18 +12,18 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import URL
 
 from fitcoach import migrations
-from fitcoach.activities.repository import upsert_activities
+from fitcoach.activities.repository import add_activity, by_strava_id
 from fitcoach.activities.rows import row_from_strava
 from fitcoach.core.crypto import key_ring
 from fitcoach.core.db import make_engine, session_factory, transaction
-from fitcoach.models import Activity, Athlete, Deletion
+from fitcoach.models import Activity, Athlete, Deletion, Source, StravaConnection
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.repository import load_tokens
 from fitcoach.sync.activities import backfill_page, store_fetched
 from fitcoach.sync.context import SyncContext
 from fitcoach.sync.webhooks.schemas import PushEvent
 from fitcoach.sync.webhooks.service import process_event, store_event
-from tests.conftest import RunningServer, connect_simulator_athlete
+from tests.conftest import RunningServer, connect_simulator_athlete, strava_id_of
 
 SUBSCRIPTION = 4242
 
@@ -40,7 +40,8 @@ def reads(simulator: RunningServer) -> int:
 
 @pytest.fixture
 def synced(sqlite_url: URL, simulator: RunningServer) -> Iterator[tuple[SyncContext, int]]:
-    """An athlete connected with real simulator tokens, their history stored."""
+    """An athlete connected with real simulator tokens, their history stored; fitcoach's
+    id for them (events name their Strava id: ``strava_id_of``)."""
     engine = make_engine(sqlite_url)
     migrations.upgrade(engine)
     client = StravaClient(simulator.url, "1", "simulator-secret", timeout_s=3.0)
@@ -57,7 +58,7 @@ def synced(sqlite_url: URL, simulator: RunningServer) -> Iterator[tuple[SyncCont
 
 def handle(context: SyncContext, athlete_id: int, **fields: Any) -> None:
     body: dict[str, Any] = {
-        "owner_id": athlete_id,
+        "owner_id": strava_id_of(context.sessions, athlete_id),
         "subscription_id": SUBSCRIPTION,
         "event_time": int(datetime.now(UTC).timestamp()),
         "updates": {},
@@ -70,10 +71,16 @@ def handle(context: SyncContext, athlete_id: int, **fields: Any) -> None:
 
 
 def some_activity(context: SyncContext, athlete_id: int) -> int:
+    """The Strava id of one of the athlete's activities from the API."""
     with context.sessions() as session:
         row = session.query(Activity).filter_by(athlete_id=athlete_id).first()
-        assert row is not None
-        return row.id
+        assert row is not None and row.strava_id is not None
+        return row.strava_id
+
+
+def held(context: SyncContext, athlete_id: int, strava_id: int) -> bool:
+    with context.sessions() as session:
+        return by_strava_id(session, athlete_id, strava_id) is not None
 
 
 def test_a_delete_strava_confirms_removes_the_activity(
@@ -85,8 +92,7 @@ def test_a_delete_strava_confirms_removes_the_activity(
     before = reads(simulator)
     handle(context, athlete_id, object_type="activity", object_id=activity_id, aspect_type="delete")
     assert reads(simulator) == before + 1  # the check
-    with context.sessions() as session:
-        assert session.get(Activity, activity_id) is None
+    assert not held(context, athlete_id, activity_id)
 
 
 def test_a_forged_delete_deletes_nothing(
@@ -95,8 +101,7 @@ def test_a_forged_delete_deletes_nothing(
     context, athlete_id = synced
     activity_id = some_activity(context, athlete_id)
     handle(context, athlete_id, object_type="activity", object_id=activity_id, aspect_type="delete")
-    with context.sessions() as session:
-        assert session.get(Activity, activity_id) is not None
+    assert held(context, athlete_id, activity_id)
 
 
 def test_a_delete_of_something_not_held_costs_nothing(
@@ -105,39 +110,44 @@ def test_a_delete_of_something_not_held_costs_nothing(
     context, athlete_id = synced
     own_file = row_from_strava(
         {
-            "id": -5,
+            "id": 555,
             "athlete": {"id": athlete_id},
             "name": "From my watch",
             "sport_type": "Run",
             "start_date": "2026-11-20T07:00:00Z",
             "moving_time": 1800,
         },
-        source="file",
+        athlete_id,
     )
+    # The athlete's own file, which claims Strava id 555 (as an archive's row would).
+    own_file.update(source=Source.FILE.value, strava_id=None, claimed_strava_id=555)
     with transaction(context.sessions) as session:
-        upsert_activities(session, [own_file])
+        own_id = add_activity(session, own_file, {})
     before = reads(simulator)
-    for object_id in (-5, 987_654_321):  # the athlete's own file; an activity never held
+    for object_id in (555, 987_654_321):  # the athlete's own file; an activity never held
         handle(
             context, athlete_id, object_type="activity", object_id=object_id, aspect_type="delete"
         )
     assert reads(simulator) == before
     with context.sessions() as session:
-        assert session.get(Activity, -5) is not None
+        assert session.get(Activity, own_id) is not None
 
 
-def test_a_deauthorization_strava_confirms_deletes_the_athlete(
+def test_a_deauthorization_strava_confirms_deletes_the_strava_data(
     synced: tuple[SyncContext, int], simulator: RunningServer
 ) -> None:
     context, athlete_id = synced
+    strava_athlete = strava_id_of(context.sessions, athlete_id)
     with context.sessions() as session:
         tokens = load_tokens(session, context.key_ring, athlete_id)
     assert tokens is not None
     context.strava.deauthorize(tokens.access_token)  # the athlete revoked on Strava
-    deauth = {"object_type": "athlete", "object_id": athlete_id, "aspect_type": "update"}
+    deauth = {"object_type": "athlete", "object_id": strava_athlete, "aspect_type": "update"}
     handle(context, athlete_id, **deauth, updates={"authorized": "false"})
     with context.sessions() as session:
-        assert session.get(Athlete, athlete_id) is None
+        assert session.get(Athlete, athlete_id) is not None  # the account stays
+        assert session.get(StravaConnection, athlete_id) is None
+        assert session.query(Activity).filter_by(athlete_id=athlete_id).count() == 0
         assert session.query(Deletion).one().reason == "deauthorized on Strava"
 
 
@@ -146,13 +156,13 @@ def test_a_forged_deauthorization_deletes_nothing(
 ) -> None:
     context, athlete_id = synced
     with context.sessions() as session:
-        held = session.query(Activity).filter_by(athlete_id=athlete_id).count()
-    deauth = {"object_type": "athlete", "object_id": athlete_id, "aspect_type": "update"}
+        count = session.query(Activity).filter_by(athlete_id=athlete_id).count()
+    deauth = {"object_type": "athlete", "object_id": 1, "aspect_type": "update"}
     handle(context, athlete_id, **deauth, updates={"authorized": "false"})
     with context.sessions() as session:
-        athlete = session.get(Athlete, athlete_id)
-        assert athlete is not None and athlete.connected
-        assert session.query(Activity).filter_by(athlete_id=athlete_id).count() == held
+        connection = session.get(StravaConnection, athlete_id)
+        assert connection is not None and connection.connected
+        assert session.query(Activity).filter_by(athlete_id=athlete_id).count() == count
         assert session.query(Deletion).count() == 0
 
 
@@ -162,7 +172,8 @@ def test_a_page_listed_before_a_delete_does_not_bring_the_activity_back(
     """The race: a sync lists an activity, Strava deletes it, the delete event is handled
     (nothing held yet), then the sync stores its page."""
     context, athlete_id = synced
-    created = control(simulator, "POST", f"/athletes/{athlete_id}/activities", generate={})
+    strava_athlete = strava_id_of(context.sessions, athlete_id)
+    created = control(simulator, "POST", f"/athletes/{strava_athlete}/activities", generate={})
     activity_id = int(created["id"])
     with context.sessions() as session:
         tokens = load_tokens(session, context.key_ring, athlete_id)
@@ -172,6 +183,6 @@ def test_a_page_listed_before_a_delete_does_not_bring_the_activity_back(
     control(simulator, "DELETE", f"/activities/{activity_id}")
     handle(context, athlete_id, object_type="activity", object_id=activity_id, aspect_type="delete")
     store_fetched(context, athlete_id, listed)
+    assert not held(context, athlete_id, activity_id)
     with context.sessions() as session:
-        assert session.get(Activity, activity_id) is None
         assert session.query(Activity).filter_by(athlete_id=athlete_id).count() > 0

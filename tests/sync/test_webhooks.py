@@ -11,14 +11,21 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
 from fitcoach import migrations
-from fitcoach.activities.repository import upsert_activities
+from fitcoach.activities.repository import by_strava_id, upsert_api_activities
 from fitcoach.activities.rows import row_from_strava
-from fitcoach.athletes.repository import upsert_athlete
 from fitcoach.core.crypto import key_ring
 from fitcoach.core.db import make_engine, transaction
 from fitcoach.core.settings import load_settings
-from fitcoach.models import Activity, Athlete, Deletion, SyncState, WebhookEvent
+from fitcoach.models import (
+    Activity,
+    Athlete,
+    Deletion,
+    StravaConnection,
+    SyncState,
+    WebhookEvent,
+)
 from fitcoach.strava.client import StravaClient
+from fitcoach.strava.repository import save_connection
 from fitcoach.sync.context import SyncContext
 from fitcoach.sync.webhooks.service import process_event
 from fitcoach.web.deps import Services
@@ -26,6 +33,8 @@ from tests.conftest import recording_app, services_of
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SUBSCRIPTION = 4242
+# fitcoach's athlete 70 is connected to Strava's athlete 7, whom the events name.
+ATHLETE, STRAVA_ATHLETE = 70, 7
 
 
 @pytest.fixture
@@ -42,9 +51,11 @@ def app_state(database_url: URL) -> Iterator[tuple[TestClient, Services, list[in
     state = services_of(app)
     queued = queue.events
     with transaction(state.sessions) as session:
-        upsert_athlete(session, {"id": 7, "firstname": "Ana"})
+        session.add(Athlete(id=ATHLETE, firstname="Ana"))
+        session.add(SyncState(athlete_id=ATHLETE))
         session.flush()
-        upsert_activities(session, [row_from_strava(activity(55))])
+        save_connection(session, ATHLETE, {"id": STRAVA_ATHLETE, "firstname": "Ana"})
+        upsert_api_activities(session, [row_from_strava(activity(55), ATHLETE)])
     with TestClient(app) as client:
         yield client, state, queued
     state.engine.dispose()
@@ -124,10 +135,10 @@ def test_create_marks_dirty_and_costs_nothing(
     client, state, queued = app_state
     client.post("/webhooks/strava", json=event())
     # The client points at a closed port: any Strava call would fail the test.
-    assert process_event(context(state), queued[0]) == 7
+    assert process_event(context(state), queued[0]) == ATHLETE
     assert process_event(context(state), queued[0]) is None  # redelivery does nothing
     with state.sessions() as session:
-        sync_state = session.get(SyncState, 7)
+        sync_state = session.get(SyncState, ATHLETE)
         assert sync_state is not None and sync_state.dirty
         assert sync_state.dirty_since == NOW
         stored = session.get(WebhookEvent, queued[0])
@@ -143,15 +154,16 @@ def test_a_delete_that_cannot_be_checked_changes_nothing(
     client.post("/webhooks/strava", json=event(object_id=55, aspect_type="delete"))
     process_event(context(state), queued[0])
     with state.sessions() as session:
-        assert session.get(Activity, 55) is not None
+        assert by_strava_id(session, ATHLETE, 55) is not None
         stored = session.get(WebhookEvent, queued[0])
         assert stored is not None and stored.processed_at is not None
 
 
-def test_deauthorization_of_an_athlete_without_tokens_deletes_the_athlete(
+def test_deauthorization_of_an_athlete_without_tokens_deletes_their_strava_data(
     app_state: tuple[TestClient, Services, list[int]],
 ) -> None:
-    """fitcoach holds no tokens for athlete 7 (no call can be made): Strava's word stands."""
+    """fitcoach holds no tokens for athlete 7 (no call can be made): Strava's word stands
+    for Strava's data only; the account and its own files stay."""
     client, state, queued = app_state
     deauth = event(
         object_type="athlete", object_id=7, aspect_type="update", updates={"authorized": "false"}
@@ -159,9 +171,9 @@ def test_deauthorization_of_an_athlete_without_tokens_deletes_the_athlete(
     client.post("/webhooks/strava", json=deauth)
     process_event(context(state), queued[0])
     with state.sessions() as session:
-        assert session.get(Athlete, 7) is None
-        for table in (Activity, SyncState, WebhookEvent):
+        assert session.get(Athlete, ATHLETE) is not None
+        for table in (Activity, SyncState, WebhookEvent, StravaConnection):
             assert session.scalar(select(func.count()).select_from(table)) == 0
         deletion = session.scalars(select(Deletion)).one()
-        assert (deletion.athlete_id, deletion.activities_deleted) == (7, 1)
+        assert (deletion.athlete_id, deletion.activities_deleted) == (ATHLETE, 1)
         assert deletion.reason == "deauthorized on Strava"

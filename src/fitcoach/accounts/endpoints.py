@@ -10,18 +10,27 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from fitcoach.activities.queries import count_by_origin
 from fitcoach.strava.errors import BadRequest, StravaError
-from fitcoach.sync.connection import connect_athlete, disconnect_athlete, missing_scopes
+from fitcoach.sync.connection import (
+    StravaTakenElsewhere,
+    connect_athlete,
+    disconnect_strava,
+    missing_scopes,
+)
 from fitcoach.web.deps import (
     AppServices,
     AppSettings,
+    CurrentAthlete,
+    Now,
+    PageReads,
     Queue,
     Strava,
     current_athlete,
     session_athlete,
 )
 from fitcoach.web.security import check_csrf
-from fitcoach.web.templating import message_page
+from fitcoach.web.templating import message_page, page
 
 router = APIRouter(prefix="/auth")
 log = logging.getLogger("fitcoach.accounts.endpoints")
@@ -112,9 +121,21 @@ def callback(
             status_code=502,
             action=("/auth/strava/login", "Try again"),
         )
-    athlete_id = connect_athlete(app.sessions, app.key_ring, answer, scope)
-    request.session.clear()
-    request.session["athlete_id"] = athlete_id
+    signed_in = session_athlete(request)
+    try:
+        athlete_id = connect_athlete(app.sessions, app.key_ring, answer, scope, signed_in)
+    except StravaTakenElsewhere as taken:
+        return message_page(
+            request,
+            "Strava is connected to another account",
+            str(taken),
+            taken.what_to_do or "",
+            status_code=taken.status,
+            action=("/settings", "Back to settings"),
+        )
+    if signed_in is None:
+        request.session.clear()
+        request.session["athlete_id"] = athlete_id
     queue.start_backfill(athlete_id)
     return RedirectResponse("/", 303)
 
@@ -126,21 +147,42 @@ def logout(request: Request, csrf: Annotated[str, Form()] = "") -> RedirectRespo
     return RedirectResponse("/", 303)
 
 
+@router.get("/strava/disconnect", response_class=HTMLResponse)
+def confirm_disconnect(
+    request: Request, athlete_id: CurrentAthlete, reader: PageReads
+) -> HTMLResponse:
+    """What disconnecting deletes and what it keeps, before anything happens."""
+    with reader.turn() as connection:
+        from_strava, own = count_by_origin(connection, athlete_id)
+    return page(
+        request,
+        "disconnect.html",
+        from_strava=from_strava,
+        own=own,
+        nav="settings",
+    )
+
+
 @router.post("/strava/disconnect", response_class=HTMLResponse)
 def disconnect(
     request: Request,
     app: AppServices,
+    now: Now,
     csrf: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
-    """Deauthorize fitcoach at Strava and delete everything it holds about the athlete."""
+    """Deauthorize fitcoach at Strava and delete what came from Strava; the account, its
+    own files, settings and goal stay."""
     check_csrf(request, csrf)
     athlete_id: int = current_athlete(session_athlete(request))
-    disconnect_athlete(app.sessions, app.key_ring, app.strava, athlete_id)
-    request.session.clear()
+    deleted = disconnect_strava(app.sessions, app.key_ring, app.strava, athlete_id, now.date())
+    noun = "activity" if deleted == 1 else "activities"
     return message_page(
         request,
-        "Disconnected",
-        "fitcoach no longer has access to your Strava account, and your data here is deleted.",
-        "You can connect again whenever you like.",
-        action=("/auth/strava/login", "Connect with Strava"),
+        "Strava disconnected",
+        f"fitcoach no longer has access to your Strava account; the {deleted} {noun} and "
+        "their streams that came from Strava are deleted. Your account, your own files, "
+        "your settings and your goal are kept, and your fitness history keeps the training "
+        "load fitcoach worked out.",
+        "You can connect Strava again whenever you like; your history then comes back.",
+        action=("/", "Back to the dashboard"),
     )

@@ -6,11 +6,17 @@ When they meet, the athlete's own file wins every field it has (docs/files.md, "
 source wins"): it is the original recording, at full resolution, and it is not subject
 to the API's retention. The API contributes the Strava id, so webhooks, links and later
 syncs find the one merged row.
+
+Data from an athlete never chooses a key another athlete's data needs: every row has an
+id of fitcoach's own; a Strava id is a row's ``strava_id`` only when this athlete's own API
+listing gave it. What the athlete's own data says of Strava ids (an archive's
+activities.csv) is a claim, ``claimed_strava_id``, linked when their listing confirms it;
+another athlete's claim of an id Strava gives to this athlete is dropped and recorded.
 """
 
 from __future__ import annotations
 
-import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +28,8 @@ from sqlalchemy.orm import Session
 from fitcoach.activities import repository
 from fitcoach.coach.sports import sport_family
 from fitcoach.models import Activity, Source
+
+log = logging.getLogger("fitcoach.activities")
 
 MATCH_WINDOW = timedelta(seconds=60)
 # Similar means within 10 % or the absolute margin, whichever is larger: short activities
@@ -75,17 +83,11 @@ def same_activity(a: Fingerprint, b: Fingerprint) -> bool:
     return True
 
 
-def synthetic_id(athlete_id: int, sha256: str) -> int:
-    """A stable id for a file with no Strava id: negative, so it never meets Strava's."""
-    digest = hashlib.sha256(f"{athlete_id}:{sha256}".encode()).digest()
-    return -(int.from_bytes(digest[:7], "big") | 1)
-
-
 def find_match(
     session: Session, athlete_id: int, print_: Fingerprint, *, unlinked_only: bool = False
 ) -> Activity | None:
     """The stored activity of this athlete that is the same as ``print_``, if any;
-    ``unlinked_only`` looks only at file activities with no Strava id yet."""
+    ``unlinked_only`` looks only at own-file activities with no Strava id yet."""
     candidates = repository.activities_starting_between(
         session,
         athlete_id,
@@ -103,75 +105,93 @@ def store_own(
     values: dict[str, Any],
     streams: dict[str, Any] | None,
     *,
-    strava_id: int | None,
-    fallback_id: int,
+    claimed_strava_id: int | None,
 ) -> tuple[Outcome, int]:
     """Store an activity from the athlete's own data, merging with what is stored.
 
-    ``values`` are the activity's columns (without ``id``); ``strava_id`` is known for an
-    archive's activities; ``fallback_id`` is used when nothing else gives one.
+    ``values`` are the activity's columns (without ids); ``claimed_strava_id`` is the
+    Strava id an archive's row names. Returns the outcome and the activity's id.
     """
     athlete_id = int(values["athlete_id"])
-    existing = repository.get_activity(session, strava_id) if strava_id is not None else None
-    if existing is not None and existing.athlete_id != athlete_id:
-        raise PermissionError(f"activity {strava_id} belongs to another athlete")
+    existing: Activity | None = None
+    if claimed_strava_id is not None:
+        owner = repository.owner_of_strava_id(session, claimed_strava_id)
+        if owner is not None and owner != athlete_id:
+            # Strava gave this id to another athlete: their API row wins, the claim goes.
+            repository.record_conflict(session, claimed_strava_id, athlete_id, owner)
+            claimed_strava_id = None
+    if claimed_strava_id is not None:
+        existing = repository.claimed_or_linked(session, athlete_id, claimed_strava_id)
+        if existing is None:
+            # An own device file imported before, with no Strava id yet, is this one.
+            existing = find_match(session, athlete_id, Fingerprint.of(values), unlinked_only=True)
+            if existing is not None and existing.claimed_strava_id is None:
+                existing.claimed_strava_id = claimed_strava_id
+                existing.source = values["source"]
+                return Outcome.MERGED, existing.id
+    else:
+        existing = find_match(session, athlete_id, Fingerprint.of(values))
     if existing is None:
-        # Two different Strava ids are two activities, however alike: an activity with
-        # one may only meet a device file that has none yet.
-        existing = find_match(
-            session, athlete_id, Fingerprint.of(values), unlinked_only=strava_id is not None
+        activity_id = repository.add_activity(
+            session, {**values, "claimed_strava_id": claimed_strava_id}, streams or {}
         )
-    if existing is None:
-        activity_id = strava_id if strava_id is not None else fallback_id
-        repository.add_activity(session, activity_id, values, streams or {})
         return Outcome.IMPORTED, activity_id
     if existing.source == Source.STRAVA_API:
         # The file wins every field; the row keeps its Strava id.
         repository.update_activity(session, existing, values)
         repository.write_streams(session, existing.id, streams or {})
         return Outcome.MERGED, existing.id
-    if (
-        strava_id is not None
-        and existing.id < 0
-        and repository.get_activity(session, strava_id) is None
-    ):
-        # A device file imported earlier, now named by the archive: it learns its Strava id.
-        merged = repository.rekey(session, existing.id, strava_id)
-        merged.source = values["source"]
-        merged.raw = {**merged.raw, "id": strava_id}
-        return Outcome.MERGED, strava_id
     return Outcome.DUPLICATE, existing.id
 
 
-def store_api_rows(session: Session, rows: Sequence[dict[str, Any]]) -> int:
-    """Store activity rows from the Strava API without doubling or overwriting the
-    athlete's own data: a drop-in for ``upsert_activities`` in the sync.
+def store_api_rows(session: Session, athlete_id: int, rows: Sequence[dict[str, Any]]) -> int:
+    """Store this athlete's activity rows from Strava's API (their own listing, or a fetch
+    with their token) without doubling or overwriting their own data:
 
-    - a row whose id is held from a file or archive is left as it is (the file wins);
-    - a row that matches a file activity not yet linked to Strava gives it its id;
-    - every other row is upserted as before.
-    Returns the number of rows upserted or linked.
+    - a row whose Strava id is held from the athlete's own file is left as it is (the file
+      wins), and one held from the API is updated;
+    - a row whose Strava id the athlete's own archive claimed, or that matches an own file
+      not yet linked, links that row (it learns its Strava id);
+    - another athlete's claim of the id is dropped and recorded (``ClaimConflict``);
+    - every other row is stored.
+    Returns the number of rows stored or linked.
     """
     if not rows:
         return 0
-    held = repository.sources_of(session, [int(row["id"]) for row in rows])
-    # Only athletes holding unlinked files can have a match: one query spares a search per
-    # row for everyone else (a backfill page is 200 rows).
-    with_files = repository.athletes_with_unlinked_files(
-        session, {int(row["athlete_id"]) for row in rows}
-    )
+    strava_ids = [int(row["strava_id"]) for row in rows]
+    held = repository.by_strava_ids(session, strava_ids)
+    claims = repository.own_claims(session, athlete_id, strava_ids)
+    for claim in repository.claims_by_others(session, athlete_id, strava_ids):
+        log.warning(
+            "a Strava id claimed by another athlete's own data",
+            extra={
+                "strava_id": claim.claimed_strava_id,
+                "claimed_by": claim.athlete_id,
+                "owner": athlete_id,
+            },
+        )
+        repository.drop_claim(session, claim, owner=athlete_id)
+    with_files = athlete_id in repository.athletes_with_unlinked_files(session, [athlete_id])
     fresh: list[dict[str, Any]] = []
     linked = 0
     for row in rows:
-        source = held.get(int(row["id"]))
-        if source is not None and source != Source.STRAVA_API:
+        strava_id = int(row["strava_id"])
+        known = held.get(strava_id)
+        if known is not None:
+            if known.athlete_id != athlete_id:
+                log.warning(
+                    "a Strava id held by another athlete: not stored",
+                    extra={"strava_id": strava_id, "athlete_id": athlete_id},
+                )
+            elif known.source == Source.STRAVA_API:
+                fresh.append(row)
             continue
-        if source is None and int(row["athlete_id"]) in with_files:
-            print_ = Fingerprint.of(row)
-            match = find_match(session, int(row["athlete_id"]), print_, unlinked_only=True)
-            if match is not None:
-                repository.rekey(session, match.id, int(row["id"]))
-                linked += 1
-                continue
+        mine = claims.get(strava_id)
+        if mine is None and with_files:
+            mine = find_match(session, athlete_id, Fingerprint.of(row), unlinked_only=True)
+        if mine is not None:
+            repository.link(session, mine, strava_id)
+            linked += 1
+            continue
         fresh.append(row)
-    return repository.upsert_activities(session, fresh) + linked
+    return repository.upsert_api_activities(session, fresh) + linked

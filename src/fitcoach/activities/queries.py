@@ -26,6 +26,7 @@ class ActivityLineRow(NamedTuple):
     """An activity as the lists show it."""
 
     id: int
+    strava_id: int | None
     name: str
     sport_type: str
     start_date: datetime
@@ -39,6 +40,7 @@ class ActivityLineRow(NamedTuple):
 
 _LINE = (
     Activity.id,
+    Activity.strava_id,
     Activity.name,
     Activity.sport_type,
     Activity.start_date,
@@ -66,6 +68,7 @@ class ApiActivityRow(NamedTuple):
     """An activity as ``GET /api/strava/activities`` returns it, by the API's names."""
 
     id: int
+    strava_id: int | None
     name: str
     sport_type: str
     start_date: datetime
@@ -84,6 +87,7 @@ class ApiActivityRow(NamedTuple):
 
 _API = (
     Activity.id,
+    Activity.strava_id,
     Activity.name,
     Activity.sport_type,
     Activity.start_date,
@@ -197,7 +201,18 @@ def holds_api_data(reader: Reader, athlete_id: int) -> bool:
     return reader.execute(query).first() is not None
 
 
-def activity_names(reader: Reader, activity_ids: Sequence[int]) -> dict[int, str]:
-    """The name of each of these activities that is stored."""
-    query = select(Activity.id, Activity.name).where(Activity.id.in_(activity_ids))
-    return {int(row.id): str(row.name) for row in reader.execute(query)}
+def names_by_strava_id(reader: Reader, strava_ids: Sequence[int]) -> dict[int, str]:
+    """The name of each stored activity with one of these Strava ids, by Strava id."""
+    query = select(Activity.strava_id, Activity.name).where(Activity.strava_id.in_(strava_ids))
+    return {int(row.strava_id): str(row.name) for row in reader.execute(query)}
+
+
+def count_by_origin(reader: Reader, athlete_id: int) -> tuple[int, int]:
+    """How many of the athlete's activities came from Strava's API, and how many from
+    their own files."""
+    query = select(
+        func.count().filter(Activity.source == Source.STRAVA_API),
+        func.count().filter(Activity.source != Source.STRAVA_API),
+    ).where(Activity.athlete_id == athlete_id)
+    api, own = reader.execute(query).one()
+    return int(api or 0), int(own or 0)

@@ -13,18 +13,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from fitcoach.models import Activity, ActivityStreams, DailyLoad, ImportedFile, Source
+from fitcoach.models import Activity, ActivityStreams, ClaimConflict, DailyLoad, Source
 
 _BATCH = 500
 
 
-def upsert_activities(session: Session, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert or update activity rows by Strava id; storing the same row twice is a no-op.
-
-    Returns the number of rows written. Works on SQLite and PostgreSQL with one
-    ``INSERT .. ON CONFLICT (id) DO UPDATE`` executed for the whole batch: the statement
-    does not depend on the row count, so it is compiled once per process, not per page.
-    """
+def upsert_api_activities(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert or update activity rows from Strava's API by their Strava id; storing the
+    same row twice is a no-op. One ``INSERT .. ON CONFLICT (strava_id) DO UPDATE`` for the
+    whole batch on SQLite and PostgreSQL. Returns the number of rows written."""
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
@@ -33,21 +30,21 @@ def upsert_activities(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     updated: dict[str, Any] = {
         column: statement.excluded[column]
         for column in rows[0]
-        if column not in ("id", "athlete_id")
+        if column not in ("id", "athlete_id", "strava_id")
     }
     updated["updated_at"] = func.now()
-    upsert = statement.on_conflict_do_update(index_elements=["id"], set_=updated)
+    upsert = statement.on_conflict_do_update(index_elements=["strava_id"], set_=updated)
     session.execute(upsert, list(rows))
     return len(rows)
 
 
-def add_activity(
-    session: Session, activity_id: int, values: dict[str, Any], streams: dict[str, Any]
-) -> None:
-    """A new activity with its streams (an empty dict records "none")."""
-    session.add(Activity(id=activity_id, **values))
+def add_activity(session: Session, values: dict[str, Any], streams: dict[str, Any]) -> int:
+    """A new activity with its streams (an empty dict records "none"); its new id."""
+    activity = Activity(**values)
+    session.add(activity)
     session.flush()
-    session.add(ActivityStreams(activity_id=activity_id, streams=streams))
+    session.add(ActivityStreams(activity_id=activity.id, streams=streams))
+    return activity.id
 
 
 def update_activity(session: Session, activity: Activity, values: dict[str, Any]) -> None:
@@ -78,22 +75,92 @@ def get_activity(session: Session, activity_id: int) -> Activity | None:
     return session.get(Activity, activity_id)
 
 
+def has_strava_id(session: Session, activity_id: int) -> bool:
+    """Whether the activity has a Strava id, confirmed or claimed."""
+    query = select(Activity.strava_id, Activity.claimed_strava_id).where(Activity.id == activity_id)
+    row = session.execute(query).first()
+    return row is not None and (row.strava_id is not None or row.claimed_strava_id is not None)
+
+
 def owner_of(session: Session, activity_id: int) -> int | None:
     """The athlete an activity belongs to, or None when it is not stored."""
     return session.scalar(select(Activity.athlete_id).where(Activity.id == activity_id))
 
 
-def sources_of(session: Session, activity_ids: Sequence[int]) -> dict[int, str]:
-    """The source of each of these activities that is stored."""
-    query = select(Activity.id, Activity.source).where(Activity.id.in_(activity_ids))
-    return {int(row.id): str(row.source) for row in session.execute(query)}
+def by_strava_ids(session: Session, strava_ids: Sequence[int]) -> dict[int, Activity]:
+    """The stored activities with these Strava ids, whoever's they are."""
+    query = select(Activity).where(Activity.strava_id.in_(strava_ids))
+    return {int(row.strava_id or 0): row for row in session.scalars(query)}
+
+
+def owner_of_strava_id(session: Session, strava_id: int) -> int | None:
+    """The athlete whose API-confirmed activity has this Strava id, if any."""
+    return session.scalar(select(Activity.athlete_id).where(Activity.strava_id == strava_id))
+
+
+def by_strava_id(session: Session, athlete_id: int, strava_id: int) -> Activity | None:
+    """This athlete's activity with this (confirmed) Strava id."""
+    query = select(Activity).where(
+        Activity.athlete_id == athlete_id, Activity.strava_id == strava_id
+    )
+    return session.scalar(query)
+
+
+def own_claims(session: Session, athlete_id: int, strava_ids: Sequence[int]) -> dict[int, Activity]:
+    """This athlete's own rows, not yet linked, that claim one of these Strava ids."""
+    query = select(Activity).where(
+        Activity.athlete_id == athlete_id,
+        Activity.strava_id.is_(None),
+        Activity.claimed_strava_id.in_(strava_ids),
+    )
+    return {int(row.claimed_strava_id or 0): row for row in session.scalars(query)}
+
+
+def claims_by_others(
+    session: Session, athlete_id: int, strava_ids: Sequence[int]
+) -> Sequence[Activity]:
+    """Other athletes' rows that claim one of these Strava ids."""
+    query = select(Activity).where(
+        Activity.athlete_id != athlete_id, Activity.claimed_strava_id.in_(strava_ids)
+    )
+    return session.scalars(query).all()
+
+
+def claimed_or_linked(session: Session, athlete_id: int, strava_id: int) -> Activity | None:
+    """This athlete's row that has, or claims, this Strava id."""
+    query = select(Activity).where(
+        Activity.athlete_id == athlete_id,
+        (Activity.strava_id == strava_id) | (Activity.claimed_strava_id == strava_id),
+    )
+    return session.scalars(query).first()
+
+
+def record_conflict(session: Session, strava_id: int, claimed_by: int, owner: int) -> None:
+    session.add(ClaimConflict(strava_id=strava_id, claimed_by=claimed_by, owner=owner))
+
+
+def drop_claim(session: Session, activity: Activity, *, owner: int) -> None:
+    """Another athlete's API listing has this id: the claim goes, the row stays."""
+    if activity.claimed_strava_id is not None:
+        record_conflict(session, activity.claimed_strava_id, activity.athlete_id, owner)
+    activity.claimed_strava_id = None
+
+
+def link(session: Session, activity: Activity, strava_id: int) -> None:
+    """The athlete's own row is the activity Strava lists with this id."""
+    activity.strava_id = strava_id
+    activity.claimed_strava_id = None
 
 
 def athletes_with_unlinked_files(session: Session, athlete_ids: Iterable[int]) -> set[int]:
     """Those of these athletes who hold own-file activities with no Strava id yet."""
     query = (
         select(Activity.athlete_id)
-        .where(Activity.athlete_id.in_(list(athlete_ids)), Activity.id < 0)
+        .where(
+            Activity.athlete_id.in_(list(athlete_ids)),
+            Activity.strava_id.is_(None),
+            Activity.source != Source.STRAVA_API,
+        )
         .distinct()
     )
     return set(session.scalars(query))
@@ -110,30 +177,13 @@ def activities_starting_between(
         .where(Activity.start_date >= first, Activity.start_date <= last)
     )
     if unlinked_only:
-        query = query.where(Activity.id < 0)
+        query = query.where(Activity.strava_id.is_(None), Activity.source != Source.STRAVA_API)
     return session.scalars(query).all()
 
 
 def columns_of(row: Activity) -> dict[str, Any]:
     """Every column of a stored activity, by name."""
     return {column.key: getattr(row, column.key) for column in Activity.__table__.columns}
-
-
-def rekey(session: Session, old_id: int, new_id: int) -> Activity:
-    """Give a stored activity another id (its Strava id, once known), keeping its streams
-    and import records; the caller checks that ``new_id`` is free."""
-    old = session.get(Activity, old_id)
-    assert old is not None
-    values = columns_of(old)
-    values["id"] = new_id
-    fresh = Activity(**values)
-    session.add(fresh)
-    session.flush()
-    for table in (ActivityStreams, ImportedFile):
-        session.execute(update(table).where(table.activity_id == old_id).values(activity_id=new_id))
-    session.delete(old)
-    session.flush()
-    return fresh
 
 
 # --- Streams ---------------------------------------------------------------------------
@@ -167,10 +217,6 @@ def keep_streams(session: Session, activity_id: int, streams: dict[str, Any]) ->
     """Store streams fetched for a page, unless another request stored them first."""
     if session.get(ActivityStreams, activity_id) is None:
         session.add(ActivityStreams(activity_id=activity_id, streams=streams))
-
-
-def is_manual(session: Session, activity_id: int) -> bool:
-    return bool(session.scalar(select(Activity.manual).where(Activity.id == activity_id)))
 
 
 # --- Loads -----------------------------------------------------------------------------
@@ -231,6 +277,46 @@ def delete_with_streams(session: Session, activity_ids: Sequence[int]) -> int:
         streams += int(getattr(result, "rowcount", 0) or 0)
         session.execute(delete(Activity).where(Activity.id.in_(chunk)))
     return streams
+
+
+def delete_api_activity(session: Session, athlete_id: int, strava_id: int) -> bool:
+    """Strava says this athlete's activity is gone: its API row goes (with its streams)
+    and an own file linked to it only loses the link. Returns whether a row went."""
+    own = select(Activity.id).where(
+        Activity.athlete_id == athlete_id,
+        Activity.strava_id == strava_id,
+        Activity.source == Source.STRAVA_API,
+    )
+    ids = list(session.scalars(own))
+    delete_with_streams(session, ids)
+    session.execute(
+        update(Activity)
+        .where(
+            Activity.athlete_id == athlete_id,
+            Activity.strava_id == strava_id,
+            Activity.source != Source.STRAVA_API,
+        )
+        .values(strava_id=None)
+    )
+    return bool(ids)
+
+
+def api_loads(session: Session, athlete_id: int) -> list[tuple[int, date, float]]:
+    """(id, day, load) of every activity of the athlete that came from Strava's API."""
+    query = select(Activity.id, Activity.start_day, Activity.load).where(
+        Activity.athlete_id == athlete_id, Activity.source == Source.STRAVA_API
+    )
+    return [(int(row.id), row.start_day, float(row.load or 0.0)) for row in session.execute(query)]
+
+
+def unlink_own_files(session: Session, athlete_id: int) -> None:
+    """The athlete's own files forget the Strava ids their listing gave them (they stay
+    claims, for a later connection to confirm)."""
+    session.execute(
+        update(Activity)
+        .where(Activity.athlete_id == athlete_id, Activity.strava_id.is_not(None))
+        .values(claimed_strava_id=Activity.strava_id, strava_id=None)
+    )
 
 
 def count_activities(session: Session, athlete_id: int) -> int:

@@ -34,8 +34,9 @@ def _number(document: dict[str, Any], key: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def row_from_strava(document: dict[str, Any], source: str = Source.STRAVA_API) -> dict[str, Any]:
-    """The activity columns for a Strava SummaryActivity or DetailedActivity document."""
+def row_from_strava(document: dict[str, Any], athlete_id: int) -> dict[str, Any]:
+    """The activity columns for a Strava SummaryActivity or DetailedActivity document of
+    fitcoach's athlete ``athlete_id`` (listed or fetched with their token)."""
     if not isinstance(document.get("id"), int):
         raise BadActivityDocument("activity document has no integer 'id'")
     athlete = document.get("athlete")
@@ -45,8 +46,8 @@ def row_from_strava(document: dict[str, Any], source: str = Source.STRAVA_API) -
     start = _parse_time(document.get("start_date"), "start_date")
     start_local = _parse_time(local, "start_date_local") if local else None
     return {
-        "id": document["id"],
-        "athlete_id": athlete["id"],
+        "strava_id": document["id"],
+        "athlete_id": athlete_id,
         "name": str(document.get("name") or ""),
         "sport_type": str(document.get("sport_type") or document.get("type") or "Workout"),
         "start_date": start,
@@ -68,7 +69,7 @@ def row_from_strava(document: dict[str, Any], source: str = Source.STRAVA_API) -
         "commute": bool(document.get("commute")),
         "manual": bool(document.get("manual")),
         "private": bool(document.get("private")),
-        "source": str(source),
+        "source": Source.STRAVA_API.value,
         "raw": document,
         # A changed document invalidates the computed load; the sync computes it again.
         "load": None,

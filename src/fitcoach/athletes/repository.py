@@ -1,4 +1,4 @@
-"""Athlete rows: created or refreshed from Strava's athlete document, their coaching
+"""Athlete accounts: created, found, filled from a Strava profile, deleted; their coaching
 settings, and the reads threshold estimates need."""
 
 from __future__ import annotations
@@ -12,28 +12,40 @@ from sqlalchemy.orm import Session
 from fitcoach.models import Activity, Athlete, Deletion, SyncState
 
 
-def upsert_athlete(session: Session, document: dict[str, Any]) -> Athlete:
-    """Create or update the athlete keyed by Strava id; coaching settings are kept."""
-    athlete_id = int(document["id"])
-    athlete = session.get(Athlete, athlete_id)
-    if athlete is None:
-        athlete = Athlete(id=athlete_id)
-        session.add(athlete)
-        session.add(SyncState(athlete_id=athlete_id))
-    athlete.firstname = str(document.get("firstname") or "")
-    athlete.lastname = str(document.get("lastname") or "")
-    athlete.profile_url = document.get("profile_medium") or document.get("profile")
-    athlete.city = document.get("city")
-    athlete.country = document.get("country")
+def create_athlete(
+    session: Session,
+    *,
+    firstname: str = "",
+    lastname: str = "",
+    email: str | None = None,
+    password_hash: str | None = None,
+) -> Athlete:
+    """A new account (and its empty sync state); its id is fitcoach's own."""
+    athlete = Athlete(
+        firstname=firstname, lastname=lastname, email=email, password_hash=password_hash
+    )
+    session.add(athlete)
+    session.flush()
+    session.add(SyncState(athlete_id=athlete.id))
+    return athlete
+
+
+def fill_from_strava(athlete: Athlete, document: dict[str, Any]) -> None:
+    """What the athlete has not set themselves, from their Strava profile: their name,
+    sex and weight (their coaching settings are never overwritten)."""
+    if not athlete.firstname and not athlete.lastname:
+        athlete.firstname = str(document.get("firstname") or "")
+        athlete.lastname = str(document.get("lastname") or "")
     sex = document.get("sex")
     if athlete.sex is None and sex in ("M", "F"):
         athlete.sex = sex
     weight = document.get("weight")
     if athlete.weight_kg is None and isinstance(weight, int | float) and weight > 0:
         athlete.weight_kg = float(weight)
-    athlete.connected = True
-    athlete.disconnected_reason = None
-    return athlete
+
+
+def athlete_by_email(session: Session, email: str) -> Athlete | None:
+    return session.scalar(select(Athlete).where(Athlete.email == email))
 
 
 def get_athlete(session: Session, athlete_id: int) -> Athlete | None:
@@ -49,4 +61,9 @@ def delete_athlete(session: Session, athlete: Athlete, reason: str, activities: 
     """Delete the athlete (and, by cascade, everything keyed by them), keeping only the
     record that it happened: the athlete id, why, how many activities, when."""
     session.delete(athlete)
-    session.add(Deletion(athlete_id=athlete.id, reason=reason, activities_deleted=activities))
+    record_deletion(session, athlete.id, reason, activities)
+
+
+def record_deletion(session: Session, athlete_id: int, reason: str, activities: int) -> None:
+    """The record that data of the athlete was deleted: why, how many activities, when."""
+    session.add(Deletion(athlete_id=athlete_id, reason=reason, activities_deleted=activities))

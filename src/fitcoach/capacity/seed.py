@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from fitcoach.activities.repository import delete_activities, upsert_activities
+from fitcoach.activities.repository import delete_api_activity, upsert_api_activities
 from fitcoach.activities.rows import row_from_strava
 from fitcoach.capacity.options import CapacityOptions
 from fitcoach.capacity.strategy import Runtime, Shown, Strategy
@@ -19,6 +19,7 @@ from fitcoach.strava.budget import Limits, Priority, Shares
 from fitcoach.strava.client import MAX_PER_PAGE
 from fitcoach.strava.errors import NotFound, StravaError
 from fitcoach.strava.models import SummaryActivity
+from fitcoach.strava.repository import athlete_of_strava
 from fitcoach.sync.repository import get_sync_state
 from fitcoach.sync.webhooks.schemas import PushEvent
 
@@ -105,9 +106,9 @@ class _SeedDatabase(Strategy):
                         state.newest_activity_at = newest
 
     def store(self, athlete_id: int, activities: list[SummaryActivity]) -> None:
-        rows = [row_from_strava(activity.raw) for activity in activities]
+        rows = [row_from_strava(activity.raw, athlete_id) for activity in activities]
         with transaction(self.runtime.context.sessions) as session:
-            upsert_activities(session, rows)
+            upsert_api_activities(session, rows)
 
     def _newest(self, athlete_id: int) -> datetime | None:
         with self.runtime.context.sessions() as session:
@@ -163,20 +164,24 @@ class SeedWebhooks(_SeedDatabase):
     def event(self, event: PushEvent) -> None:
         if event.object_type != "activity":
             return
+        with self.runtime.context.sessions() as session:
+            athlete_id = athlete_of_strava(session, event.owner_id)
+        if athlete_id is None:
+            return
         if event.aspect_type == "delete":
             with transaction(self.runtime.context.sessions) as session:
-                delete_activities(session, [event.object_id], event.owner_id)
+                delete_api_activity(session, athlete_id, event.object_id)
             return
         try:
             activity = self.runtime.client.activity(
-                self.runtime.context.token(event.owner_id),
+                self.runtime.context.token(athlete_id),
                 event.object_id,
                 priority=Priority.WEBHOOK,
-                athlete_id=event.owner_id,
+                athlete_id=athlete_id,
             )
         except NotFound:
             return
         except StravaError:
             self.lost += 1
             return
-        self.store(event.owner_id, [activity])
+        self.store(athlete_id, [activity])

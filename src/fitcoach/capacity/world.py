@@ -24,8 +24,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from fitcoach import migrations
-from fitcoach.activities.queries import activity_names
-from fitcoach.activities.repository import upsert_activities
+from fitcoach.activities.queries import names_by_strava_id
+from fitcoach.activities.repository import upsert_api_activities
 from fitcoach.activities.rows import row_from_strava
 from fitcoach.capacity.accounting import (
     ClientCounters,
@@ -110,7 +110,8 @@ class World:
         self.days = [DayStats(d, athletes=population.athletes_on(d)) for d in range(options.days)]
         self.tasks: list[tuple[float, int, str, Task]] = []
         self.task_seq = 0
-        self.athlete_of: dict[int, int] = {}
+        self.athlete_of: dict[int, int] = {}  # person -> fitcoach's athlete id
+        self.strava_of: dict[int, int] = {}  # person -> the simulator's (Strava's) athlete id
         self.activity_of: dict[int, int] = {}
         self.history: dict[int, int] = {}
         self.uploads_of: dict[int, list[Upload]] = {}
@@ -195,10 +196,11 @@ class World:
 
     # Set-up ---------------------------------------------------------------------------
 
-    def _connect(self, athlete_id: int) -> None:
-        minted = self.control.token(athlete_id, SCOPES)
+    def _connect(self, strava_id: int) -> int:
+        """Connect the simulator's athlete as a login would; fitcoach's id for them."""
+        minted = self.control.token(strava_id, SCOPES)
         sessions, ring = self.runtime.context.sessions, self.runtime.context.key_ring
-        connect_athlete(sessions, ring, TokenResponse(**minted), SCOPES)
+        return connect_athlete(sessions, ring, TokenResponse(**minted), SCOPES)
 
     def _prime(self, sim: Simulator) -> None:
         """Connect the registered population and store its history as already synced.
@@ -211,28 +213,30 @@ class World:
         rng = random.Random(self.options.seed * 7919 + 1)
         ids = self.control.athlete_ids()
         initial = [p for p in self.population.people if p.joins_at is None]
-        for person, athlete_id in zip(initial, ids, strict=True):
+        for person, strava_id in zip(initial, ids, strict=True):
+            self.strava_of[person.index] = strava_id
+            athlete_id = self._connect(strava_id)
             self.athlete_of[person.index] = athlete_id
-            self._connect(athlete_id)
             rows = [
                 row_from_strava(
                     {
                         "id": act.id,
-                        "athlete": {"id": athlete_id},
+                        "athlete": {"id": strava_id},
                         "name": act.name,
                         "sport_type": act.sport_type,
                         "start_date": datetime.fromtimestamp(act.start, UTC).isoformat(),
                         "moving_time": act.moving_time,
                         "elapsed_time": act.elapsed_time,
                         "distance": act.distance,
-                    }
+                    },
+                    athlete_id,
                 )
-                for act in store.history(athlete_id)
+                for act in store.history(strava_id)
                 if not act.deleted
             ]
             last_sync = self.population.start - rng.uniform(0, DAY)
             with transaction(self.runtime.context.sessions) as session:
-                upsert_activities(session, rows)
+                upsert_api_activities(session, rows)
                 state = get_sync_state(session, athlete_id)
                 assert state is not None
                 state.last_sync_at = datetime.fromtimestamp(last_sync, UTC)
@@ -271,10 +275,10 @@ class World:
             spec = self.population.people[person]
             seed = self.options.seed * 1_000_003 + 500_000 + person
             made = self.control.create_athlete(spec.sport, self.options.history_days, seed)
-            athlete_id = int(made["id"])
-            self.athlete_of[person] = athlete_id
+            self.strava_of[person] = int(made["id"])
             self.history[person] = int(made["activities"])
-            self._connect(athlete_id)
+            athlete_id = self._connect(int(made["id"]))
+            self.athlete_of[person] = athlete_id
             self.attributed("joins", lambda: self.strategy.joined(athlete_id))
             return
         athlete_id = self.athlete_of[person]
@@ -291,7 +295,9 @@ class World:
             upload = self.population.uploads[upload_index]
             if kind is Kind.UPLOAD:
                 name = upload.versions[0][1]
-                made_id = self.control.upload(athlete_id, upload.start, upload.duration, name)
+                made_id = self.control.upload(
+                    self.strava_of[person], upload.start, upload.duration, name
+                )
                 self.activity_of[upload.index] = made_id
                 self.uploads_of.setdefault(person, []).append(upload)
             elif kind is Kind.EDIT:
@@ -320,7 +326,7 @@ class World:
         if activities is None:
             ids = [self.activity_of[u.index] for u in uploads]
             with self.runtime.context.sessions() as session:
-                activities = activity_names(session, ids)
+                activities = names_by_strava_id(session, ids)
         if is_stale(uploads, self.activity_of, activities, self.time.seconds()):
             stats.stale_views += 1
             limit = 0.01 * self.population.views_per_day[stats.day]

@@ -165,7 +165,11 @@ class Settings(BaseSettings):
     )
     metrics_host: str = Field("127.0.0.1", description="Address of the worker's METRICS_PORT")
     admin_athlete_ids: str = Field(
-        "", description="Comma-separated Strava athlete ids allowed to see /admin"
+        "",
+        description=(
+            "Comma-separated fitcoach athlete ids (shown on each athlete's settings page) "
+            "allowed to see /admin"
+        ),
     )
     admin_token: str = Field(
         "", description="Bearer token that opens /admin without a session (operators' tools)"
@@ -187,7 +191,7 @@ class Settings(BaseSettings):
     def _athlete_id_list(cls, value: str) -> str:
         for part in value.split(","):
             if part.strip() and not part.strip().isdigit():
-                raise ValueError(f"{part.strip()!r} is not a Strava athlete id")
+                raise ValueError(f"{part.strip()!r} is not an athlete id")
         return value
 
     @field_validator("forwarded_allow_ips")

@@ -15,7 +15,6 @@ from fitcoach.activities.queries import ApiActivityRow, api_activities
 from fitcoach.coach import daily_numbers
 from fitcoach.core.errors import BadInput, NotLoggedIn
 from fitcoach.dashboard.queries import read_goal_history
-from fitcoach.models import Source
 from fitcoach.sync.context import Sync
 from fitcoach.sync.freshness import refresh_for_view
 from fitcoach.web.deps import CurrentAthlete, Now, PageReads
@@ -25,15 +24,18 @@ router = APIRouter(prefix="/api/strava")
 fitness_router = APIRouter(prefix="/api")
 
 
+def strava_url(strava_id: int | None) -> str | None:
+    """The activity on Strava, for one Strava knows (its Strava id is confirmed)."""
+    return None if strava_id is None else f"https://www.strava.com/activities/{strava_id}"
+
+
 def activity_json(row: ApiActivityRow) -> dict[str, Any]:
     """An activity as the API shows it; a Strava link only where Strava has it."""
     activity: dict[str, Any] = row._asdict()
     for key in ("start_date", "start_date_local"):  # isoformat: "+00:00", as Strava's UTC
         if activity[key] is not None:
             activity[key] = activity[key].isoformat()
-    activity["strava_url"] = (
-        f"https://www.strava.com/activities/{row.id}" if row.source == Source.STRAVA_API else None
-    )
+    activity["strava_url"] = strava_url(row.strava_id)
     return activity
 
 

@@ -22,7 +22,7 @@ from fitcoach.activities.queries import (
 )
 from fitcoach.athletes.views import goal_of
 from fitcoach.coach import DailyLoads, GoalEvent
-from fitcoach.models import Activity, Athlete, SyncState
+from fitcoach.models import Activity, Athlete, StravaConnection, SyncState
 
 RECENT_ACTIVITIES = 10
 COMPARE_WEEKS = 4
@@ -41,7 +41,8 @@ class HeadRow(NamedTuple):
     id: int
     firstname: str
     lastname: str
-    connected: bool
+    has_strava: bool
+    connected: bool | None
     disconnected_reason: str | None
     goal_event_name: str | None
     goal_event_date: date | None
@@ -65,8 +66,9 @@ def head(connection: Connection, athlete_id: int) -> HeadRow | None:
             Athlete.id,
             Athlete.firstname,
             Athlete.lastname,
-            Athlete.connected,
-            Athlete.disconnected_reason,
+            StravaConnection.athlete_id.is_not(None),
+            StravaConnection.connected,
+            StravaConnection.disconnected_reason,
             Athlete.goal_event_name,
             Athlete.goal_event_date,
             Athlete.goal_event_priority,
@@ -80,6 +82,7 @@ def head(connection: Connection, athlete_id: int) -> HeadRow | None:
             SyncState.last_error_at,
             stored,
         )
+        .outerjoin(StravaConnection, StravaConnection.athlete_id == Athlete.id)
         .outerjoin(SyncState, SyncState.athlete_id == Athlete.id)
         .where(Athlete.id == athlete_id)
     )

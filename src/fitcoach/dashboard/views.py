@@ -120,6 +120,8 @@ class Performance:
 @dataclass(frozen=True)
 class ActivityLine:
     id: int
+    # The activity on Strava, when Strava confirmed it is one of the athlete's there.
+    strava_url: str | None
     name: str
     sport_type: str
     start: datetime
@@ -155,6 +157,8 @@ class AthleteView:
     id: int
     firstname: str
     lastname: str
+    # Whether the account has a Strava connection at all, and whether its access stands.
+    has_strava: bool
     connected: bool
     disconnected_reason: str | None
     goal: GoalEvent | None
@@ -176,7 +180,8 @@ def _athlete_and_sync(head: HeadRow) -> tuple[AthleteView, SyncSummary]:
         head.id,
         head.firstname,
         head.lastname,
-        head.connected,
+        head.has_strava,
+        bool(head.connected),
         head.disconnected_reason,
         goal_of(head),
     )
@@ -253,10 +258,12 @@ def week_summary(rows: Sequence[WeekRow], today: date) -> PeriodSummary:
 
 
 class LineFields(Protocol):
-    """What ``activity_line`` reads: an ``Activity``, or a row of ``LINE_FIELDS``."""
+    """What ``activity_line`` reads: an ``Activity``, or an ``ActivityLineRow``."""
 
     @property
     def id(self) -> int: ...
+    @property
+    def strava_id(self) -> int | None: ...
     @property
     def name(self) -> str: ...
     @property
@@ -281,6 +288,7 @@ def activity_line(row: LineFields) -> ActivityLine:
     short, long = method_label(row.load_method)
     return ActivityLine(
         row.id,
+        None if row.strava_id is None else f"https://www.strava.com/activities/{row.strava_id}",
         row.name,
         row.sport_type,
         row.start_date_local or row.start_date,

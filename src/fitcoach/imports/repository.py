@@ -122,6 +122,9 @@ def imported_file(session: Session, athlete_id: int, sha256: str) -> ImportedFil
 def record_imported_file(
     session: Session, athlete_id: int, sha256: str, activity_id: int, filename: str, source: str
 ) -> None:
+    """The ledger's record of this content (kept as it is when already there)."""
+    if session.get(ImportedFile, (athlete_id, sha256)) is not None:
+        return
     session.add(
         ImportedFile(
             athlete_id=athlete_id,

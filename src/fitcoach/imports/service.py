@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.activities import repository as activities
 from fitcoach.activities.loads import compute_stream_loads
-from fitcoach.activities.merge import Outcome, store_own, synthetic_id
+from fitcoach.activities.merge import Outcome, store_own
 from fitcoach.core.clock import utc_now
 from fitcoach.core.db import transaction
 from fitcoach.imports import repository
@@ -132,7 +132,14 @@ class ImportRun:
             # The content's hash is checked before parsing: a re-import costs a read.
             with self.sessions() as session:
                 known = repository.imported_file(session, self.athlete_id, sha)
-            if known is not None and (item.row is None or known.activity_id > 0):
+                # A device file imported before, now in an archive: it is read again so
+                # that its activity learns the Strava id the archive names.
+                learns = (
+                    known is not None
+                    and item.row is not None
+                    and not activities.has_strava_id(session, known.activity_id)
+                )
+            if known is not None and not learns:
                 return Parsed(item, None, sha, duplicate_of=known.activity_id)
             if sha in self.pending:
                 return Parsed(item, None, sha, duplicate_of=0)
@@ -175,13 +182,8 @@ class ImportRun:
         row = parsed.item.row
         values = own_row(self.athlete_id, source, parsed.activity, row)
         streams = parsed.activity.streams if parsed.activity else {}
-        sha = parsed.sha256 or f"archive-row:{row.strava_id if row else parsed.item.name}"
         outcome, activity_id = store_own(
-            session,
-            values,
-            streams,
-            strava_id=row.strava_id if row else None,
-            fallback_id=synthetic_id(self.athlete_id, sha),
+            session, values, streams, claimed_strava_id=row.strava_id if row else None
         )
         if parsed.sha256 and parsed.sha256 not in self.ledgered:
             # Two copies of one file in one upload are one activity: the second is a

@@ -12,13 +12,25 @@ if not isinstance(engine, Engine):
     raise RuntimeError("run migrations with `fitcoach db upgrade`, not the alembic command")
 
 with engine.connect() as connection:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a table by copy, drop and rename: with foreign keys enforced,
+        # dropping a table that others refer to would cascade into them. They are checked
+        # once the migrations are done instead.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
         # SQLite cannot ALTER most things in place; batch mode rebuilds the table.
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration left rows without their parent: {broken[:5]}")
     connection.commit()
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")

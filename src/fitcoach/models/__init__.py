@@ -1,8 +1,12 @@
 """The database tables, as SQLAlchemy 2 typed models: the one schema every domain's
 repository reads and writes, and the migrations follow.
 
-Athletes and activities are keyed by their Strava ids, never by e-mail. Activities keep
-typed columns for what the coach and the pages query, plus the raw Strava document.
+Everything is keyed by fitcoach's own ids: an athlete is an account of fitcoach, and Strava
+is one connection of it (``StravaConnection``), never its identity. An activity has an id
+of fitcoach's; the Strava id it came with is ``strava_id`` only once the athlete's own API
+listing confirmed it (a file or an archive row only *claims* one, ``claimed_strava_id``).
+Activities keep typed columns for what the coach and the pages query, plus the raw
+document they came from.
 """
 
 from __future__ import annotations
@@ -59,19 +63,23 @@ class Source(StrEnum):
 OWN_SOURCES = (Source.FILE, Source.ARCHIVE)
 
 
+# An id of fitcoach's own: an integer primary key that the database assigns (SQLite's
+# rowid, a sequence on PostgreSQL).
+OwnId = BigInteger().with_variant(Integer, "sqlite")
+
+
 class Athlete(Base):
-    """A connected (or once connected) Strava athlete and their coaching settings."""
+    """An athlete's account: their name, how they sign in, and their coaching settings."""
 
     __tablename__ = "athletes"
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(OwnId, primary_key=True)
     firstname: Mapped[str] = mapped_column(String(255), default="")
     lastname: Mapped[str] = mapped_column(String(255), default="")
-    profile_url: Mapped[str | None] = mapped_column(Text)
-    city: Mapped[str | None] = mapped_column(String(255))
-    country: Mapped[str | None] = mapped_column(String(255))
-    connected: Mapped[bool] = mapped_column(Boolean, default=True)
-    disconnected_reason: Mapped[str | None] = mapped_column(Text)
+    # Sign-in with an e-mail and a password (argon2 hash); both unset for an account that
+    # signs in with a passkey, the operator's identity provider or Strava only.
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     # Coaching settings; NULL means "estimate it from the athlete's own data".
     sex: Mapped[str | None] = mapped_column(String(1))
     weight_kg: Mapped[float | None] = mapped_column(Float)
@@ -87,6 +95,26 @@ class Athlete(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=func.now(), onupdate=func.now()
     )
+
+
+class StravaConnection(Base):
+    """An account's connection to Strava: which Strava athlete, their Strava profile, and
+    whether fitcoach's access still stands. Deleted when the athlete disconnects."""
+
+    __tablename__ = "strava_connections"
+
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True
+    )
+    strava_athlete_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    firstname: Mapped[str] = mapped_column(String(255), default="")
+    lastname: Mapped[str] = mapped_column(String(255), default="")
+    profile_url: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(String(255))
+    country: Mapped[str | None] = mapped_column(String(255))
+    connected: Mapped[bool] = mapped_column(Boolean, default=True)
+    disconnected_reason: Mapped[str | None] = mapped_column(Text)
+    connected_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
 
 class OAuthToken(Base):
@@ -116,20 +144,28 @@ def _start_day_default(context: Any) -> date:
 
 
 class Activity(Base):
-    """One activity; ``raw`` is the Strava document it came from."""
+    """One activity; ``raw`` is the document it came from (Strava's, or one built from
+    the athlete's file)."""
 
     __tablename__ = "activities"
     __table_args__ = (
+        # An athlete's own claims of Strava ids, looked up when their API listing arrives.
+        Index("ix_activities_athlete_claimed", "athlete_id", "claimed_strava_id"),
         # Serves "this athlete's activities, newest first" without a sort.
         Index("ix_activities_athlete_start", "athlete_id", "start_date"),
         # Serves the load history and the calendar, day by day.
         Index("ix_activities_athlete_day", "athlete_id", "start_day"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(OwnId, primary_key=True)
     athlete_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("athletes.id", ondelete="CASCADE")
     )
+    # Strava's id, once this athlete's own API listing (or a fetch with their token) gave it.
+    strava_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # The Strava id the athlete's own data named (an archive's activities.csv); trusted for
+    # nothing until their API listing confirms it.
+    claimed_strava_id: Mapped[int | None] = mapped_column(BigInteger)
     name: Mapped[str] = mapped_column(Text, default="")
     sport_type: Mapped[str] = mapped_column(String(64), default="Workout")
     start_date: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -190,7 +226,7 @@ class WebhookEvent(Base):
     __tablename__ = "webhook_events"
     __table_args__ = (UniqueConstraint("dedupe_key"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(OwnId, primary_key=True)
     # Hash of the event's content: a retried delivery of the same event is stored once.
     dedupe_key: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str] = mapped_column(String(16))
@@ -244,16 +280,29 @@ class ActivityStreams(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
 
+class ClaimConflict(Base):
+    """A Strava id an athlete's own data claimed that Strava's API gave to another athlete:
+    the API row won, the claim was dropped; operators see these on /admin."""
+
+    __tablename__ = "claim_conflicts"
+
+    id: Mapped[int] = mapped_column(OwnId, primary_key=True)
+    strava_id: Mapped[int] = mapped_column(BigInteger)
+    claimed_by: Mapped[int] = mapped_column(BigInteger, index=True)
+    owner: Mapped[int] = mapped_column(BigInteger)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
 class Deletion(Base):
     """The record that an athlete's data was deleted: when, why, and how much.
 
-    It names the Strava athlete id only, so an operator can show a deletion happened
-    without keeping anything of the athlete's data.
+    It names fitcoach's athlete id only, so an operator can show a deletion happened (a
+    whole account, or the data of a Strava connection) without keeping anything of it.
     """
 
     __tablename__ = "deletions"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(OwnId, primary_key=True)
     athlete_id: Mapped[int] = mapped_column(BigInteger, index=True)
     reason: Mapped[str] = mapped_column(String(64))
     activities_deleted: Mapped[int] = mapped_column(Integer, default=0)
@@ -269,7 +318,7 @@ class ImportJob(Base):
 
     __tablename__ = "import_jobs"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(OwnId, primary_key=True)
     athlete_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), index=True
     )

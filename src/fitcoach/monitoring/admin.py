@@ -1,6 +1,6 @@
 """``/admin``: the installation at a glance, for its operators only.
 
-Operators are the Strava athletes named in ADMIN_ATHLETE_IDS (by their logged-in
+Operators are the athletes named in ADMIN_ATHLETE_IDS (by their logged-in
 session) and tools that send ADMIN_TOKEN as a bearer token. The page shows the figures
 ``/metrics`` gives Prometheus, read the same way, in words and tables.
 """
@@ -95,7 +95,7 @@ def admin_page(request: Request, app: AppServices) -> HTMLResponse:
             "Operators only",
             "This page shows the whole installation's Strava budget and every athlete's "
             "sync state, so only its operators may see it.",
-            "Log in with a Strava account listed in ADMIN_ATHLETE_IDS, or send ADMIN_TOKEN "
+            "Sign in with an account listed in ADMIN_ATHLETE_IDS, or send ADMIN_TOKEN "
             "as a bearer token.",
             status_code=403,
         )

@@ -15,7 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from fitcoach.core.queue import TaskQueue
-from fitcoach.models import Athlete, SyncState, WebhookEvent
+from fitcoach.models import Athlete, StravaConnection, SyncState, WebhookEvent
 from fitcoach.monitoring.athletes import athlete_requests
 from fitcoach.strava.budget import Budget, Usage, Window
 
@@ -85,13 +85,13 @@ def budget_status(budget: Budget) -> BudgetStatus:
 def athlete_counts(session: Session, now: datetime) -> AthleteCounts:
     """Connected athletes, and athletes who connected in the last 7 days."""
     week_ago = now - timedelta(days=7)
-    row = session.execute(
-        select(
-            func.count().filter(Athlete.connected.is_(True)),
-            func.count().filter(Athlete.created_at >= week_ago),
-        ).select_from(Athlete)
-    ).one()
-    return AthleteCounts(connected=int(row[0] or 0), new_this_week=int(row[1] or 0))
+    connected = session.scalar(
+        select(func.count())
+        .select_from(StravaConnection)
+        .where(StravaConnection.connected.is_(True))
+    )
+    new = session.scalar(select(func.count()).where(Athlete.created_at >= week_ago))
+    return AthleteCounts(connected=int(connected or 0), new_this_week=int(new or 0))
 
 
 def failing_count(session: Session) -> int:

@@ -1,17 +1,18 @@
-"""An athlete's Strava tokens, encrypted before they reach the database, and the athlete's
-connection state."""
+"""An account's Strava connection: which Strava athlete, their profile, whether access
+stands, and the tokens, encrypted before they reach the database."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cryptography.fernet import MultiFernet
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fitcoach.core.crypto import decrypt, encrypt, rotate
-from fitcoach.models import Athlete, OAuthToken
+from fitcoach.models import OAuthToken, StravaConnection
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,46 @@ def lock_tokens(session: Session, athlete_id: int) -> None:
 
 def forget_tokens(session: Session, athlete_id: int, reason: str) -> None:
     """Forget the athlete's tokens and say why; their stored activities stay."""
-    athlete = session.get(Athlete, athlete_id)
-    if athlete is not None:
-        athlete.connected = False
-        athlete.disconnected_reason = reason
+    connection = session.get(StravaConnection, athlete_id)
+    if connection is not None:
+        connection.connected = False
+        connection.disconnected_reason = reason
     token = session.get(OAuthToken, athlete_id)
     if token is not None:
         session.delete(token)
+
+
+def connection_of(session: Session, athlete_id: int) -> StravaConnection | None:
+    return session.get(StravaConnection, athlete_id)
+
+
+def athlete_of_strava(session: Session, strava_athlete_id: int) -> int | None:
+    """The account connected to this Strava athlete, if any."""
+    query = select(StravaConnection.athlete_id).where(
+        StravaConnection.strava_athlete_id == strava_athlete_id
+    )
+    return session.scalar(query)
+
+
+def save_connection(session: Session, athlete_id: int, profile: dict[str, Any]) -> None:
+    """The account's connection to the Strava athlete of ``profile`` (Strava's athlete
+    document), created or refreshed, and marked connected."""
+    connection = session.get(StravaConnection, athlete_id)
+    if connection is None:
+        connection = StravaConnection(athlete_id=athlete_id, strava_athlete_id=int(profile["id"]))
+        session.add(connection)
+    connection.firstname = str(profile.get("firstname") or "")
+    connection.lastname = str(profile.get("lastname") or "")
+    connection.profile_url = profile.get("profile_medium") or profile.get("profile")
+    connection.city = profile.get("city")
+    connection.country = profile.get("country")
+    connection.connected = True
+    connection.disconnected_reason = None
+
+
+def delete_connection(session: Session, athlete_id: int) -> None:
+    """The connection and the tokens go (the account stays)."""
+    for model in (OAuthToken, StravaConnection):
+        row = session.get(model, athlete_id)
+        if row is not None:
+            session.delete(row)

@@ -47,16 +47,18 @@ class SyncResult:
 
 def store_fetched(context: SyncContext, athlete_id: int, fetched: list[SummaryActivity]) -> None:
     """Store activities just fetched from Strava and recompute the athlete's loads."""
-    rows = [row_from_strava(activity.raw) for activity in fetched]
+    rows = [row_from_strava(activity.raw, athlete_id) for activity in fetched]
     with transaction(context.sessions) as session:
         # Not a plain upsert: an activity the athlete imported from their own files is
         # linked to its Strava id, never overwritten or doubled.
-        store_api_rows(session, rows)
-        deleted_meanwhile = handled_deletes(session, athlete_id, [row["id"] for row in rows])
+        store_api_rows(session, athlete_id, rows)
+        strava = repository.strava_athlete_of(session, athlete_id)
+        listed = [int(row["strava_id"]) for row in rows]
+        deleted_meanwhile = handled_deletes(session, strava, listed) if strava else []
     # A page listed just before Strava deleted one of its activities arrives after the
     # delete event was handled (nothing was held then): check those again now.
-    for activity_id in deleted_meanwhile:
-        delete_if_gone(context, athlete_id, activity_id, Priority.WEBHOOK)
+    for strava_id in deleted_meanwhile:
+        delete_if_gone(context, athlete_id, strava_id, Priority.WEBHOOK)
     if rows:
         compute_loads(context.sessions, athlete_id, context.clock().date())
 
@@ -171,38 +173,50 @@ def mark_dirty(context: SyncContext, athlete_id: int) -> None:
             state.dirty_since = context.clock()
 
 
-def needs_refetch(context: SyncContext, athlete_id: int, activity_id: int) -> bool:
+def needs_refetch(context: SyncContext, athlete_id: int, strava_id: int) -> bool:
     """Whether an update to this activity would be missed by the next incremental sync.
 
     Incremental syncs re-read only the last hour before the newest start held, so an edit
     to an older activity must fetch that activity by itself.
     """
     with context.sessions() as session:
-        activity = activities.get_activity(session, activity_id)
+        activity = activities.by_strava_id(session, athlete_id, strava_id)
         state = repository.get_sync_state(session, athlete_id)
-        if activity is None or activity.athlete_id != athlete_id or state is None:
+        if activity is None or state is None:
             return False
         newest = state.newest_activity_at
         return newest is not None and activity.start_date < newest - SAFETY_MARGIN
 
 
-def refetch_activity(
-    context: SyncContext, athlete_id: int, activity_id: int, priority: int
-) -> None:
-    """Fetch one activity again (one call) and store it; gone on Strava means gone here."""
+def refetch_activity(context: SyncContext, athlete_id: int, strava_id: int, priority: int) -> None:
+    """Fetch one activity again (one call) and store it; gone on Strava means gone here
+    (``strava_says_gone``: only the API's copy)."""
     token = context.token(athlete_id)
     try:
         fresh = context.strava.activity(
-            token, activity_id, priority=priority, athlete_id=athlete_id, fresh=True
+            token, strava_id, priority=priority, athlete_id=athlete_id, fresh=True
         )
     except NotFound:
-        with transaction(context.sessions) as session:
-            activities.delete_activities(session, [activity_id], athlete_id)
+        strava_says_gone(context, athlete_id, strava_id)
         return
     store_fetched(context, athlete_id, [fresh])
 
 
-def delete_if_gone(context: SyncContext, athlete_id: int, activity_id: int, priority: int) -> bool:
+def strava_says_gone(context: SyncContext, athlete_id: int, strava_id: int) -> bool:
+    """The one place that acts on "Strava no longer has this activity" (a fetch with the
+    athlete's own token answered 404): only the named athlete's row from Strava's API
+    goes; an own file linked to it stays and only loses the link. Returns whether a row
+    went."""
+    with transaction(context.sessions) as session:
+        gone = activities.delete_api_activity(session, athlete_id, strava_id)
+    log.info(
+        "activity gone on Strava",
+        extra={"athlete_id": athlete_id, "strava_id": strava_id, "deleted": gone},
+    )
+    return gone
+
+
+def delete_if_gone(context: SyncContext, athlete_id: int, strava_id: int, priority: int) -> bool:
     """A delete event, checked: the activity goes only if Strava no longer has it.
 
     Push events are unsigned, so a forged or mistaken one must not delete what the athlete
@@ -210,8 +224,8 @@ def delete_if_gone(context: SyncContext, athlete_id: int, activity_id: int, prio
     athlete's own imported files are never deleted by an event. Returns whether it went.
     """
     with context.sessions() as session:
-        held = activities.get_activity(session, activity_id)
-        if held is None or held.athlete_id != athlete_id or held.source != Source.STRAVA_API:
+        held = activities.by_strava_id(session, athlete_id, strava_id)
+        if held is None or held.source != Source.STRAVA_API:
             return False
     try:
         token = context.token(athlete_id)
@@ -219,22 +233,18 @@ def delete_if_gone(context: SyncContext, athlete_id: int, activity_id: int, prio
         # Nobody can ask Strava for this athlete any more: the event cannot be checked.
         log.info(
             "delete event for a disconnected athlete: kept",
-            extra={"athlete_id": athlete_id, "activity_id": activity_id},
+            extra={"athlete_id": athlete_id, "strava_id": strava_id},
         )
         return False
     try:
         context.strava.activity(
-            token, activity_id, priority=priority, athlete_id=athlete_id, fresh=True
+            token, strava_id, priority=priority, athlete_id=athlete_id, fresh=True
         )
     except NotFound:
-        with transaction(context.sessions) as session:
-            activities.delete_activities(
-                session, [activity_id], athlete_id, source=Source.STRAVA_API
-            )
-        return True
+        return strava_says_gone(context, athlete_id, strava_id)
     log.warning(
         "delete event for an activity Strava still has: kept",
-        extra={"athlete_id": athlete_id, "activity_id": activity_id},
+        extra={"athlete_id": athlete_id, "strava_id": strava_id},
     )
     return False
 

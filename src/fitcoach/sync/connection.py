@@ -1,24 +1,55 @@
-"""Connecting and disconnecting athletes: what is stored, and what is deleted."""
+"""An account's Strava connection: made, and undone; and an account deleted.
+
+Strava is one connection of an account, never its identity. Connecting stores the Strava
+athlete's profile and the encrypted tokens on the account (a new account when nobody is
+signed in and this Strava athlete has none). Disconnecting (from fitcoach, or a
+deauthorization Strava confirms) deletes exactly what Strava's terms ask for: the tokens,
+the connection and the activities and streams that came from Strava's API. The account,
+its own files, settings, thresholds, goal and plans stay, and so does the training load
+fitcoach derived from the API activities (carried per day, as the retention policy does),
+so the fitness history is recomputed from what remains.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from datetime import date
 
 from cryptography.fernet import MultiFernet
 from sqlalchemy.orm import Session, sessionmaker
 
-from fitcoach.activities.repository import count_activities
-from fitcoach.athletes.repository import delete_athlete, get_athlete, upsert_athlete
+from fitcoach.activities import repository as activities
+from fitcoach.activities.loads import compute_loads
+from fitcoach.athletes.repository import (
+    create_athlete,
+    delete_athlete,
+    fill_from_strava,
+    get_athlete,
+    record_deletion,
+)
 from fitcoach.core.db import transaction
+from fitcoach.core.errors import FitcoachError
+from fitcoach.strava import repository as strava_store
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.errors import StravaError
 from fitcoach.strava.models import TokenResponse
 from fitcoach.strava.repository import Tokens, load_tokens, save_tokens
+from fitcoach.sync import repository
 from fitcoach.sync.webhooks.repository import delete_events_of
 
 log = logging.getLogger("fitcoach.sync")
 
 REQUIRED_SCOPES = ("read", "activity:read_all")
+
+
+class StravaTakenElsewhere(FitcoachError):
+    """The Strava athlete is already connected to another fitcoach account."""
+
+    status = 409
+    what_to_do = (
+        "Sign in to the account that has this Strava connection, or disconnect Strava there first."
+    )
 
 
 def missing_scopes(granted: str) -> list[str]:
@@ -28,31 +59,53 @@ def missing_scopes(granted: str) -> list[str]:
 
 
 def connect_athlete(
-    sessions: sessionmaker[Session], ring: MultiFernet, answer: TokenResponse, scopes: str
+    sessions: sessionmaker[Session],
+    ring: MultiFernet,
+    answer: TokenResponse,
+    scopes: str,
+    account: int | None = None,
 ) -> int:
-    """Store the athlete from the token exchange and their encrypted tokens."""
+    """Store the Strava athlete of the token exchange and their encrypted tokens on an
+    account: ``account`` (the one signed in), else the account this Strava athlete is
+    connected to, else a new one. Returns the account's id."""
     if answer.athlete is None:
         raise StravaError("the token exchange did not name the athlete")
+    profile = answer.athlete.model_dump()
     with transaction(sessions) as session:
-        athlete = upsert_athlete(session, answer.athlete.model_dump())
-        session.flush()
+        connected = strava_store.athlete_of_strava(session, answer.athlete.id)
+        if account is not None and connected is not None and connected != account:
+            raise StravaTakenElsewhere(
+                "This Strava account is connected to another fitcoach account."
+            )
+        athlete_id = account or connected
+        athlete = get_athlete(session, athlete_id) if athlete_id is not None else None
+        if athlete is None:
+            athlete = create_athlete(session)
+        elif repository.get_sync_state(session, athlete.id) is None:
+            repository.sync_state_for_update(session, athlete.id)
+        fill_from_strava(athlete, profile)
+        strava_store.save_connection(session, athlete.id, profile)
         save_tokens(
             session,
             ring,
             athlete.id,
             Tokens(answer.access_token, answer.refresh_token, answer.expires, scopes),
         )
-        log.info("athlete connected", extra={"athlete_id": athlete.id, "scopes": scopes})
+        log.info("strava connected", extra={"athlete_id": athlete.id, "scopes": scopes})
         return athlete.id
 
 
-def disconnect_athlete(
-    sessions: sessionmaker[Session], ring: MultiFernet, client: StravaClient, athlete_id: int
-) -> None:
-    """Deauthorize at Strava, then delete everything fitcoach holds about the athlete.
+def disconnect_strava(
+    sessions: sessionmaker[Session],
+    ring: MultiFernet,
+    client: StravaClient,
+    athlete_id: int,
+    today: date,
+) -> int:
+    """Deauthorize at Strava, then forget what came from Strava (``forget_strava``).
 
-    Strava's agreement asks for prompt deletion; a failed deauthorization (token already
-    revoked, Strava down) does not keep the data: the athlete asked for it to go.
+    A failed deauthorization (token already revoked, Strava down) does not keep the data:
+    the athlete asked for it to go. Returns how many activities went.
     """
     with sessions() as session:
         tokens = load_tokens(session, ring, athlete_id)
@@ -61,22 +114,52 @@ def disconnect_athlete(
             client.deauthorize(tokens.access_token)
         except StravaError as error:
             log.warning(
-                "deauthorize failed; deleting anyway",
+                "deauthorize failed; forgetting the connection anyway",
                 extra={"athlete_id": athlete_id, "error": str(error)},
             )
-    delete_athlete_data(sessions, athlete_id, reason="disconnected in fitcoach")
+    return forget_strava(sessions, athlete_id, today, reason="disconnected in fitcoach")
 
 
-def delete_athlete_data(
-    sessions: sessionmaker[Session], athlete_id: int, reason: str = "disconnected"
-) -> None:
-    """Delete the athlete and, by cascade, their tokens, activities, streams and sync state,
-    leaving only a deletion record (athlete id, reason, count, time)."""
+def forget_strava(
+    sessions: sessionmaker[Session], athlete_id: int, today: date, reason: str
+) -> int:
+    """Delete the Strava connection's tokens, its sync state and events, and every activity
+    and stream from Strava's API, carrying their loads per day; the account and its own
+    data stay. Returns how many activities went."""
+    # Every API row carries its load before it goes; one fetched moments ago may have none.
+    compute_loads(sessions, athlete_id, today)
+    with transaction(sessions) as session:
+        strava_athlete = repository.strava_athlete_of(session, athlete_id)
+        rows = activities.api_loads(session, athlete_id)
+        per_day: dict[date, float] = defaultdict(float)
+        for _, day, load in rows:
+            per_day[day] += load
+        for day, load in per_day.items():
+            activities.carry_load(session, athlete_id, day, load)
+        activities.delete_with_streams(session, [activity_id for activity_id, _, _ in rows])
+        activities.unlink_own_files(session, athlete_id)
+        if strava_athlete is not None:
+            delete_events_of(session, strava_athlete)
+        repository.delete_sync_state(session, athlete_id)
+        strava_store.delete_connection(session, athlete_id)
+        record_deletion(session, athlete_id, reason, len(rows))
+    log.info(
+        "strava data deleted",
+        extra={"athlete_id": athlete_id, "reason": reason, "activities": len(rows)},
+    )
+    return len(rows)
+
+
+def delete_account(sessions: sessionmaker[Session], athlete_id: int, reason: str) -> None:
+    """Delete the athlete and everything keyed by them, leaving only a deletion record
+    (athlete id, reason, count, time)."""
     with transaction(sessions) as session:
         athlete = get_athlete(session, athlete_id)
         if athlete is None:
             return
-        count = count_activities(session, athlete_id)
-        delete_events_of(session, athlete_id)
+        strava_athlete = repository.strava_athlete_of(session, athlete_id)
+        if strava_athlete is not None:
+            delete_events_of(session, strava_athlete)
+        count = activities.count_activities(session, athlete_id)
         delete_athlete(session, athlete, reason, count)
-    log.info("athlete data deleted", extra={"athlete_id": athlete_id, "reason": reason})
+    log.info("athlete deleted", extra={"athlete_id": athlete_id, "reason": reason})

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, or_, select, update
 from sqlalchemy.orm import Session
 
-from fitcoach.models import Athlete, SyncState
+from fitcoach.models import StravaConnection, SyncState
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,8 @@ def unfinished_backfills(session: Session) -> list[int]:
     """Connected athletes whose history is not completely fetched."""
     query = (
         select(SyncState.athlete_id)
-        .join(Athlete, Athlete.id == SyncState.athlete_id)
-        .where(Athlete.connected.is_(True), SyncState.backfill_done.is_(False))
+        .join(StravaConnection, StravaConnection.athlete_id == SyncState.athlete_id)
+        .where(StravaConnection.connected.is_(True), SyncState.backfill_done.is_(False))
     )
     return list(session.scalars(query))
 
@@ -80,11 +80,26 @@ def stale_connected_athletes(
     """Connected athletes last synced before ``synced_before`` (or never); ``dirty_only``:
     only those with news."""
     query = (
-        select(Athlete.id)
-        .join(SyncState, SyncState.athlete_id == Athlete.id)
-        .where(Athlete.connected.is_(True))
+        select(StravaConnection.athlete_id)
+        .join(SyncState, SyncState.athlete_id == StravaConnection.athlete_id)
+        .where(StravaConnection.connected.is_(True))
         .where(or_(SyncState.last_sync_at.is_(None), SyncState.last_sync_at < synced_before))
     )
     if dirty_only:
         query = query.where(SyncState.dirty.is_(True))
     return list(session.scalars(query))
+
+
+def strava_athlete_of(session: Session, athlete_id: int) -> int | None:
+    """The Strava athlete id of the athlete's connection (what push events name)."""
+    query = select(StravaConnection.strava_athlete_id).where(
+        StravaConnection.athlete_id == athlete_id
+    )
+    return session.scalar(query)
+
+
+def delete_sync_state(session: Session, athlete_id: int) -> None:
+    """Forget where the athlete's Strava sync stood: a new connection starts afresh."""
+    state = session.get(SyncState, athlete_id)
+    if state is not None:
+        session.delete(state)

@@ -20,17 +20,18 @@ def activity_streams(
     so the page can say why the charts are missing.
     """
     with context.sessions() as session:
-        if repository.owner_of(session, activity_id) != athlete_id:
+        activity = repository.get_activity(session, activity_id)
+        if activity is None or activity.athlete_id != athlete_id:
             return None
         stored = repository.stored_streams(session, activity_id)
         if stored is not None:
             return {key: list(values) for key, values in stored.items()}
-        manual = repository.is_manual(session, activity_id)
-    if manual:
-        return {}
+        strava_id, manual = activity.strava_id, activity.manual
+    if manual or strava_id is None:
+        return {}  # nothing recorded, or nothing Strava could give
     token = context.token(athlete_id)
     fetched = context.strava.streams(
-        token, activity_id, STREAM_KEYS, priority=Priority.INTERACTIVE, athlete_id=athlete_id
+        token, strava_id, STREAM_KEYS, priority=Priority.INTERACTIVE, athlete_id=athlete_id
     )
     streams = {key: list(stream.data) for key, stream in fetched.items()}
     with transaction(context.sessions) as session:

@@ -20,8 +20,9 @@ from fitcoach.core.metrics import webhook_failures, webhook_processed
 from fitcoach.strava.access import AthleteDisconnected
 from fitcoach.strava.budget import Priority
 from fitcoach.strava.errors import Unauthorized
+from fitcoach.strava.repository import athlete_of_strava
 from fitcoach.sync.activities import delete_if_gone, mark_dirty, needs_refetch, refetch_activity
-from fitcoach.sync.connection import delete_athlete_data
+from fitcoach.sync.connection import forget_strava
 from fitcoach.sync.context import SyncContext
 from fitcoach.sync.webhooks.repository import get_event, insert_event
 from fitcoach.sync.webhooks.schemas import PushEvent
@@ -70,12 +71,20 @@ def process_event(context: SyncContext, event_id: int) -> int | None:
             return None
         event.attempts += 1
         kind = (event.object_type, event.aspect_type)
-        owner, object_id, updates = event.owner_id, event.object_id, dict(event.updates)
+        object_id, updates = event.object_id, dict(event.updates)
         event_time = event.event_time
+        # Events name the Strava athlete; fitcoach's account is the one connected to them.
+        owner = athlete_of_strava(session, event.owner_id)
     dirty: int | None = None
-    if kind == ("athlete", "update") and str(updates.get("authorized")).lower() == "false":
+    if owner is None:
+        log.info(
+            "event for a Strava athlete no account is connected to", extra={"event_id": event_id}
+        )
+    elif kind == ("athlete", "update") and str(updates.get("authorized")).lower() == "false":
         if access_revoked(context, owner):
-            delete_athlete_data(context.sessions, owner, reason="deauthorized on Strava")
+            forget_strava(
+                context.sessions, owner, context.clock().date(), reason="deauthorized on Strava"
+            )
         else:
             log.warning(
                 "deauthorization event for an athlete Strava still serves: ignored",
