@@ -24,8 +24,10 @@ from tests.imports.builders import (
     CORRELATION,
     ENUM,
     FILE_ID,
+    LAP,
     LENGTH,
     SESSION,
+    UINT8,
     UINT16,
     UINT32,
     FitMessage,
@@ -116,6 +118,48 @@ def test_a_pool_swim_without_session_totals_counts_its_active_lengths() -> None:
     [activity] = read_activity("pool.fit", fit_bytes([head, *lengths, session]), Limits())
     assert activity.sport_type == "Swim" and activity.start == START
     assert (activity.elapsed_s, activity.moving_s) == (36 * 30 + 4 * 60, 36 * 30)
+
+
+def test_laps_give_what_a_session_leaves_out() -> None:
+    workout = ride(START, 600)
+    start = fit_time(START)
+    halves = [
+        (
+            LAP,
+            [
+                (253, UINT32, start + offset + 299),
+                (2, UINT32, start + offset),
+                (7, UINT32, 300_000),
+                (8, UINT32, 290_000),
+                (9, UINT32, 250_000),
+                (15, UINT8, heart),
+            ],
+        )
+        for offset, heart in ((0, 120), (300, 160))
+    ]
+    session: FitMessage = (SESSION, [(2, UINT32, start), (5, ENUM, 2)])  # start, sport only
+    head: FitMessage = (FILE_ID, [(0, ENUM, 4), (4, UINT32, start)])
+    data = fit_bytes([head, *fit_records(workout), *halves, session])
+    [activity] = read_activity("laps.fit", data, Limits())
+    assert (activity.elapsed_s, activity.moving_s, activity.distance_m) == (600, 580, 5000.0)
+    assert activity.average_heartrate == 140.0  # the laps' average, weighted by time
+
+
+def test_a_garmin_gpx_track_summary_is_its_summary() -> None:
+    stats = (
+        b"<extensions><gpxtrkx:TrackStatsExtension "
+        b'xmlns:gpxtrkx="http://www.garmin.com/xmlschemas/TrackStatsExtension/v1">'
+        b"<gpxtrkx:Distance>5432.1</gpxtrkx:Distance>"
+        b"<gpxtrkx:TimerTime>2500</gpxtrkx:TimerTime>"
+        b"<gpxtrkx:TotalElapsedTime>2690</gpxtrkx:TotalElapsedTime>"
+        b"<gpxtrkx:Ascent>77</gpxtrkx:Ascent>"
+        b"<gpxtrkx:AvgHeartRate>151</gpxtrkx:AvgHeartRate>"
+        b"</gpxtrkx:TrackStatsExtension></extensions><trkseg>"
+    )
+    gpx = gpx_file(run(START, 2700)).replace(b"<trkseg>", stats, 1)
+    [activity] = read_activity("run.gpx", gpx, Limits())
+    assert (activity.elapsed_s, activity.moving_s, activity.distance_m) == (2690, 2500, 5432.1)
+    assert (activity.elevation_gain_m, activity.average_heartrate) == (77.0, 151.0)
 
 
 def test_tcx_laps_give_the_timer_time_distance_and_heart_rate() -> None:
