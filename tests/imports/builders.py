@@ -29,7 +29,7 @@ ENUM, UINT8, UINT16, SINT32, UINT32 = (
     (0x85, "i", 0x7FFFFFFF),
     (0x86, "I", 0xFFFFFFFF),
 )
-SPORTS = {"cycling": 2, "running": 1, "swimming": 5}
+SPORTS = {"cycling": 2, "running": 1, "swimming": 5, "transition": 3}
 SUB_SPORTS = {"generic": 0, "road": 7, "lap_swimming": 17, "virtual_activity": 58}
 
 
@@ -139,14 +139,50 @@ def swim(start: datetime, seconds: int = 1800) -> Workout:
     return Workout("swimming", start, seconds, None, heart, speed, [], None, gps=False)
 
 
-def fit_file(workout: Workout, *, every: int = 1, utc_offset_h: int = 1) -> bytes:
-    """The workout as a FIT activity file (file_id, records, lap, session, activity)."""
+FitField = tuple[int, tuple[int, str, int], object]
+# A FIT message: its global number and its fields (number, base type, value).
+FitMessage = tuple[int, list[FitField]]
+FILE_ID, SPORT, SESSION, LAP, RECORD, ACTIVITY, LENGTH, CORRELATION = (
+    0,
+    12,
+    18,
+    19,
+    20,
+    34,
+    101,
+    162,
+)
+
+
+def fit_bytes(messages: Sequence[FitMessage]) -> bytes:
+    """A FIT file of these messages, in this order."""
     writer = FitWriter()
-    start = fit_time(workout.start)
-    writer.message(0, [(0, ENUM, 4), (1, UINT16, 1), (2, UINT16, 3121), (4, UINT32, start)])
+    for number, fields in messages:
+        writer.message(number, fields)
+    return writer.bytes()
+
+
+@dataclass
+class FitParts:
+    """A FIT activity file in pieces, to be put together in any order: the file_id
+    message, the records, and the summary messages (sport, lap, session, activity)."""
+
+    head: list[FitMessage]
+    records: list[FitMessage]
+    summary: list[FitMessage]
+
+    def messages(self) -> list[FitMessage]:
+        return [*self.head, *self.records, *self.summary]
+
+
+def fit_records(workout: Workout, *, every: int = 1, clock: int | None = None) -> list[FitMessage]:
+    """The workout's record messages; ``clock`` writes times on a relative device clock
+    (seconds since it was switched on, starting at ``clock``) instead of UTC."""
+    start = fit_time(workout.start) if clock is None else clock
     distance = workout.distance
+    records: list[FitMessage] = []
     for t in range(0, workout.seconds, every):
-        fields: list[tuple[int, tuple[int, str, int], object]] = [(253, UINT32, start + t)]
+        fields: list[FitField] = [(253, UINT32, start + t)]
         if workout.gps:
             lat, lng = workout.position(distance[t])
             fields += [(0, SINT32, round(lat * 2**31 / 180)), (1, SINT32, round(lng * 2**31 / 180))]
@@ -160,20 +196,84 @@ def fit_file(workout: Workout, *, every: int = 1, utc_offset_h: int = 1) -> byte
         fields.append((6, UINT16, round(workout.speed[t] * 1000)))
         if workout.power:
             fields.append((7, UINT16, workout.power[t]))
-        writer.message(20, fields)
-    end = start + workout.seconds - 1
-    totals: list[tuple[int, tuple[int, str, int], object]] = [
-        (253, UINT32, end),
+        records.append((RECORD, fields))
+    return records
+
+
+def fit_totals(workout: Workout, *, averages: bool = False) -> list[FitField]:
+    """The totals a lap or session message of the whole workout carries (and, with
+    ``averages``, the session's average and maximum heart rate and power, and ascent)."""
+    start = fit_time(workout.start)
+    totals: list[FitField] = [
+        (253, UINT32, start + workout.seconds - 1),
         (2, UINT32, start),
         (7, UINT32, (workout.seconds - 1) * 1000),
         (8, UINT32, (workout.seconds - 1) * 1000),
-        (9, UINT32, round(distance[-1] * 100)),
+        (9, UINT32, round(workout.distance[-1] * 100)),
     ]
-    writer.message(19, totals)
-    sub = "lap_swimming" if workout.sport == "swimming" else "generic"
-    writer.message(18, [*totals, (5, ENUM, SPORTS[workout.sport]), (6, ENUM, SUB_SPORTS[sub])])
-    writer.message(34, [(253, UINT32, end), (1, UINT16, 1), (5, UINT32, end + utc_offset_h * 3600)])
-    return writer.bytes()
+    if averages and workout.heart_rate:
+        heart = workout.heart_rate
+        totals += [(16, UINT8, round(sum(heart) / len(heart))), (17, UINT8, max(heart))]
+    if averages and workout.power:
+        totals.append((20, UINT16, round(sum(workout.power) / len(workout.power))))
+    if averages:
+        totals.append((22, UINT16, 123))
+    return totals
+
+
+def _sub_sport(workout: Workout) -> str:
+    return "lap_swimming" if workout.sport == "swimming" else "generic"
+
+
+def fit_parts(
+    workout: Workout,
+    *,
+    every: int = 1,
+    utc_offset_h: int = 1,
+    sport_message: bool = False,
+    averages: bool = False,
+) -> FitParts:
+    """The workout as FIT messages. ``sport_message``: the sport is written in a ``sport``
+    message only, not in the session (as many devices do); ``averages``: the session
+    carries its own heart-rate, power and ascent figures."""
+    start = fit_time(workout.start)
+    head: list[FitMessage] = [
+        (FILE_ID, [(0, ENUM, 4), (1, UINT16, 1), (2, UINT16, 3121), (4, UINT32, start)])
+    ]
+    sport = [(5, ENUM, SPORTS[workout.sport]), (6, ENUM, SUB_SPORTS[_sub_sport(workout)])]
+    session = fit_totals(workout, averages=averages) + ([] if sport_message else sport)
+    end = start + workout.seconds - 1
+    summary: list[FitMessage] = [
+        (LAP, fit_totals(workout)),
+        (SESSION, session),
+        (ACTIVITY, [(253, UINT32, end), (1, UINT16, 1), (5, UINT32, end + utc_offset_h * 3600)]),
+    ]
+    if sport_message:
+        codes = [(0, ENUM, SPORTS[workout.sport]), (1, ENUM, SUB_SPORTS[_sub_sport(workout)])]
+        summary.insert(0, (SPORT, codes))
+    return FitParts(head, fit_records(workout, every=every), summary)
+
+
+def fit_file(workout: Workout, *, every: int = 1, utc_offset_h: int = 1) -> bytes:
+    """The workout as a FIT activity file (file_id, records, lap, session, activity)."""
+    return fit_bytes(fit_parts(workout, every=every, utc_offset_h=utc_offset_h).messages())
+
+
+def multisport_fit(legs: Sequence[Workout]) -> bytes:
+    """One FIT file of several sessions (a triathlon: swim, transition, bike…): all
+    records in time order, then a lap and a session per leg, then the activity."""
+    created = fit_time(legs[0].start)
+    messages: list[FitMessage] = [
+        (FILE_ID, [(0, ENUM, 4), (1, UINT16, 1), (2, UINT16, 3121), (4, UINT32, created)])
+    ]
+    for leg in legs:
+        messages += fit_records(leg)
+    for leg in legs:
+        sport = [(5, ENUM, SPORTS[leg.sport]), (6, ENUM, SUB_SPORTS[_sub_sport(leg)])]
+        messages += [(LAP, fit_totals(leg)), (SESSION, [*fit_totals(leg), *sport])]
+    end = fit_time(legs[-1].start) + legs[-1].seconds - 1
+    messages.append((ACTIVITY, [(253, UINT32, end), (1, UINT16, len(legs))]))
+    return fit_bytes(messages)
 
 
 def _iso(moment: datetime) -> str:

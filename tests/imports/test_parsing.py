@@ -20,7 +20,7 @@ LIMITS = Limits()
 
 def test_fit_ride_keeps_power_heart_rate_speed_altitude_cadence() -> None:
     workout = ride(START, 3600)
-    activity = read_activity("ride.fit", fit_file(workout), LIMITS)
+    [activity] = read_activity("ride.fit", fit_file(workout), LIMITS)
     assert activity.sport_type == "Ride"
     assert activity.start == START and activity.utc_offset_s == 3600
     assert activity.elapsed_s == 3599 and activity.moving_s == 3599
@@ -39,7 +39,7 @@ def test_fit_ride_keeps_power_heart_rate_speed_altitude_cadence() -> None:
 
 
 def test_fit_swim_has_distance_and_heart_rate_but_no_gps() -> None:
-    activity = read_activity("swim.fit.gz", gzip.compress(fit_file(swim(START))), LIMITS)
+    [activity] = read_activity("swim.fit.gz", gzip.compress(fit_file(swim(START))), LIMITS)
     assert activity.sport_type == "Swim"
     assert activity.distance_m == pytest.approx(1800 * 1.05, abs=1)
     assert "heartrate" in activity.streams and "watts" not in activity.streams
@@ -48,7 +48,7 @@ def test_fit_swim_has_distance_and_heart_rate_but_no_gps() -> None:
 
 def test_gpx_run_with_heart_rate_extensions() -> None:
     workout = run(START, 2700)
-    activity = read_activity("run.gpx", gpx_file(workout), LIMITS)
+    [activity] = read_activity("run.gpx", gpx_file(workout), LIMITS)
     assert activity.sport_type == "Run" and activity.name == "Lunch Run"
     assert activity.streams["heartrate"] == workout.heart_rate
     assert activity.streams["cadence"][0] == 86
@@ -60,7 +60,7 @@ def test_gpx_run_with_heart_rate_extensions() -> None:
 def test_tcx_ride_with_power_extension_gzipped() -> None:
     workout = ride(START, 1800)
     data = gzip.compress(tcx_file(workout))
-    activity = read_activity("ride.tcx.gz", data, LIMITS)
+    [activity] = read_activity("ride.tcx.gz", data, LIMITS)
     assert activity.sport_type == "Ride"
     assert activity.streams["watts"] == workout.power
     assert activity.moving_s == 1799

@@ -53,6 +53,7 @@ class Fingerprint:
     sport_type: str
     elapsed_s: float
     distance_m: float
+    multisport_group: str | None = None
 
     @classmethod
     def of(cls, row: Activity | dict[str, Any]) -> Fingerprint:
@@ -62,6 +63,7 @@ class Fingerprint:
             str(values["sport_type"]),
             float(values["elapsed_time_s"] or 0),
             float(values["distance_m"] or 0.0),
+            values.get("multisport_group"),
         )
 
 
@@ -71,6 +73,8 @@ def _close(a: float, b: float, margin: float) -> bool:
 
 def same_activity(a: Fingerprint, b: Fingerprint) -> bool:
     """Whether two records describe one activity (see the module's rule)."""
+    if a.multisport_group is not None and a.multisport_group == b.multisport_group:
+        return False  # two legs of one multisport file (a transition and the next leg)
     if abs(a.start - b.start) > MATCH_WINDOW:
         return False
     if sport_family(a.sport_type) != sport_family(b.sport_type):

@@ -94,6 +94,7 @@ def own_row(
         "manual": p is None and not (csv and csv.filename),
         "private": False,
         "source": source,
+        "multisport_group": p.multisport_group if p else None,
         "load": None,
         "load_method": None,
     }
@@ -135,4 +136,9 @@ def _document(
         "device": parsed.device if parsed else None,
         "utc_offset_s": parsed.utc_offset_s if parsed else None,
     }
+    if parsed is not None and parsed.multisport_group is not None:
+        document["fitcoach"]["leg"] = parsed.leg
+    if parsed is not None and not parsed.time_reliable:
+        # The file's times ran backwards: no speed or moving time was derived from them.
+        document["fitcoach"]["time_reliable"] = False
     return document

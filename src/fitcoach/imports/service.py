@@ -55,10 +55,24 @@ class Item:
 
 @dataclass
 class Parsed:
+    """An item read: its file's activities (one, or one per leg of a multisport file;
+    none when only a CSV row is left), the content's hash, or a known duplicate."""
+
     item: Item
-    activity: FileActivity | None
+    activities: list[FileActivity]
     sha256: str | None
     duplicate_of: int | None = None
+
+
+def _leg_of_row(activities: list[FileActivity], row: CsvActivity | None) -> int | None:
+    """Which of a file's activities an archive's CSV row describes: the one starting
+    closest to the row's start (the first when the row has none)."""
+    if row is None or not activities:
+        return None
+    if row.start is None:
+        return 0
+    start = row.start
+    return min(range(len(activities)), key=lambda i: abs(activities[i].start - start))
 
 
 def _items_of_archive(archive: Archive, limits: Limits) -> Iterator[Item]:
@@ -123,7 +137,7 @@ class ImportRun:
         if item.read is None:
             if item.problem is not None:
                 self.problem(item.name, item.problem, counted=item.row is None)
-            return Parsed(item, None, None) if item.row is not None else None
+            return Parsed(item, [], None) if item.row is not None else None
         try:
             data = item.read()
             if item.name.lower().endswith(".gz"):
@@ -140,9 +154,9 @@ class ImportRun:
                     and not activities.has_strava_id(session, known.activity_id)
                 )
             if known is not None and not learns:
-                return Parsed(item, None, sha, duplicate_of=known.activity_id)
+                return Parsed(item, [], sha, duplicate_of=known.activity_id)
             if sha in self.pending:
-                return Parsed(item, None, sha, duplicate_of=0)
+                return Parsed(item, [], sha, duplicate_of=0)
             self.pending.add(sha)
             return Parsed(item, parse_activity(item.name, data, sha, self.limits), sha)
         except FilesError as error:
@@ -151,7 +165,7 @@ class ImportRun:
     def failed(self, item: Item, error: FilesError) -> Parsed | None:
         """Report the file; an archive's CSV row is still imported, as a summary."""
         self.problem(item.name, error, counted=item.row is None)
-        return Parsed(item, None, None) if item.row is not None else None
+        return Parsed(item, [], None) if item.row is not None else None
 
     def store(self, batch: list[Parsed]) -> None:
         source = Source.ARCHIVE if any(p.item.row for p in batch) else Source.FILE
@@ -162,37 +176,56 @@ class ImportRun:
                     IMPORTED_FILES.labels(Outcome.DUPLICATE.value).inc()
                     continue
                 try:
+                    # A multisport file's legs are stored together or not at all.
                     with session.begin_nested():
-                        outcome, activity_id = self._store_one(session, parsed, source)
+                        stored = self._store_one(session, parsed, source)
                 except (PermissionError, ValueError) as error:
                     self.problem(parsed.item.name, error)
                     continue
-                key = {Outcome.IMPORTED: "imported", Outcome.MERGED: "merged"}.get(
-                    outcome, "duplicates"
-                )
-                self.counts[key] += 1
-                IMPORTED_FILES.labels(outcome.value).inc()
-                if outcome is not Outcome.DUPLICATE:
-                    self.touched.append(activity_id)
-                if outcome is Outcome.IMPORTED and source == Source.FILE and parsed.activity:
-                    self.new_file_days.append((activity_id, parsed.activity.start_local))
+                for outcome, activity_id, activity in stored:
+                    key = {Outcome.IMPORTED: "imported", Outcome.MERGED: "merged"}.get(
+                        outcome, "duplicates"
+                    )
+                    self.counts[key] += 1
+                    IMPORTED_FILES.labels(outcome.value).inc()
+                    if outcome is not Outcome.DUPLICATE:
+                        self.touched.append(activity_id)
+                    if outcome is Outcome.IMPORTED and source == Source.FILE and activity:
+                        self.new_file_days.append((activity_id, activity.start_local))
             self._beat(session, status="running")
 
-    def _store_one(self, session: Session, parsed: Parsed, source: str) -> tuple[Outcome, int]:
+    def _store_one(
+        self, session: Session, parsed: Parsed, source: str
+    ) -> list[tuple[Outcome, int, FileActivity | None]]:
+        """Store the item's activities (or its CSV row alone); what became of each."""
         row = parsed.item.row
-        values = own_row(self.athlete_id, source, parsed.activity, row)
-        streams = parsed.activity.streams if parsed.activity else {}
-        outcome, activity_id = store_own(
-            session, values, streams, claimed_strava_id=row.strava_id if row else None
-        )
+        if not parsed.activities:
+            values = own_row(self.athlete_id, source, None, row)
+            outcome, activity_id = store_own(
+                session, values, {}, claimed_strava_id=row.strava_id if row else None
+            )
+            return [(outcome, activity_id, None)]
+        described = _leg_of_row(parsed.activities, row)
+        stored: list[tuple[Outcome, int, FileActivity | None]] = []
+        for index, activity in enumerate(parsed.activities):
+            leg_row = row if index == described else None
+            values = own_row(self.athlete_id, source, activity, leg_row)
+            outcome, activity_id = store_own(
+                session,
+                values,
+                activity.streams,
+                claimed_strava_id=leg_row.strava_id if leg_row else None,
+            )
+            stored.append((outcome, activity_id, activity))
         if parsed.sha256 and parsed.sha256 not in self.ledgered:
             # Two copies of one file in one upload are one activity: the second is a
-            # duplicate by content, and the ledger takes the first.
+            # duplicate by content, and the ledger takes the first. A multisport file is
+            # one entry too, naming its first leg (the others share its group).
             self.ledgered.add(parsed.sha256)
             repository.record_imported_file(
-                session, self.athlete_id, parsed.sha256, activity_id, parsed.item.name, source
+                session, self.athlete_id, parsed.sha256, stored[0][1], parsed.item.name, source
             )
-        return outcome, activity_id
+        return stored
 
     def _beat(self, session: Session, **extra: object) -> None:
         job = repository.get_job(session, self.job_id)

@@ -155,6 +155,8 @@ class Activity(Base):
         Index("ix_activities_athlete_start", "athlete_id", "start_date"),
         # Serves the load history and the calendar, day by day.
         Index("ix_activities_athlete_day", "athlete_id", "start_day"),
+        # Finds the legs of one multisport event.
+        Index("ix_activities_multisport_group", "multisport_group"),
     )
 
     id: Mapped[int] = mapped_column(OwnId, primary_key=True)
@@ -193,6 +195,9 @@ class Activity(Base):
     load: Mapped[float | None] = mapped_column(Float)
     load_method: Mapped[str | None] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(16), default=Source.STRAVA_API.value)
+    # The legs of one multisport recording (swim, transition, bike…) share this key (the
+    # file's SHA-256); None for every other activity.
+    multisport_group: Mapped[str | None] = mapped_column(String(64))
     raw: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(

@@ -21,8 +21,25 @@ from fitcoach.imports.parsing.formats import activity_suffix
 from fitcoach.imports.parsing.limits import MIB, Limits
 
 CSV_NAME = "activities.csv"
-# The date format of the English export ("Oct 7, 2020, 2:43:11 PM", in UTC).
+# The date format of the English export ("Oct 7, 2020, 2:43:11 PM", in UTC), and of the
+# exports before mid-2019 ("2018-09-12 15:02:23", UTC too).
 _CSV_DATE_FORMATS = ("%b %d, %Y, %I:%M:%S %p", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%SZ")
+# Strava's export before mid-2019 had ten lower-case columns, its distance in metres:
+# id,date,name,type,description,elapsed_time,distance,commute,gear,filename
+# (as reported when Strava renamed them, github.com/hugovk/strava-tools/pull/1). Read
+# under today's names.
+_OLDER_COLUMNS = {
+    "id": "Activity ID",
+    "date": "Activity Date",
+    "name": "Activity Name",
+    "type": "Activity Type",
+    "description": "Activity Description",
+    "elapsed_time": "Elapsed Time",
+    "distance": "Distance",
+    "commute": "Commute",
+    "gear": "Activity Gear",
+    "filename": "Filename",
+}
 _READ_CHUNK = 1024 * 1024
 
 
@@ -167,7 +184,16 @@ def _index(archive: zipfile.ZipFile, label: str, limits: Limits) -> Archive:
     problem = _check_member(csv_info, limits)
     if problem is not None:
         raise problem
-    rows = _read_csv(archive.read(csv_info), csv_path)
+    try:
+        rows = _read_csv(archive.read(csv_info), csv_path)
+    except CorruptFile as error:
+        # A CSV of a layout fitcoach does not know (a translated export, a future one)
+        # costs its names and summaries, not the files: they are imported without it.
+        problems.append(error)
+        entries = [
+            Entry(name, member=info) for name, info in members.items() if activity_suffix(name)
+        ]
+        return Archive(archive, entries, False, problems)
     entries = []
     for row in rows:
         entry = Entry(row.filename or f"activity {row.strava_id}", row=row)
@@ -218,14 +244,21 @@ def _read_csv(data: bytes, label: str) -> list[CsvActivity]:
     except UnicodeDecodeError as error:
         raise CorruptFile(label, "not UTF-8 text") from error
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if not header or "Activity ID" not in header:
-        raise CorruptFile(label, "not Strava's activities.csv (no 'Activity ID' column)")
+    header = next(reader, None) or []
+    older = "id" in header and "filename" in header
+    if older:
+        header = [_OLDER_COLUMNS.get(name, name) for name in header]
+    if "Activity ID" not in header:
+        raise CorruptFile(
+            label,
+            "not a layout of Strava's activities.csv fitcoach knows (no 'Activity ID' "
+            "column): the archive's files are imported without it",
+        )
     # Some names appear twice (the second "Distance" is in metres, the first in the
     # athlete's unit): the last of each name is the precise one.
     where = {name: index for index, name in enumerate(header)}
     first = {name: header.index(name) for name in header}
-    if header.count("Distance") < 2:
+    if header.count("Distance") < 2 and not older:
         where.pop("Distance", None)  # only the display-unit column: km or miles, unknown
     rows: list[CsvActivity] = []
     for cells in reader:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from dataclasses import replace
+from datetime import datetime
 
+from fitcoach.core.clock import utc_now
 from fitcoach.imports.errors import (
     CorruptFile,
     FilesError,
@@ -78,21 +81,32 @@ def _too_big(filename: str, cap: int, limits: Limits) -> FilesError:
     return TooLarge(filename, f"larger than {limits.max_file_bytes // (1024 * 1024)} MB")
 
 
-def read_activity(filename: str, data: bytes, limits: Limits) -> FileActivity:
-    """The activity in one FIT, GPX or TCX file (gzipped or not)."""
+def read_activity(
+    filename: str, data: bytes, limits: Limits, *, now: datetime | None = None
+) -> list[FileActivity]:
+    """The activities in one FIT, GPX or TCX file (gzipped or not): one, or one per sport
+    of a multisport file."""
     if activity_suffix(filename) is None:
         raise _unsupported(filename)
     if filename.lower().endswith(".gz"):
         data = gunzip(data, filename, limits)
-    return parse_activity(filename, data, hashlib.sha256(data).hexdigest(), limits)
+    return parse_activity(filename, data, hashlib.sha256(data).hexdigest(), limits, now=now)
 
 
 def _unsupported(filename: str) -> UnsupportedFile:
     return UnsupportedFile(filename, "not a supported file type (FIT, GPX or TCX, gzipped or not)")
 
 
-def parse_activity(filename: str, content: bytes, sha256: str, limits: Limits) -> FileActivity:
-    """The activity in ``content`` (already decompressed), by the name's format."""
+def parse_activity(
+    filename: str, content: bytes, sha256: str, limits: Limits, *, now: datetime | None = None
+) -> list[FileActivity]:
+    """The activities in ``content`` (already decompressed), by the name's format.
+
+    A file with several sport sessions (a triathlon: swim, transition, bike, transition,
+    run) gives one activity per session, in order, each with ``multisport_group`` set to
+    the file's hash so the legs can be shown as one event. A file any of whose sessions
+    is unusable is refused whole: half an event is not stored.
+    """
     suffix = activity_suffix(filename)
     if suffix is None:
         raise _unsupported(filename)
@@ -100,13 +114,23 @@ def parse_activity(filename: str, content: bytes, sha256: str, limits: Limits) -
         raise CorruptFile(filename, "the file is empty")
     if len(content) > limits.max_file_bytes:
         raise TooLarge(filename, f"larger than {limits.max_file_bytes // (1024 * 1024)} MB")
-    recording: Recording
+    recordings: list[Recording]
     if suffix == ".fit":
-        recording = read_fit(content, filename)
+        recordings = read_fit(content, filename)
     elif not looks_like_xml(content):
         raise CorruptFile(filename, f"not a {suffix[1:].upper()} file (no XML content)")
     elif suffix == ".gpx":
-        recording = read_gpx(content, filename)
+        recordings = read_gpx(content, filename)
     else:
-        recording = read_tcx(content, filename)
-    return summarise(recording, sha256=sha256, filename=filename)
+        recordings = read_tcx(content, filename)
+    moment = now or utc_now()
+    activities = [
+        summarise(recording, sha256=sha256, filename=filename, now=moment)
+        for recording in recordings
+    ]
+    if len(activities) == 1:
+        return activities
+    return [
+        replace(activity, multisport_group=sha256, leg=leg)
+        for leg, activity in enumerate(activities)
+    ]

@@ -3,6 +3,13 @@
 Neither format needs a document type declaration, and one is how XML attacks arrive
 (entity expansion, external entities), so a file that declares one is refused before any
 parser sees it. lxml also runs with entities and network access off.
+
+Points are read in file order (summary.py measures distance that way and judges the time
+axis from it). A TCX file's laps are its summary: the first lap's ``StartTime`` is the
+start (``<Id>`` is not: Garmin rounds it to the minute, Suunto writes it minutes early),
+the laps' ``TotalTimeSeconds`` add up to the timer time, their distances to the distance.
+A TCX file with several activities (a multisport session) gives one recording each, and
+one for each transition between them.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from fitcoach.imports.errors import CorruptFile, UnsafeArchive
+from fitcoach.imports.parsing import ranges
 from fitcoach.imports.parsing.recording import Recording, sport_from_word
 
 _HEAD_BYTES = 4096
@@ -39,31 +47,41 @@ def _float(text: str | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+def _local(node: etree._Element) -> str:
+    return node.tag.rsplit("}", 1)[-1] if isinstance(node.tag, str) else ""
 
 
-def _longitude_offset(lng: float | None) -> int | None:
+def _longitude_offset(recording: Recording) -> int | None:
     # GPX and TCX carry no time zone: the longitude's solar zone is a fair local time for
     # which day an activity belongs to, and only the day depends on it.
+    lng = next((v for v in recording.channels["lng"] if ranges.sample("lng", v) is not None), None)
     return None if lng is None else round(lng / 15.0) * 3600
 
 
-def _first(values: list[float | None]) -> float | None:
-    return next((value for value in values if value is not None), None)
+# Point extensions, by local name (any namespace): Garmin's TrackPointExtension (hr, cad,
+# atemp, speed), its PowerExtension (PowerInWatts), Cluetrust's gpxdata (hr, cadence,
+# temp) and the bare names Strava and apps write (heartrate, power).
+_EXTENSION_CHANNELS = {
+    "hr": "heartrate",
+    "heartrate": "heartrate",
+    "cad": "cadence",
+    "cadence": "cadence",
+    "power": "watts",
+    "watts": "watts",
+    "powerinwatts": "watts",
+    "atemp": "temp",
+    "temp": "temp",
+    "temperature": "temp",
+    "speed": "speed",
+}
 
 
 def _extension_values(extensions: etree._Element) -> dict[str, float | None]:
-    """Heart rate, cadence and power from Garmin's and Strava's GPX extensions."""
     found: dict[str, float | None] = {}
     for node in extensions.iter():
-        tag = node.tag.rsplit("}", 1)[-1].lower() if isinstance(node.tag, str) else ""
-        if tag in ("hr", "heartrate"):
-            found["heartrate"] = _float(node.text)
-        elif tag in ("cad", "cadence"):
-            found["cadence"] = _float(node.text)
-        elif tag in ("power", "watts"):
-            found["watts"] = _float(node.text)
+        channel = _EXTENSION_CHANNELS.get(_local(node).lower())
+        if channel is not None and found.get(channel) is None:
+            found[channel] = _float(node.text)
     return found
 
 
@@ -78,23 +96,27 @@ def _parse(data: bytes, filename: str, kind: str) -> etree._Element:
         raise CorruptFile(filename, f"the {kind} file is malformed", detail=str(error)) from error
 
 
-def _time(text: str | None) -> datetime | None:
+def _time(text: str | None) -> float | None:
+    """Unix seconds of an ISO 8601 time (no zone: UTC), or None if it is not one."""
     if not text:
         return None
     try:
-        return _utc(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
-    except ValueError:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        return moment.timestamp()
+    except (ValueError, OverflowError):
         return None
 
 
-def read_gpx(data: bytes, filename: str) -> Recording:
-    """The track points of a GPX file (all tracks and segments, in time order)."""
+def read_gpx(data: bytes, filename: str) -> list[Recording]:
+    """The track points of a GPX file (all tracks and segments, in file order)."""
     root = _parse(data, filename, "GPX")
     if not isinstance(root.tag, str) or not root.tag.endswith("gpx"):
         raise CorruptFile(filename, "not a GPX file (the root element is not <gpx>)")
     recording = Recording()
     kind: str | None = None
-    for track in root.iter("{*}trk"):
+    tracks = list(root.iter("{*}trk"))
+    for track in tracks:
         kind = kind or track.findtext("{*}type")
         recording.name = recording.name or track.findtext("{*}name")
         for point in track.iter("{*}trkpt"):
@@ -102,25 +124,45 @@ def read_gpx(data: bytes, filename: str) -> Recording:
             if moment is None:
                 continue
             extensions = point.find("{*}extensions")
+            values = _extension_values(extensions) if extensions is not None else {}
+            values.setdefault("speed", _float(point.findtext("{*}speed")))  # GPX 1.0
             recording.add(
-                moment.timestamp(),
+                moment,
                 lat=_float(point.get("lat")),
                 lng=_float(point.get("lon")),
                 altitude=_float(point.findtext("{*}ele")),
-                **(_extension_values(extensions) if extensions is not None else {}),
+                **values,
             )
     if not recording.times:
         raise CorruptFile(filename, "the GPX file has no timed track points")
+    if len(tracks) == 1:
+        _track_statistics(recording, tracks[0])
     recording.name = recording.name or root.findtext("{*}metadata/{*}name")
     recording.sport_type = sport_from_word(kind)
-    recording.utc_offset_s = _longitude_offset(_first(recording.channels["lng"]))
-    return recording
+    recording.utc_offset_s = _longitude_offset(recording)
+    return [recording]
+
+
+def _track_statistics(recording: Recording, track: etree._Element) -> None:
+    """Garmin's TrackStatsExtension, the summary a Garmin GPX carries for its track."""
+    stats = track.find("{*}extensions/{*}TrackStatsExtension")
+    if stats is None:
+        return
+    recording.distance_m = _float(stats.findtext("{*}Distance"))
+    recording.elapsed_s = _float(stats.findtext("{*}TotalElapsedTime"))
+    recording.moving_s = _float(stats.findtext("{*}TimerTime")) or _float(
+        stats.findtext("{*}MovingTime")
+    )
+    recording.elevation_gain_m = _float(stats.findtext("{*}Ascent"))
+    recording.average_heartrate = _float(stats.findtext("{*}AvgHeartRate"))
+    recording.max_heartrate = _float(stats.findtext("{*}MaxHeartRate"))
 
 
 _TCX_POINT_CHANNELS = {
     "AltitudeMeters": "altitude",
     "DistanceMeters": "distance",
     "Cadence": "cadence",
+    "RunCadence": "cadence",
     "Speed": "speed",
     "Watts": "watts",
     "LatitudeDegrees": "lat",
@@ -128,45 +170,98 @@ _TCX_POINT_CHANNELS = {
 }
 
 
-def read_tcx(data: bytes, filename: str) -> Recording:
-    """The trackpoints and lap totals of a TCX file's first activity."""
+def read_tcx(data: bytes, filename: str) -> list[Recording]:
+    """A recording per activity of a TCX file (and per multisport transition)."""
     root = _parse(data, filename, "TCX")
-    activity = next(root.iter("{*}Activity"), None)
-    if activity is None:
+    legs = list(root.iter("{*}Activity", "{*}Transition"))
+    if not any(_local(leg) == "Activity" for leg in legs):
         raise CorruptFile(filename, "the TCX file holds no activity")
+    creator = root.findtext(".//{*}Activity/{*}Creator/{*}Name")
+    recordings = []
+    for leg in legs:
+        if _local(leg) == "Activity":
+            recording = _tcx_activity(leg, filename)
+        else:
+            recording = Recording(name="Transition")
+            _lap_totals(recording, [leg], [])
+        recording.device = creator.strip() if creator else None
+        recording.utc_offset_s = _longitude_offset(recording)
+        recordings.append(recording)
+    return recordings
+
+
+def _tcx_activity(activity: etree._Element, filename: str) -> Recording:
     recording = Recording(sport_type=sport_from_word(activity.get("Sport")))
-    elapsed = distance = 0.0
-    for lap in activity.iter("{*}Lap"):
-        elapsed += _float(lap.findtext("{*}TotalTimeSeconds")) or 0.0
-        distance += _float(lap.findtext("{*}DistanceMeters")) or 0.0
-    recording.moving_s = elapsed or None
-    recording.distance_m = distance or None
     for point in activity.iter("{*}Trackpoint"):
         moment = _time(point.findtext("{*}Time"))
         if moment is None:
             continue
         values: dict[str, float | None] = {}
         for node in point.iter():
-            if not isinstance(node.tag, str):
-                continue
-            local = node.tag.rsplit("}", 1)[-1]
+            local = _local(node)
             channel = _TCX_POINT_CHANNELS.get(local)
             if channel is not None:
                 values[channel] = _float(node.text)
             elif local == "HeartRateBpm":
                 values["heartrate"] = _float(node.findtext("{*}Value"))
-        recording.add(moment.timestamp(), **values)
-    if not recording.times:
+        recording.add(moment, **values)
+    laps = activity.findall("{*}Lap")
+    if not recording.times and not laps:
         raise CorruptFile(filename, "the TCX file has no timed trackpoints")
-    start_text = activity.findtext("{*}Id")
-    if start_text:
-        try:
-            recording.start = _utc(
-                datetime.fromisoformat(start_text.strip().replace("Z", "+00:00"))
-            )
-        except ValueError:
-            recording.start = None
-    creator = activity.findtext("{*}Creator/{*}Name")
-    recording.device = creator.strip() if creator else None
-    recording.utc_offset_s = _longitude_offset(_first(recording.channels["lng"]))
+    _lap_totals(recording, laps, recording.times)
     return recording
+
+
+def _lap_values(laps: list[etree._Element], path: str) -> list[float] | None:
+    """Each lap's value at ``path``; None when any lap's is unreadable or out of range
+    (the sum would be wrong: the trackpoints then give the total)."""
+    values = []
+    for lap in laps:
+        text = lap.findtext(path)
+        if text is None:
+            continue
+        value = _float(text)
+        if value is None or not 0 <= value <= ranges.MAX_DISTANCE_M:
+            return None
+        values.append(value)
+    return values or None
+
+
+def _lap_totals(recording: Recording, laps: list[etree._Element], times: list[float]) -> None:
+    """The laps' totals: timer time, distance, heart rate and power, start and end."""
+    timer = [
+        t if t is not None and 0 <= t <= ranges.MAX_DURATION_S else None
+        for t in (_float(lap.findtext("{*}TotalTimeSeconds")) for lap in laps)
+    ]
+    starts = [_time(lap.get("StartTime")) for lap in laps]
+    valid_timer = None not in timer and bool(timer)
+    if valid_timer:
+        recording.moving_s = sum(t for t in timer if t is not None)
+    distances = _lap_values(laps, "{*}DistanceMeters")
+    recording.distance_m = sum(distances) if distances else None
+    start = starts[0] if starts else None
+    if start is not None:
+        recording.start = datetime.fromtimestamp(start, UTC)
+        ends = [s + t for s, t in zip(starts, timer, strict=True) if s is not None and t]
+        # Trackpoints after the last lap's end (a paused timer) still belong to it.
+        ends += [t for t in times if start <= t <= start + ranges.MAX_DURATION_S]
+        if ends:
+            recording.elapsed_s = max(ends) - start
+    weights: list[float | None] = timer if valid_timer else [None] * len(laps)
+    recording.average_heartrate = _weighted(laps, "{*}AverageHeartRateBpm/{*}Value", weights)
+    recording.max_heartrate = max(
+        (v for lap in laps if (v := _float(lap.findtext("{*}MaximumHeartRateBpm/{*}Value")))),
+        default=None,
+    )
+    recording.average_watts = _weighted(laps, "{*}Extensions/{*}LX/{*}AvgWatts", weights)
+
+
+def _weighted(laps: list[etree._Element], path: str, weights: list[float | None]) -> float | None:
+    """The laps' average of ``path`` weighted by their timer time (missing laps left out)."""
+    pairs = [
+        (value, weight)
+        for lap, weight in zip(laps, weights, strict=True)
+        if (value := _float(lap.findtext(path))) and weight
+    ]
+    total = sum(weight for _, weight in pairs)
+    return sum(value * weight for value, weight in pairs) / total if total > 0 else None
