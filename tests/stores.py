@@ -22,6 +22,7 @@ ATHLETE = 4242
 class Store:
     sessions: sessionmaker[Session]
     athlete_id: int
+    strava_id: int = 0  # the simulator's id of the athlete, when connected
 
     def count(self, *where: object) -> int:
         with self.sessions() as session:
@@ -34,6 +35,17 @@ class Store:
                 )
             )
             return int(session.scalar(query) or 0)
+
+    def by_strava_id(self, strava_id: int) -> Activity:
+        """The athlete's activity that has, or claims, this Strava id."""
+        with self.sessions() as session:
+            query = select(Activity).where(
+                Activity.athlete_id == self.athlete_id,
+                (Activity.strava_id == strava_id) | (Activity.claimed_strava_id == strava_id),
+            )
+            found = session.scalars(query).one()
+            session.expunge(found)
+            return found
 
     def streams_of(self, activity_id: int) -> dict[str, list[float]] | None:
         with self.sessions() as session:

@@ -52,22 +52,22 @@ def test_a_500_activity_archive_imports_once_and_twice_without_duplicates(
     assert store.count() == 503
     assert store.count(Activity.source == "archive") == 503
     with store.sessions() as session:
-        ids = set(session.scalars(select(Activity.id)))
-        assert {item.strava_id for item in items} <= ids  # the archive's Strava ids
+        claims = set(session.scalars(select(Activity.claimed_strava_id)))
+        assert {item.strava_id for item in items} <= claims  # the archive's Strava ids
         grouped = select(Activity.load_method, func.count()).group_by(Activity.load_method)
         methods = {method: count for method, count in session.execute(grouped)}
         assert archive_covers_up_to(session, store.athlete_id) == max(
             item.workout.start for item in items
         )
-        ride_row = session.get(Activity, items[0].strava_id)
+        ride_row = session.get(Activity, store.by_strava_id(items[0].strava_id).id)
         assert ride_row is not None and ride_row.sport_type == "Ride"
         assert ride_row.name == "Morning Ride" and ride_row.load_method == "power_stream"
-        swim_row = session.get(Activity, items[2].strava_id)
+        swim_row = session.get(Activity, store.by_strava_id(items[2].strava_id).id)
         assert swim_row is not None and swim_row.sport_type == "Swim"  # from the CSV
     # Rides load from their power stream, runs and swims from heart rate; the manual
     # entries (no file) from their duration.
     assert methods == {"power_stream": 167, "heart_rate_stream": 333, "duration_estimate": 3}
-    streams = store.streams_of(items[0].strava_id)
+    streams = store.streams_of(store.by_strava_id(items[0].strava_id).id)
     assert streams is not None and {"watts", "heartrate", "altitude", "cadence"} <= set(streams)
 
     again = import_path(store.sessions, store.athlete_id, archive, Limits())
@@ -89,7 +89,7 @@ def test_single_files_import_once_and_a_folder_of_them(store: Store, tmp_path: P
     both = import_path(store.sessions, store.athlete_id, folder, Limits())
     assert (both.imported, both.duplicates, both.failed) == (1, 1, 0)
     assert store.count() == 2 and store.count(Activity.source == "file") == 2
-    assert store.count(Activity.id < 0) == 2  # no Strava id yet
+    assert store.count(Activity.claimed_strava_id.is_(None)) == 2  # no Strava id yet
 
 
 def test_bad_members_are_reported_and_the_rest_imported(store: Store, tmp_path: Path) -> None:
@@ -127,7 +127,8 @@ def test_a_csv_row_whose_file_is_bad_keeps_the_summary(store: Store, tmp_path: P
     job = import_path(store.sessions, store.athlete_id, rebuilt, Limits())
     assert (job.imported, job.failed) == (3, 0)
     assert [problem["file"] for problem in job.problems] == [items[1].filename]
-    assert store.streams_of(items[1].strava_id) == {}  # summary only, from the CSV
+    # Summary only, from the CSV.
+    assert store.streams_of(store.by_strava_id(items[1].strava_id).id) == {}
 
 
 def test_zip_bomb_and_oversized_archives_are_refused(store: Store, tmp_path: Path) -> None:

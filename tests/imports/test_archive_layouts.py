@@ -63,7 +63,7 @@ def test_an_older_strava_export_is_read_by_its_own_column_names(
     job = import_path(store.sessions, store.athlete_id, archive, Limits())
     assert (job.status, job.imported, job.failed, job.problems) == ("done", 3, 0, [])
     with store.sessions() as session:
-        stored = {a.id: a for a in session.scalars(select(Activity))}
+        stored = {a.claimed_strava_id: a for a in session.scalars(select(Activity))}
     assert set(stored) == {1836776031, 1836776032, 1836776033}  # the export's Strava ids
     assert stored[1836776031].name == "Evening Ride" and stored[1836776031].commute
     assert stored[1836776031].distance_m == pytest.approx(first.distance[-1], abs=0.1)

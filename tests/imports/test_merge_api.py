@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
 from fitcoach import migrations
-from fitcoach.activities.merge import store_api_rows
 from fitcoach.core.crypto import key_ring
 from fitcoach.core.db import make_engine, session_factory
 from fitcoach.imports.parsing.limits import Limits
@@ -26,7 +25,7 @@ from fitcoach.strava.client import StravaClient
 from fitcoach.sync import activities as sync_activities
 from fitcoach.sync.activities import backfill_page, incremental_sync
 from fitcoach.sync.context import SyncContext
-from tests.conftest import RunningServer, connect_simulator_athlete
+from tests.conftest import RunningServer, connect_simulator_athlete, strava_id_of
 from tests.imports.builders import ArchiveItem, archive_items, fit_file, ride, write_archive
 from tests.stores import Store
 
@@ -42,9 +41,6 @@ def synced(
     sqlite_url: URL, simulator: RunningServer, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[SyncContext, Store, datetime]]:
     """A connected simulator athlete whose API activities are stored through the merge."""
-    # What the sync's ``store_fetched`` is asked to call (docs/files.md, "Wiring"); harmless once
-    # it does so itself.
-    monkeypatch.setattr(sync_activities, "upsert_activities", store_api_rows, raising=False)
     engine = make_engine(sqlite_url)
     migrations.upgrade(engine)
     client = StravaClient(simulator.url, "1", "simulator-secret", timeout_s=5.0)
@@ -53,7 +49,8 @@ def synced(
     )
     athlete_id = connect_simulator_athlete(simulator, context)
     now = datetime.fromtimestamp(sim(simulator, "GET", "/usage")["now"], UTC)
-    yield context, Store(context.sessions, athlete_id), now
+    strava_id = strava_id_of(context.sessions, athlete_id)
+    yield context, Store(context.sessions, athlete_id, strava_id), now
     client.close()
     engine.dispose()
 
@@ -80,8 +77,8 @@ def test_archive_then_api_backfill_stores_each_activity_once(
 ) -> None:
     context, store, now = synced
     items = list(archive_items(500, now - timedelta(days=900)))
-    publish(simulator, store.athlete_id, items)
-    on_strava = int(sim(simulator, "GET", f"/athletes/{store.athlete_id}")["activities"])
+    publish(simulator, store.strava_id, items)
+    on_strava = int(sim(simulator, "GET", f"/athletes/{store.strava_id}")["activities"])
 
     archive = write_archive(tmp_path / "export.zip", items)
     job = import_path(store.sessions, store.athlete_id, archive, Limits())
@@ -90,7 +87,7 @@ def test_archive_then_api_backfill_stores_each_activity_once(
     assert again.duplicates == 500 and store.count() == 500
 
     with store.sessions() as session:
-        imported = session.get(Activity, items[0].strava_id)
+        imported = session.get(Activity, store.by_strava_id(items[0].strava_id).id)
         assert imported is not None
         method, name = imported.load_method, imported.name
 
@@ -107,9 +104,9 @@ def test_archive_then_api_backfill_stores_each_activity_once(
     assert store.count(Activity.source == "archive") == 500
     assert store.count(Activity.source == "strava_api") == on_strava - 500
     with store.sessions() as session:
-        row = session.get(Activity, items[0].strava_id)
+        row = session.get(Activity, store.by_strava_id(items[0].strava_id).id)
         assert row is not None and (row.load_method, row.name) == (method, name)  # kept
-        assert session.get(ActivityStreams, items[0].strava_id) is not None
+        assert session.get(ActivityStreams, store.by_strava_id(items[0].strava_id).id) is not None
     # An incremental sync re-reading them changes nothing either.
     incremental_sync(context, store.athlete_id, priority=0)
     assert store.count() == on_strava
@@ -120,11 +117,11 @@ def test_api_first_then_archive_merges_and_the_file_wins(
 ) -> None:
     context, store, now = synced
     items = list(archive_items(30, now - timedelta(days=700)))
-    publish(simulator, store.athlete_id, items)
+    publish(simulator, store.strava_id, items)
     backfill_all(context, store.athlete_id)
     before = store.count()
     with store.sessions() as session:
-        api_row = session.get(Activity, items[0].strava_id)
+        api_row = session.get(Activity, store.by_strava_id(items[0].strava_id).id)
         assert api_row is not None and api_row.source == "strava_api"
         assert api_row.weighted_average_watts == 210.0  # what the API said
 
@@ -134,7 +131,7 @@ def test_api_first_then_archive_merges_and_the_file_wins(
     assert (job.imported, job.merged) == (0, 30)
     assert store.count() == before
     with store.sessions() as session:
-        merged = session.get(Activity, items[0].strava_id)
+        merged = session.get(Activity, store.by_strava_id(items[0].strava_id).id)
         assert merged is not None and merged.source == "archive"
         assert merged.weighted_average_watts != 210.0  # normalized power from the file
         assert merged.load_method in ("power_stream", "heart_rate_stream")  # from streams
@@ -154,23 +151,25 @@ def test_a_device_file_and_its_strava_upload_become_one(
     path = tmp_path / "first.fit"
     path.write_bytes(fit_file(first))
     import_path(store.sessions, store.athlete_id, path, Limits())
-    assert store.count(Activity.id < 0) == 1
-    document = ArchiveItem(0, first, "first.fit", "Ride to work").strava_document(store.athlete_id)
+    assert store.count(Activity.strava_id.is_(None)) == 1
+    document = ArchiveItem(0, first, "first.fit", "Ride to work").strava_document(store.strava_id)
     del document["id"]
     document["start_date"] = (first.start + timedelta(seconds=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    added = sim(simulator, "POST", f"/athletes/{store.athlete_id}/activities", raw=document)
+    added = sim(simulator, "POST", f"/athletes/{store.strava_id}/activities", raw=document)
     incremental_sync(context, store.athlete_id, priority=0)
-    assert store.count() == baseline + 1 and store.count(Activity.id < 0) == 0
+    assert store.count() == baseline + 1 and store.count(Activity.strava_id.is_(None)) == 0
     with store.sessions() as session:
-        linked = session.get(Activity, added["id"])
+        linked = session.get(Activity, store.by_strava_id(added["id"]).id)
         assert linked is not None and linked.source == "file"
-        assert session.get(ActivityStreams, added["id"]) is not None  # streams moved along
+        assert (
+            session.get(ActivityStreams, store.by_strava_id(added["id"]).id) is not None
+        )  # streams moved along
 
     # 2. Strava's copy first, then the device file.
     second = ride(now - timedelta(minutes=30), 1200)
-    document = ArchiveItem(0, second, "x", "Evening Ride").strava_document(store.athlete_id)
+    document = ArchiveItem(0, second, "x", "Evening Ride").strava_document(store.strava_id)
     del document["id"]
-    added = sim(simulator, "POST", f"/athletes/{store.athlete_id}/activities", raw=document)
+    added = sim(simulator, "POST", f"/athletes/{store.strava_id}/activities", raw=document)
     incremental_sync(context, store.athlete_id, priority=0)
     path = tmp_path / "second.fit"
     path.write_bytes(fit_file(second))
@@ -178,7 +177,7 @@ def test_a_device_file_and_its_strava_upload_become_one(
     assert (job.imported, job.merged) == (0, 1)
     assert store.count() == baseline + 2
     with store.sessions() as session:
-        merged = session.get(Activity, added["id"])
+        merged = session.get(Activity, store.by_strava_id(added["id"]).id)
         assert merged is not None and merged.source == "file"
         assert merged.load_method and merged.load_method.endswith("_stream")
         starts = session.scalar(
@@ -195,9 +194,9 @@ def test_backfill_asks_only_for_what_the_archive_does_not_hold(
     synced: tuple[SyncContext, Store, datetime], simulator: RunningServer, tmp_path: Path
 ) -> None:
     context, store, now = synced
-    generated = int(sim(simulator, "GET", f"/athletes/{store.athlete_id}")["activities"])
+    generated = int(sim(simulator, "GET", f"/athletes/{store.strava_id}")["activities"])
     items = list(archive_items(200, now - timedelta(days=900)))  # all before the history
-    publish(simulator, store.athlete_id, items)
+    publish(simulator, store.strava_id, items)
     archive = write_archive(tmp_path / "e.zip", items)
     import_path(store.sessions, store.athlete_id, archive, Limits())
     calls_before = int(sim(simulator, "GET", "/usage")["total"])

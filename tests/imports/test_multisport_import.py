@@ -50,7 +50,8 @@ def test_a_multisport_file_is_stored_as_its_legs_once(store: Store, tmp_path: Pa
     assert [leg.sport_type for leg in legs] == ["Run", "Workout", "Run"]
     assert [leg.name for leg in legs] == ["Morning Run", "Transition", "Morning Run"]
     assert [leg.elapsed_time_s for leg in legs] == [39, 19, 39]
-    assert len({leg.id for leg in legs}) == 3 and all(leg.id < 0 for leg in legs)
+    assert len({leg.id for leg in legs}) == 3
+    assert all(leg.strava_id is None and leg.claimed_strava_id is None for leg in legs)
     assert [leg.raw["fitcoach"]["leg"] for leg in legs] == [0, 1, 2]
     with store.sessions() as session:
         ledger = session.scalars(select(ImportedFile)).all()
