@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from sqlalchemy import Connection
 
 from fitcoach.activities.queries import ApiActivityRow, api_activities
 from fitcoach.core.errors import BadInput
@@ -61,19 +62,22 @@ def activities(
     after_time = parse_time(after, "after")
     before_time = parse_time(cursor, "cursor") or parse_time(before, "before")
 
-    def page() -> list[ApiActivityRow]:
-        with reader.turn() as connection:
-            return api_activities(
-                connection, athlete_id, limit=limit, before=before_time, after=after_time
-            )
+    def page(connection: Connection) -> list[ApiActivityRow]:
+        return api_activities(
+            connection, athlete_id, limit=limit, before=before_time, after=after_time
+        )
 
+    # One turn when the athlete has no news (nearly always); else the refresh runs
+    # between two, since it may wait on Strava.
     with reader.turn() as connection:
         marks = sync_marks(connection, athlete_id)
-    if marks.refresh_due:  # outside a turn: this may wait on Strava
+        rows = None if marks.refresh_due else page(connection)
+    if rows is None:
         freshness = refresh_now(sync, athlete_id)
+        with reader.turn() as connection:
+            rows = page(connection)
     else:
         freshness = stored_freshness(sync.clock(), marks.last_sync_at)
-    rows = page()
     next_cursor = str(int(rows[-1].start_date.timestamp())) if len(rows) == limit else None
     return {
         "activities": [activity_json(row) for row in rows],
