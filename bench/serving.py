@@ -1,33 +1,27 @@
-"""Serving the dashboard's data and the activity API from a large store, against bare SQL.
+"""What a person feels of fitcoach under the peak hour's load, on SQLite and PostgreSQL.
 
 Loads 1,000 athletes × 1,000 activities (three years each) into SQLite and into
-PostgreSQL, serves fitcoach's real app with uvicorn in its own process, and drives
-``GET /partials/dashboard`` and ``GET /api/strava/activities`` with concurrent clients
-on loopback (a load generator in its own process, each request for a random athlete's
-session). The baseline is a bare app (bench/bare_serving_app.py, same uvicorn settings)
-that runs exactly the statements the real endpoint ran (captured from it in this run)
-with the same driver and returns the rows as JSON, driven the same way. Prints requests
-per second and p50/p99 latency of both, fitcoach as a ratio to bare, and peak memory.
-Athletes are synced and not dirty, and Strava points at a local listener that counts
-connections: the run must make zero Strava calls.
+PostgreSQL through the project's migrations, serves fitcoach's real app in its own
+process (uvicorn with the ``fitcoach.app:create_app_from_env`` factory, as ``fitcoach
+serve`` runs it; ``--workers`` web processes, 1 by default), and sends ``GET /`` (the
+dashboard page) and ``GET /api/strava/activities`` from an open-loop load generator in
+its own process (bench/serving_load.py): ``--rate`` requests a second on a fixed
+schedule, each for a random athlete's signed session, whether or not the earlier ones
+were answered. Each request's latency runs from the time it was due, so queueing counts.
 
-    uv run python bench/serving.py [--clients 16] [--seconds 5] [--rounds 3]
-        [--databases sqlite,postgres] [--endpoints dashboard,activities] [--athletes 1000]
-        [--activities 1000] [--keep] [--read-concurrency N]
+The goal: at 60 dashboard pages a second (the peak hour of 100,000 athletes), p99 under
+300 ms on the 2-core machine, on both databases. The report gives, per database and
+endpoint, the offered and achieved rate, p50/p90/p99/max latency, errors, the server's
+CPU and peak memory, and a PASS or MISS line; ``--find-rate`` then searches for the
+highest offered rate that still meets the goal. Every athlete is synced and not dirty,
+and Strava points at a local listener that counts connections: the run must make none.
 
-The three servers of an endpoint (below) run side by side and are driven one at a time,
-``--rounds`` times in a rotating order; each server's median run is compared, so that a
-busy spell on a shared machine does not decide the ratio alone.
+    uv run python bench/serving.py [--rate 60] [--seconds 30] [--warmup 5] [--workers 1]
+        [--databases sqlite,postgres] [--endpoints dashboard,activities] [--find-rate]
+        [--athletes 1000] [--activities 1000] [--keep]
 
-fitcoach's page reads take turns (``READ_CONCURRENCY``: one per core by default). The
-goal's floor is the bare app reading in the same turns (``--read-concurrency N`` sets both);
-the bare app is also run with every one of its 40 pool threads reading at once, as a
-plain app would, and fitcoach's ratio to that is printed beside.
-
-The load generator (bench/serving_load.py) speaks plain HTTP/1.1 on asyncio streams by
-default, because httpx's client took more of the two cores than the bare server it was
-measuring (``--client httpx`` to compare). ``--keep`` keeps both stores for the next run
-(a week at most: their newest activities are as old as the load).
+``--keep`` keeps both stores for the next run (a week at most: their newest activities
+are as old as the load).
 """
 
 from __future__ import annotations
@@ -35,515 +29,54 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
-import pickle
 import random
-import resource
 import shutil
 import socket
 import socketserver
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import warnings
 from base64 import b64encode
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import itsdangerous
-import numpy as np
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, create_engine, event, insert, select, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
-from fitcoach import migrations
-from fitcoach.core.db import make_engine, session_factory, transaction
 from fitcoach.core.settings import Settings
-from fitcoach.models import Activity, AppSetting, Athlete, SyncState
-from fitcoach.sync.webhooks.repository import set_setting
-from fitcoach.web.deps import read_slots
+from serving_store import (
+    FIRST_ATHLETE,
+    BenchError,
+    drop_postgres_store,
+    postgres_admin,
+    prepare_store,
+)
 
 BENCH = Path(__file__).parent
-POSTGRES = os.environ.get(
-    "FITCOACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-PG_DATABASE = "fitcoach_bench_serving"
 SECRET_KEY = "bench-serving-secret-key"
-STORE_MARK = "bench.serving.store"  # app_settings key: written once a load is complete
-FIRST_ATHLETE = 30_000_000
-FIRST_ACTIVITY = 9_000_000_000
-YEARS = 3
-BATCH = 20_000
+GOAL_MS = 300.0
+CONNECTIONS = 256  # the most the load generator opens; beyond, requests wait their turn
+TIMEOUT = 15.0  # seconds before a request counts as failed (the app answers 503 after 10)
+FIND_STEPS = 5  # runs of the --find-rate search
 ENDPOINTS = {
-    "dashboard": "/partials/dashboard",
+    "dashboard": "/",
     "activities": "/api/strava/activities",
+    "partial": "/partials/dashboard",
     "performance": "/partials/performance",
 }
-UVICORN = ["--host", "127.0.0.1", "--log-level", "warning", "--no-access-log"]
+APP = "fitcoach.app:create_app_from_env"
 
 
-class BenchError(Exception):
-    """An expected failure, reported as one line without a traceback."""
-
-
-# --- the store --------------------------------------------------------------------------
-
-# (sport, mean speed m/s, median moving time s, outdoor)
-SPORTS = (
-    ("Ride", 7.2, 5400, True),
-    ("Run", 3.0, 3000, True),
-    ("Swim", 0.8, 2400, False),
-    ("VirtualRide", 8.5, 3600, False),
-    ("Walk", 1.4, 3600, True),
-    ("WeightTraining", 0.0, 2700, False),
-)
-PROFILES = {  # how often each kind of athlete does each sport, in SPORTS' order
-    "cyclist": (0.55, 0.12, 0.02, 0.21, 0.06, 0.04),
-    "runner": (0.08, 0.70, 0.03, 0.03, 0.10, 0.06),
-    "triathlete": (0.33, 0.30, 0.22, 0.10, 0.02, 0.03),
-}
-ZONES = (
-    (-8, "(GMT-08:00) America/Los_Angeles"),
-    (-5, "(GMT-05:00) America/New_York"),
-    (0, "(GMT+00:00) Europe/London"),
-    (1, "(GMT+01:00) Europe/Paris"),
-    (2, "(GMT+02:00) Europe/Athens"),
-    (10, "(GMT+10:00) Australia/Sydney"),
-)
-POLYLINE = bytes(c for c in range(63, 127) if c != ord("\\"))
-
-
-def part_of_day(hour: int) -> str:
-    return (
-        "Morning"
-        if hour < 11
-        else "Lunch"
-        if hour < 14
-        else "Afternoon"
-        if hour < 18
-        else "Evening"
-    )
-
-
-@dataclass(frozen=True)
-class AthleteProfile:
-    id: int
-    kind: str
-    utc_offset_h: int
-    timezone: str
-    ftp: float
-    threshold_hr: float
-    resting_hr: float
-    power_meter: bool
-
-
-def athlete_profile(index: int) -> AthleteProfile:
-    rng = random.Random(index)
-    offset, zone = rng.choice(ZONES)
-    return AthleteProfile(
-        FIRST_ATHLETE + index,
-        rng.choice(tuple(PROFILES)),
-        offset,
-        zone,
-        float(rng.randint(180, 320)),
-        float(rng.randint(155, 180)),
-        float(rng.randint(42, 62)),
-        rng.random() < 0.6,
-    )
-
-
-def athlete_row(profile: AthleteProfile, today: date) -> dict[str, Any]:
-    rng = random.Random(profile.id)
-    goal = rng.random() < 0.3
-    return {
-        "id": profile.id,
-        "firstname": f"Athlete{profile.id % 10_000}",
-        "lastname": rng.choice(("Moreau", "Smith", "Okafor", "Lindqvist", "Tanaka", "Rossi")),
-        "city": rng.choice(("Lyon", "Leeds", "Boulder", "Girona", "Sydney", "Athens")),
-        "country": rng.choice(("France", "United Kingdom", "United States", "Spain")),
-        "connected": True,
-        "sex": rng.choice(("M", "F", None)),
-        "weight_kg": round(rng.uniform(52, 90), 1),
-        # Half set their thresholds, the others have them estimated from their history.
-        "ftp_watts": profile.ftp if rng.random() < 0.5 else None,
-        "threshold_hr": profile.threshold_hr if rng.random() < 0.5 else None,
-        "max_hr": profile.threshold_hr + 15 if rng.random() < 0.5 else None,
-        "resting_hr": profile.resting_hr if rng.random() < 0.5 else None,
-        "goal_event_name": "Autumn marathon" if goal else None,
-        "goal_event_date": today + timedelta(days=rng.randint(10, 150)) if goal else None,
-        "goal_event_priority": rng.choice(("A", "B", "C")) if goal else None,
-    }
-
-
-def activity_rows(
-    profile: AthleteProfile, first_id: int, count: int, now: datetime
-) -> list[dict[str, Any]]:
-    """``count`` activities over the last three years, oldest first, with Strava documents."""
-    rng = np.random.default_rng(profile.id)
-    days = np.sort(rng.integers(0, YEARS * 365, count))
-    seconds_of_day = rng.integers(5 * 3600, 21 * 3600, count)
-    sports = rng.choice(len(SPORTS), count, p=PROFILES[profile.kind])
-    spread = rng.lognormal(0.0, 0.35, count)
-    intensity = rng.uniform(0.55, 1.0, count)
-    has_hr = rng.random(count) < 0.75
-    polyline_lengths = rng.integers(120, 600, count)
-    letters = rng.choice(np.frombuffer(POLYLINE, dtype=np.uint8), int(polyline_lengths.sum()))
-    polylines = letters.tobytes().decode()
-    flags = rng.random((count, 3))
-    midnight = datetime.combine(now.date() - timedelta(days=YEARS * 365), datetime.min.time(), UTC)
-    offset = timedelta(hours=profile.utc_offset_h)
-    rows = []
-    cursor = 0
-    for i in range(count):
-        name, speed, median, outdoor = SPORTS[int(sports[i])]
-        local = midnight + timedelta(days=int(days[i]), seconds=int(seconds_of_day[i]))
-        start = local - offset
-        moving = int(median * spread[i])
-        elapsed = int(moving * (1.05 + 0.2 * flags[i, 0]))
-        distance = round(speed * moving * (0.8 + 0.4 * intensity[i]), 1)
-        climbing = round(distance / 1000 * (12 if name == "Ride" else 6), 1) if outdoor else 0.0
-        hr = round(float(profile.resting_hr + intensity[i] * 100), 1) if has_hr[i] else None
-        watts = weighted = kilojoules = None
-        is_ride = name in ("Ride", "VirtualRide")
-        if is_ride and (profile.power_meter or name == "VirtualRide"):
-            weighted = round(profile.ftp * float(intensity[i]), 0)
-            watts = round(weighted * 0.93, 1)
-            kilojoules = round(watts * moving / 1000, 1)
-        hours = moving / 3600
-        if weighted is not None:
-            load, method = hours * (weighted / profile.ftp) ** 2 * 100, "weighted_average_power"
-        elif hr is not None:
-            ratio = (hr - profile.resting_hr) / (profile.threshold_hr - profile.resting_hr)
-            load, method = hours * ratio**2 * 100, "average_heart_rate"
-        elif name == "Run":
-            load, method = hours * float(intensity[i]) ** 2 * 100, "average_pace"
-        elif name == "Swim":
-            load, method = hours * float(intensity[i]) ** 3 * 100, "swim_pace"
-        else:
-            load, method = hours * 50, "duration_estimate"
-        length = int(polyline_lengths[i])
-        line = polylines[cursor : cursor + length] if outdoor else ""
-        cursor += length
-        activity_id = first_id + i
-        title = f"{part_of_day(local.hour)} {name}"
-        average_speed = round(distance / moving, 3) if moving else 0.0
-        document: dict[str, Any] = {
-            "resource_state": 2,
-            "athlete": {"id": profile.id, "resource_state": 1},
-            "name": title,
-            "distance": distance,
-            "moving_time": moving,
-            "elapsed_time": elapsed,
-            "total_elevation_gain": climbing,
-            "type": name,
-            "sport_type": name,
-            "workout_type": None,
-            "id": activity_id,
-            "external_id": f"garmin_ping_{activity_id * 7 % 10**11}",
-            "upload_id": activity_id + 1_300_000_000,
-            "start_date": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "start_date_local": local.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "timezone": profile.timezone,
-            "utc_offset": float(profile.utc_offset_h * 3600),
-            "location_country": "France",
-            "achievement_count": activity_id % 7,
-            "kudos_count": activity_id % 31,
-            "comment_count": activity_id % 3,
-            "athlete_count": 1,
-            "photo_count": 0,
-            "map": {"id": f"a{activity_id}", "summary_polyline": line, "resource_state": 2},
-            "trainer": not outdoor,
-            "commute": bool(flags[i, 1] < 0.05),
-            "manual": False,
-            "private": bool(flags[i, 2] < 0.1),
-            "visibility": "everyone",
-            "flagged": False,
-            "average_speed": average_speed,
-            "max_speed": round(average_speed * 1.8, 3),
-            "has_heartrate": hr is not None,
-        }
-        if hr is not None:
-            document.update(average_heartrate=hr, max_heartrate=hr + 25)
-        if watts is not None:
-            document.update(
-                average_watts=watts,
-                weighted_average_watts=weighted,
-                kilojoules=kilojoules,
-                device_watts=True,
-            )
-        rows.append(
-            {
-                "id": activity_id,
-                "athlete_id": profile.id,
-                "name": title,
-                "sport_type": name,
-                "start_date": start,
-                "start_date_local": local,
-                "timezone": profile.timezone,
-                "moving_time_s": moving,
-                "elapsed_time_s": elapsed,
-                "distance_m": distance,
-                "elevation_gain_m": climbing,
-                "average_watts": watts,
-                "weighted_average_watts": weighted,
-                "device_watts": watts is not None,
-                "kilojoules": kilojoules,
-                "average_heartrate": hr,
-                "max_heartrate": hr + 25 if hr is not None else None,
-                "average_speed": average_speed,
-                "trainer": not outdoor,
-                "commute": document["commute"],
-                "manual": False,
-                "private": document["private"],
-                "load": round(load, 1),
-                "load_method": method,
-                "source": "strava_api",
-                "raw": document,
-            }
-        )
-    return rows
-
-
-ACTIVITY_COLUMNS = (
-    "id",
-    "athlete_id",
-    "name",
-    "sport_type",
-    "start_date",
-    "start_date_local",
-    "timezone",
-    "moving_time_s",
-    "elapsed_time_s",
-    "distance_m",
-    "elevation_gain_m",
-    "average_watts",
-    "weighted_average_watts",
-    "device_watts",
-    "kilojoules",
-    "average_heartrate",
-    "max_heartrate",
-    "average_speed",
-    "trainer",
-    "commute",
-    "manual",
-    "private",
-    "load",
-    "load_method",
-    "source",
-    "raw",
-)
-
-
-def store_marker(athletes: int, activities: int, day: date) -> str:
-    return f"{athletes}x{activities} rev {migrations.head_revision()} loaded {day.isoformat()}"
-
-
-def store_ready(url: URL, athletes: int, activities: int) -> bool:
-    """A store left by an earlier --keep run with the same sizes and schema."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            mark = connection.execute(
-                select(AppSetting.value).where(AppSetting.key == STORE_MARK)
-            ).scalar()
-        today = datetime.now(UTC).date()
-        recent = {store_marker(athletes, activities, today - timedelta(days=n)) for n in range(7)}
-        return mark in recent
-    except SQLAlchemyError:
-        return False
-    finally:
-        engine.dispose()
-
-
-def load_store(kind: str, url: URL, athletes: int, activities: int) -> None:
-    """Migrate with the project's Alembic upgrade, then bulk-load athletes and activities."""
-    engine = make_engine(url)
-    try:
-        migrations.upgrade(engine)
-        now = datetime.now(UTC).replace(microsecond=0)
-        profiles = [athlete_profile(i) for i in range(athletes)]
-        with engine.begin() as connection:
-            connection.execute(insert(Athlete), [athlete_row(p, now.date()) for p in profiles])
-        total = athletes * activities
-        began = time.monotonic()
-        step = max(total // 10, 1)
-        shown = 0
-
-        def progress(done: int) -> None:
-            nonlocal shown
-            if done - shown >= step or done == total:
-                shown = done
-                rate = done / max(time.monotonic() - began, 1e-9)
-                print(f"  {kind}: {done:>9,} / {total:,} activities ({rate:,.0f}/s)", flush=True)
-
-        if kind == "postgres":
-            copy_activities(engine, profiles, activities, now, progress)
-        else:
-            insert_activities(engine, profiles, activities, now, progress)
-        with engine.begin() as connection:
-            connection.execute(insert(SyncState), [sync_row(p, activities, now) for p in profiles])
-        if kind == "postgres":
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                connection.execute(text("VACUUM ANALYZE"))  # what autovacuum does after a load
-        else:
-            with engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        with transaction(session_factory(engine)) as session:
-            set_setting(session, STORE_MARK, store_marker(athletes, activities, now.date()))
-    finally:
-        engine.dispose()
-
-
-def sync_row(profile: AthleteProfile, activities: int, now: datetime) -> dict[str, Any]:
-    """Synced within the last hours, not dirty, history complete: views need no Strava call."""
-    rng = random.Random(profile.id)
-    return {
-        "athlete_id": profile.id,
-        "last_sync_at": now - timedelta(minutes=rng.randint(1, 360)),
-        "newest_activity_at": now - timedelta(days=1),
-        "dirty": False,
-        "backfill_cursor": now - timedelta(days=YEARS * 365),
-        "backfill_done": True,
-        "backfill_fetched": activities,
-        "consecutive_failures": 0,
-    }
-
-
-def batches(
-    profiles: list[AthleteProfile], activities: int, now: datetime
-) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for index, profile in enumerate(profiles):
-        batch.extend(activity_rows(profile, FIRST_ACTIVITY + index * activities, activities, now))
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def insert_activities(
-    engine: Engine,
-    profiles: list[AthleteProfile],
-    activities: int,
-    now: datetime,
-    progress: Callable[[int], None],
-) -> None:
-    """SQLAlchemy core insert, executemany per batch: the app's own types write each value."""
-    done = 0
-    for batch in batches(profiles, activities, now):
-        with engine.begin() as connection:
-            connection.execute(insert(Activity), batch)
-        done += len(batch)
-        progress(done)
-
-
-def copy_activities(
-    engine: Engine,
-    profiles: list[AthleteProfile],
-    activities: int,
-    now: datetime,
-    progress: Callable[[int], None],
-) -> None:
-    """PostgreSQL COPY through psycopg 3."""
-    columns = ", ".join(ACTIVITY_COLUMNS)
-    raw = engine.raw_connection()
-    try:
-        connection: Any = raw.driver_connection
-        done = 0
-        for batch in batches(profiles, activities, now):
-            statement = f"COPY activities ({columns}) FROM STDIN"
-            with connection.cursor() as cursor, cursor.copy(statement) as copy:
-                for row in batch:
-                    row["raw"] = json.dumps(row["raw"], separators=(",", ":"))
-                    copy.write_row(tuple(row[c] for c in ACTIVITY_COLUMNS))
-            connection.commit()
-            done += len(batch)
-            progress(done)
-    finally:
-        raw.close()
-
-
-def store_size(kind: str, url: URL) -> int:
-    if kind == "sqlite":
-        return sum(
-            Path(f"{url.database}{suffix}").stat().st_size
-            for suffix in ("", "-wal")
-            if Path(f"{url.database}{suffix}").exists()
-        )
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            size = connection.execute(text("SELECT pg_database_size(current_database())"))
-            return int(size.scalar() or 0)
-    finally:
-        engine.dispose()
-
-
-@dataclass
-class Store:
-    kind: str
-    url: URL
-    loaded_in: float | None  # None: reused from an earlier --keep run
-    size: int = 0
-
-
-def postgres_admin() -> Engine:
-    admin = create_engine(
-        make_url(POSTGRES).set(drivername="postgresql+psycopg"),
-        isolation_level="AUTOCOMMIT",
-        connect_args={"connect_timeout": 5},
-    )
-    try:
-        with admin.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as error:
-        admin.dispose()
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise BenchError(f"PostgreSQL not reachable at {POSTGRES}: {reason}") from error
-    return admin
-
-
-def prepare_store(kind: str, options: argparse.Namespace, workdir: Path) -> Store:
-    if kind == "sqlite":
-        directory = options.store_dir if options.keep else workdir
-        directory.mkdir(parents=True, exist_ok=True)
-        url = make_url(f"sqlite:///{directory / 'serving.db'}")
-    else:
-        url = make_url(POSTGRES).set(drivername="postgresql+psycopg", database=PG_DATABASE)
-    if options.keep and store_ready(url, options.athletes, options.activities):
-        print(f"  {kind}: reusing the store kept by an earlier --keep run", flush=True)
-        return Store(kind, url, None, store_size(kind, url))
-    if kind == "sqlite":
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{url.database}{suffix}").unlink(missing_ok=True)
-    else:
-        drop_postgres_store()  # a half-loaded one of an interrupted run, or a kept one
-        admin = postgres_admin()
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-        admin.dispose()
-    began = time.monotonic()
-    load_store(kind, url, options.athletes, options.activities)
-    return Store(kind, url, time.monotonic() - began, store_size(kind, url))
-
-
-def drop_postgres_store() -> None:
-    admin = postgres_admin()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
-    admin.dispose()
-
-
-# --- sessions, Strava, servers ------------------------------------------------------------
+# --- sessions, Strava, the server ---------------------------------------------------------
 
 
 def session_cookie(athlete_id: int, csrf: str) -> str:
@@ -581,8 +114,43 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class Server:
+    """fitcoach's web server in its own process (with ``--workers`` > 1, uvicorn's
+    supervisor and its web processes)."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    def pids(self) -> list[int]:
+        """The server's process and its descendants."""
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        tree, frontier = [self.process.pid], [self.process.pid]
+        while frontier:
+            frontier = [pid for pid, parent in parents.items() if parent in frontier]
+            tree += frontier
+        return tree
+
+    def cpu_seconds(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.pids())
+
+    def peak_rss_kb(self) -> list[int]:
+        """Each process's peak resident memory (VmHWM), the server's own first."""
+        return [proc_status_kb(pid, "VmHWM") for pid in self.pids()]
+
+    def tail(self) -> str:
+        with contextlib.suppress(OSError):
+            lines = self.log.read_text(errors="replace").strip().splitlines()
+            return " | ".join(lines[-3:])
+        return ""
+
+
 def server_env(
-    database: URL, data_dir: Path, strava: str, plan: Path, read_concurrency: int
+    database: URL, data_dir: Path, strava: str, options: argparse.Namespace
 ) -> dict[str, str]:
     # No setting leaks in from the machine (as in the tests); the embedded mode otherwise.
     names = {name.upper() for name in Settings.model_fields}
@@ -595,39 +163,43 @@ def server_env(
         STRAVA_BASE_URL=strava,
         STRAVA_CLIENT_ID="1",
         STRAVA_CLIENT_SECRET="bench",
-        LOG_LEVEL="WARNING",
-        BENCH_SQL_PLAN=str(plan),
-        READ_CONCURRENCY=str(read_concurrency),
-        PYTHONPATH=os.pathsep.join(filter(None, [str(BENCH), os.environ.get("PYTHONPATH")])),
     )
+    if options.read_concurrency:
+        env["READ_CONCURRENCY"] = str(options.read_concurrency)
     return env
 
 
-def start_server(target: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(env: dict[str, str], workers: int, log: Path) -> Server:
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", target, "--port", str(port), *UVICORN]
-    process = subprocess.Popen(command, env=env, cwd=BENCH)
+    command = [
+        *(sys.executable, "-m", "uvicorn", "--factory", APP),
+        *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
+        *("--no-access-log", "--timeout-worker-healthcheck", "60"),
+    ]
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+    server = Server(process, port, log)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise BenchError(f"{target} exited with status {process.returncode} at start")
+            raise BenchError(f"the server exited with status {process.returncode}: {server.tail()}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return process, port
+                return server
         except httpx.TransportError:
             pass
         time.sleep(0.2)
-    stop_server(process)
-    raise BenchError(f"{target} did not answer /healthz within 90 s")
+    stop_server(server)
+    raise BenchError(f"the server did not answer /healthz within 90 s: {server.tail()}")
 
 
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
+def stop_server(server: Server) -> None:
+    server.process.terminate()
     try:
-        process.wait(timeout=30)
+        server.process.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+        server.process.kill()
+        server.process.wait()
 
 
 def proc_status_kb(pid: int, field_name: str) -> int:
@@ -653,107 +225,77 @@ def machine_busy() -> tuple[float, float]:
     return float(sum(values) - idle), float(sum(values))
 
 
-# --- the endpoint's SQL -------------------------------------------------------------------
-
-
-@dataclass
-class Captured:
-    statements: list[tuple[str, Any]]
-    checkouts: int
-
-
-def capture_sql(
-    database: URL, workdir: Path, strava: str, athlete_id: int, paths: list[str]
-) -> dict[str, Captured]:
-    """Run each real endpoint in-process and record what reached the driver (as echo)."""
-    with warnings.catch_warnings():  # starlette's note about httpx, not ours to act on
-        warnings.simplefilter("ignore")
-        from fastapi.testclient import TestClient
-
-    from fitcoach.app import create_app
-    from fitcoach.core.settings import load_settings
-
-    settings = load_settings(
-        database_url=database.render_as_string(hide_password=False),
-        data_dir=workdir / "capture",
-        secret_key=SECRET_KEY,
-        strava_base_url=strava,
-        strava_client_id="1",
-        strava_client_secret="bench",
+def check_answer(server: Server, path: str, session: tuple[int, str], stored: int) -> None:
+    """One request before the run: the minted session is accepted, the answer is real."""
+    athlete, cookie = session
+    response = httpx.get(
+        f"http://127.0.0.1:{server.port}{path}",
+        headers={"cookie": f"fitcoach_session={cookie}"},
+        timeout=60,
     )
-    app = create_app(settings)
-    engine: Engine = app.state.fitcoach.engine
-    seen: list[tuple[str, Any]] = []
-    checkouts = [0]
-
-    def statement(_c: Any, _cur: Any, sql: str, parameters: Any, _x: Any, _many: bool) -> None:
-        seen.append((sql, parameters))
-
-    def checkout(*_args: Any) -> None:
-        checkouts[0] += 1
-
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine.pool, "checkout", checkout)
-    cookie = session_cookie(athlete_id, "capture")
-    captured: dict[str, Captured] = {}
-    try:
-        with TestClient(app) as client:
-            for path in paths:
-                for _ in range(2):  # the last run is recorded, after first-use work
-                    seen.clear()
-                    checkouts[0] = 0
-                    response = client.get(path, headers={"cookie": f"fitcoach_session={cookie}"})
-                    if response.status_code != 200:
-                        raise BenchError(
-                            f"fitcoach answered {response.status_code} to {path} with a "
-                            f"minted session: {response.text[:200]}"
-                        )
-                captured[path] = Captured(list(seen), checkouts[0])
-    finally:
-        engine.dispose()
-    return captured
+    if response.status_code != 200:
+        raise BenchError(f"fitcoach answered {response.status_code} to {path}: {server.tail()}")
+    if path == ENDPOINTS["activities"]:
+        answer = response.json()
+        want = min(stored, 50)  # a page
+        if len(answer["activities"]) != want or answer["freshness"]["refreshed"]:
+            raise BenchError(f"{path} for athlete {athlete} did not serve {want} stored activities")
+    elif (
+        path in (ENDPOINTS["dashboard"], ENDPOINTS["partial"])
+        and "activities stored" not in response.text
+    ):
+        raise BenchError(f"{path} for athlete {athlete} did not show the stored activities")
 
 
-# --- one measured run ---------------------------------------------------------------------
+# --- one run at one rate ------------------------------------------------------------------
 
 
 @dataclass
 class Run:
-    requests: int = 0
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
+    rate: float  # offered, requests a second
+    seconds: float
+    latencies: list[float] = field(default_factory=list)  # of the measured requests, s
     errors: list[str] = field(default_factory=list)
+    answered: int = 0  # successful answers received within the measured window
+    late_p99: float = 0.0  # how late the generator sent requests against their due time, s
+    peak_in_flight: int = 0
     server_cpu: float = 0.0  # share of one core
     loader_cpu: float = 0.0
-    machine_busy: float = 0.0  # share of all cores
-    server_peak_kb: int = 0
+    machine_busy: float = 0.0  # share of all cores, other jobs included
+    server_peak_kb: list[int] = field(default_factory=list)
     loader_peak_kb: int = 0
 
     @property
-    def rps(self) -> float:
-        return self.requests / self.seconds
+    def achieved(self) -> float:
+        return self.answered / self.seconds
 
-    def quantile(self, q: int) -> float:
-        if len(self.latencies) < 2:
-            return float("nan")
-        return statistics.quantiles(self.latencies, n=100)[q - 1] * 1000
+    def quantile(self, q: float) -> float:
+        """Nearest-rank percentile ``q`` (0–100) of the latencies, in milliseconds."""
+        ordered = sorted(self.latencies)
+        return ordered[max(math.ceil(q / 100 * len(ordered)) - 1, 0)] * 1000
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors and self.quantile(99) < GOAL_MS
 
 
 def drive(
-    server: subprocess.Popen[bytes],
-    port: int,
+    server: Server,
     path: str,
     sessions: list[tuple[int, str]],
+    rate: float,
     options: argparse.Namespace,
 ) -> Run:
     orders = {
-        "port": port,
+        "port": server.port,
         "path": path,
         "sessions": sessions,
-        "clients": options.clients,
+        "rate": rate,
         "warmup": options.warmup,
         "seconds": options.seconds,
-        "client": options.client,
+        "connections": CONNECTIONS,
+        "timeout": TIMEOUT,
+        "seed": random.randrange(2**32),
     }
     loader = subprocess.Popen(
         [sys.executable, str(BENCH / "serving_load.py")],
@@ -769,44 +311,37 @@ def drive(
     for line in loader.stdout:
         word = line.strip()
         if word in ("measuring", "measured"):
-            marks[word] = (time.monotonic(), cpu_seconds(server.pid), machine_busy())
+            marks[word] = (time.monotonic(), server.cpu_seconds(), machine_busy())
         elif word.startswith("{"):
             result = json.loads(word)
     if loader.wait() != 0 or result is None or len(marks) != 2:
         raise BenchError(f"the load generator failed (status {loader.returncode})")
     (t0, s0, (b0, all0)), (t1, s1, (b1, all1)) = marks["measuring"], marks["measured"]
-    run = Run(
-        requests=len(result["latencies"]),
+    return Run(
+        rate=rate,
         seconds=options.seconds,
         latencies=result["latencies"],
         errors=result["errors"],
+        answered=int(result["answered_in_window"]),
+        late_p99=float(result["late_p99"]),
+        peak_in_flight=int(result["peak_in_flight"]),
         server_cpu=(s1 - s0) / (t1 - t0),
-        loader_cpu=result["cpu_seconds"] / options.seconds,
+        loader_cpu=float(result["cpu_seconds"]) / (t1 - t0),
         machine_busy=(b1 - b0) / max(all1 - all0, 1.0),
-        server_peak_kb=proc_status_kb(server.pid, "VmHWM"),
+        server_peak_kb=server.peak_rss_kb(),
         loader_peak_kb=int(result["peak_rss_kb"]),
     )
-    if not run.requests:
-        raise BenchError(f"no request to {path} completed in {options.seconds} s")
-    return run
 
 
-def check_fitcoach(port: int, path: str, sessions: list[tuple[int, str]]) -> None:
-    """One request before the run: the minted session is accepted, the answer is real."""
-    athlete, cookie = sessions[0]
-    response = httpx.get(
-        f"http://127.0.0.1:{port}{path}",
-        headers={"cookie": f"fitcoach_session={cookie}"},
-        timeout=60,
-    )
-    if response.status_code != 200:
-        raise BenchError(f"fitcoach answered {response.status_code} to {path}")
-    if path == ENDPOINTS["activities"]:
-        answer = response.json()
-        if len(answer["activities"]) != 50 or answer["freshness"]["refreshed"]:
-            raise BenchError(f"{path} for athlete {athlete} did not serve 50 stored activities")
-    if path == ENDPOINTS["dashboard"] and "activities stored" not in response.text:
-        raise BenchError(f"{path} for athlete {athlete} did not show the stored activities")
+def settle(server: Server, limit: float = 30.0) -> None:
+    """Wait (up to ``limit`` s) until the server is nearly idle: an overloaded run may
+    leave it working through requests its clients gave up on."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = server.cpu_seconds()
+        time.sleep(0.5)
+        if server.cpu_seconds() - before < 0.05:
+            return
 
 
 # --- the report ---------------------------------------------------------------------------
@@ -816,217 +351,177 @@ def mb(kb: int) -> str:
     return f"{kb / 1024:.0f} MB"
 
 
-def run_line(label: str, run: Run) -> str:
-    return (
-        f"  {label:<27}{run.rps:>8.1f}{run.quantile(50):>9.1f}{run.quantile(99):>9.1f}"
-        f"{len(run.errors):>8}{run.server_cpu:>9.0%}{run.loader_cpu:>9.0%}"
-        f"{run.machine_busy:>9.0%}{mb(run.server_peak_kb):>10}"
-    )
-
-
 HEADER = (
-    f"  {'':<27}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'server':>9}"
-    f"{'loader':>9}{'machine':>9}{'peak RSS':>10}"
+    f"  {'':<22}{'offered':>8}{'achieved':>9}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}"
+    f"{'max ms':>8}{'errors':>7}{'server':>8}{'machine':>8}{'late ms':>8}{'in flight':>10}"
+    f"{'peak RSS':>9}"
 )
 
 
-# The three servers of a run. The bare app reads in the same turns fitcoach takes
-# (READ_CONCURRENCY) and, as a second floor, with every pool thread at once (how a plain
-# app runs; 40 is the thread pool Starlette hands sync work to).
-PLAIN, BARE, OURS = "bare, all threads", "bare, same turns", "fitcoach"
-POOL_THREADS = 40
+def run_line(label: str, run: Run) -> str:
+    verdict = "PASS" if run.passed else "MISS"
+    return (
+        f"  {label:<22}{run.rate:>8.1f}{run.achieved:>9.1f}{run.quantile(50):>8.1f}"
+        f"{run.quantile(90):>8.1f}{run.quantile(99):>8.1f}{run.quantile(100):>8.1f}"
+        f"{len(run.errors):>7}{run.server_cpu:>8.0%}{run.machine_busy:>8.0%}"
+        f"{run.late_p99 * 1000:>8.1f}{run.peak_in_flight:>10}{mb(max(run.server_peak_kb)):>9}"
+        f"  {verdict}"
+    )
+
+
+def verdict_line(database: str, path: str, run: Run) -> str:
+    verdict = "PASS" if run.passed else "MISS"
+    errors = f"{len(run.errors)} errors" + (
+        f" ({', '.join(sorted(set(run.errors))[:4])})" if run.errors else ""
+    )
+    return (
+        f"{verdict} {database} GET {path}: p99 {run.quantile(99):.0f} ms "
+        f"{'<' if run.quantile(99) < GOAL_MS else '≥'} {GOAL_MS:.0f} ms at {run.rate:g} "
+        f"requests/s offered ({run.achieved:.1f}/s achieved), {errors}, "
+        f"server peak RSS {mb(max(run.server_peak_kb))}"
+    )
 
 
 @dataclass
 class Outcome:
-    """One endpoint on one database: every run of each server, judged by the median."""
-
     database: str
-    endpoint: str
-    runs: dict[str, list[Run]]
-
-    def median(self, label: str) -> Run:
-        """The run with the median rate (the lower middle one of an even count)."""
-        ordered = sorted(self.runs[label], key=lambda run: run.rps)
-        return ordered[(len(ordered) - 1) // 2]
+    path: str
+    run: Run  # at --rate
+    search: list[Run] = field(default_factory=list)  # --find-rate's steps, in order
 
     @property
-    def plain(self) -> Run:
-        return self.median(PLAIN)
-
-    @property
-    def bare(self) -> Run:
-        return self.median(BARE)
-
-    @property
-    def ours(self) -> Run:
-        return self.median(OURS)
-
-    @property
-    def ratio(self) -> float:
-        """The goal's ratio: against the bare SQL read in the same turns."""
-        return self.ours.rps / self.bare.rps
-
-    @property
-    def plain_ratio(self) -> float:
-        return self.ours.rps / self.plain.rps
-
-    def peak_kb(self, label: str, field_name: str) -> int:
-        return max(int(getattr(run, field_name)) for run in self.runs[label])
+    def best(self) -> Run | None:
+        """The highest offered rate that met the goal, of all the runs."""
+        met = [run for run in (self.run, *self.search) if run.passed]
+        return max(met, key=lambda run: run.rate, default=None)
 
 
-SERVERS = (
-    (PLAIN, "bare_serving_app:create_app"),
-    (BARE, "bare_serving_app:create_app"),
-    (OURS, "fitcoach.app:create_app_from_env"),
-)
-
-
-def measure_endpoint(
-    store: Store,
-    name: str,
+def find_rate(
+    server: Server,
+    database: str,
     path: str,
-    plan: Path,
     sessions: list[tuple[int, str]],
+    first: Run,
     options: argparse.Namespace,
-    workdir: Path,
-    strava: StravaListener,
-) -> Outcome:
-    """Start the three servers, then drive each in turn, ``--rounds`` times: the order
-    rotates every round, so that a busy spell on this shared machine falls on all three
-    alike rather than on one server's only run."""
-    servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
-    runs: dict[str, list[Run]] = {label: [] for label, _ in SERVERS}
-    try:
-        for index, (label, target) in enumerate(SERVERS):
-            turns = POOL_THREADS if label == PLAIN else options.read_concurrency
-            data_dir = workdir / f"data-{store.kind}-{name}-{index}"
-            env = server_env(store.url, data_dir, strava.url, plan, turns)
-            servers[label] = start_server(target, env)
-        check_fitcoach(servers[OURS][1], path, sessions)
-        for round_number in range(options.rounds):
-            shift = round_number % len(SERVERS)
-            for label, _ in SERVERS[shift:] + SERVERS[:shift]:
-                server, port = servers[label]
-                run = drive(server, port, path, sessions, options)
-                runs[label].append(run)
-                print(run_line(f"{label} ({round_number + 1})", run), flush=True)
-    finally:
-        for server, _ in servers.values():
-            stop_server(server)
-    return Outcome(store.kind, name, runs)
+) -> list[Run]:
+    """The highest rate meeting the goal, in a few steps: double from ``--rate`` (or
+    halve) until the goal flips, then halve the interval between the two."""
+    low = first.rate if first.passed else None
+    high = None if first.passed else first.rate
+    runs: list[Run] = []
+    for _ in range(FIND_STEPS):
+        if high is None:
+            rate = 2 * (low or options.rate)
+        elif low is None:
+            rate = high / 2
+        else:
+            if high - low <= max(0.1 * low, 1.0):
+                break
+            rate = (low + high) / 2
+        rate = float(max(round(rate), 1))
+        settle(server)
+        run = drive(server, path, sessions, rate, options)
+        print(run_line(f"{database} find-rate", run), flush=True)
+        runs.append(run)
+        if run.passed:
+            low = rate if low is None else max(low, rate)
+        else:
+            high = rate if high is None else min(high, rate)
+    return runs
 
 
-def report_endpoint(outcome: Outcome) -> None:
-    for label, _ in SERVERS:
-        rates = " / ".join(f"{run.rps:.0f}" for run in outcome.runs[label])
-        print(f"  {label + ' (median)':<27}{outcome.median(label).rps:>8.1f}   runs: {rates}")
-    for baseline, ratio, label in (
-        (outcome.bare, outcome.ratio, "÷ same turns"),
-        (outcome.plain, outcome.plain_ratio, "÷ all threads"),
-    ):
-        p50 = outcome.ours.quantile(50) / baseline.quantile(50)
-        p99 = outcome.ours.quantile(99) / baseline.quantile(99)
-        verdict = "met" if ratio >= 0.5 else "NOT met"
-        print(
-            f"  {'fitcoach ' + label:<27}{ratio:>7.2f}×{p50:>8.2f}×{p99:>8.2f}×"
-            f"   goal ≥ 0.50 × bare req/s: {verdict}",
-            flush=True,
-        )
-    for label, _ in SERVERS:
-        errors = [error for run in outcome.runs[label] for error in run.errors]
-        if errors:
-            kinds = sorted(set(errors))
-            print(f"  {label} errors: {len(errors)} ({', '.join(kinds[:5])})", flush=True)
-
-
-def measure_database(
-    store: Store,
-    endpoints: list[str],
+def measure(
+    kind: str,
+    url: URL,
     options: argparse.Namespace,
     workdir: Path,
     strava: StravaListener,
 ) -> list[Outcome]:
-    paths = [ENDPOINTS[name] for name in endpoints]
     rng = random.Random(7)
     sessions = [
         (FIRST_ATHLETE + i, session_cookie(FIRST_ATHLETE + i, f"csrf-{rng.getrandbits(64):x}"))
         for i in range(options.athletes)
     ]
-    captured_athlete = FIRST_ATHLETE + options.athletes // 2
-    captured = capture_sql(store.url, workdir, strava.url, captured_athlete, paths)
-    plan = workdir / f"plan-{store.kind}.pickle"
-    plan.write_bytes(
-        pickle.dumps(
-            {
-                "athlete": captured_athlete,
-                "statements": {p: c.statements for p, c in captured.items()},
-            }
-        )
-    )
     outcomes = []
-    for name, path in zip(endpoints, paths, strict=True):
-        ran = captured[path]
-        print(
-            f"\n{store.kind} {path}: the endpoint ran {len(ran.statements)} statements "
-            f"on {ran.checkouts} pooled connections; bare runs them on 1",
-            flush=True,
-        )
-        if options.show_sql:
-            for sql, parameters in ran.statements:
-                print(f"    {' '.join(sql.split())}  {parameters!r}")
-        print(HEADER, flush=True)
-        outcome = measure_endpoint(store, name, path, plan, sessions, options, workdir, strava)
-        report_endpoint(outcome)
+    for name in options.endpoints:
+        path = ENDPOINTS[name]
+        data_dir = workdir / f"data-{kind}-{name}"
+        env = server_env(url, data_dir, strava.url, options)
+        server = start_server(env, options.workers, workdir / f"server-{kind}-{name}.log")
+        try:
+            check_answer(server, path, sessions[0], options.activities)
+            print(f"\n{kind} GET {path}", flush=True)
+            print(HEADER, flush=True)
+            run = drive(server, path, sessions, options.rate, options)
+            print(run_line(kind, run), flush=True)
+            outcome = Outcome(kind, path, run)
+            if options.find_rate:
+                outcome.search = find_rate(server, kind, path, sessions, run, options)
+            if len(run.server_peak_kb) > 1:
+                sizes = ", ".join(mb(kb) for kb in run.server_peak_kb)
+                print(f"  peak RSS of the server's processes (supervisor first): {sizes}")
+        finally:
+            stop_server(server)
+        print("  " + verdict_line(kind, path, run), flush=True)
+        if options.find_rate:
+            best = outcome.best
+            tried = sorted({r.rate for r in (run, *outcome.search)})
+            print(
+                f"  highest rate meeting p99 < {GOAL_MS:.0f} ms: "
+                + (f"{best.rate:g} requests/s" if best else f"none (from {tried[0]:g})")
+                + f" (tried {', '.join(f'{r:g}' for r in tried)})",
+                flush=True,
+            )
         outcomes.append(outcome)
     return outcomes
 
 
-def positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line, no usage block: what was wrong."""
+        self.exit(2, f"{self.prog}: {message}\n")
 
 
-def parse_options() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+def positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+        if number <= 0:
+            raise argparse.ArgumentTypeError(f"must be more than 0, not {value}")
+        return number
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = Parser(
+        prog="serving.py",
         description=(__doc__ or "").splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--athletes", type=positive, default=1000)
-    parser.add_argument("--activities", type=positive, default=1000, help="per athlete")
-    parser.add_argument("--clients", type=positive, default=16, help="concurrent clients")
-    parser.add_argument("--seconds", type=float, default=5.0, help="measured, per run")
-    parser.add_argument("--warmup", type=float, default=1.0, help="seconds before measuring")
-    parser.add_argument(
-        "--rounds",
-        type=positive,
-        default=3,
-        help="runs of each server, interleaved; the median run is reported",
-    )
+    parser.add_argument("--rate", type=positive(float), default=60.0, help="requests a second")
+    parser.add_argument("--seconds", type=positive(float), default=30.0, help="measured")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds at the rate first")
+    parser.add_argument("--workers", type=positive(int), default=1, help="web processes")
     parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument(
+        "--endpoints", default="dashboard,activities", help=f"any of {','.join(ENDPOINTS)}"
+    )
+    parser.add_argument(
+        "--find-rate",
+        action="store_true",
+        help=f"then search for the highest rate meeting p99 < {GOAL_MS:.0f} ms",
+    )
+    parser.add_argument("--athletes", type=positive(int), default=1000)
+    parser.add_argument("--activities", type=positive(int), default=1000, help="per athlete")
     parser.add_argument(
         "--read-concurrency",
         type=int,
         default=0,
-        help="READ_CONCURRENCY for both servers: page reads at once (0: one per core)",
-    )
-    parser.add_argument(
-        "--client",
-        choices=("raw", "httpx"),
-        default="raw",
-        help="the load generator's HTTP client (raw: asyncio streams, the least CPU)",
-    )
-    parser.add_argument(
-        "--endpoints",
-        default="dashboard,activities",
-        help=f"any of {','.join(ENDPOINTS)}",
-    )
-    parser.add_argument(
-        "--show-sql",
-        action="store_true",
-        help="print the statements captured from each endpoint (the bare app runs these)",
+        help="READ_CONCURRENCY for the server (0: its default, one page read per core)",
     )
     parser.add_argument(
         "--keep",
@@ -1040,36 +535,40 @@ def parse_options() -> argparse.Namespace:
         default=Path(tempfile.gettempdir()) / "fitcoach-bench-serving",
         help="where --keep keeps the SQLite store",
     )
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     databases = [d.strip() for d in options.databases.split(",") if d.strip()]
     endpoints = [e.strip() for e in options.endpoints.split(",") if e.strip()]
     if not databases or set(databases) - {"sqlite", "postgres"}:
         parser.error("--databases: a comma-separated list of sqlite and postgres")
     if not endpoints or set(endpoints) - set(ENDPOINTS):
         parser.error(f"--endpoints: a comma-separated list of {', '.join(ENDPOINTS)}")
+    if options.warmup < 0:
+        parser.error("--warmup must not be negative")
     if options.read_concurrency < 0:
         parser.error("--read-concurrency must be 0 (one per core) or more")
-    if options.seconds <= 0 or options.warmup < 0:
-        parser.error("--seconds must be positive and --warmup not negative")
     options.databases, options.endpoints = databases, endpoints
     return options
 
 
+def load_average() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main() -> None:
     options = parse_options()
+    began = time.monotonic()
     print(
-        f"fitcoach serving: {options.athletes:,} athletes × {options.activities:,} activities, "
-        f"{options.clients} clients, {options.rounds} interleaved runs of each server, "
-        f"{options.seconds:g} s each after {options.warmup:g} s of warm-up, "
-        f"{os.cpu_count()} cores, load average "
-        f"{', '.join(f'{v:.1f}' for v in os.getloadavg())}, page reads "
-        f"{read_slots(options.read_concurrency)} at a time in both servers",
+        f"fitcoach serving: {options.athletes:,} athletes × {options.activities:,} activities; "
+        f"open loop at {options.rate:g} requests/s for {options.seconds:g} s after "
+        f"{options.warmup:g} s of warm-up; {options.workers} web process"
+        f"{'es' if options.workers > 1 else ''}; {os.cpu_count()} cores; "
+        f"load average {load_average()}",
         flush=True,
     )
     print(
-        "columns: server and loader = CPU of the server and of the load generator process "
-        "(one core = 100 %); machine = all cores busy, other jobs included; (n) = round n; "
-        "ratios compare the median runs",
+        "columns: offered and achieved requests/s; latency from each request's due time; "
+        "server = its CPU (one core = 100 %); machine = all cores busy, other jobs included; "
+        "late = the generator's p99 lateness sending; in flight = most requests open at once",
         flush=True,
     )
     if "postgres" in options.databases:
@@ -1084,14 +583,17 @@ def main() -> None:
         workdir = Path(directory)
         try:
             for kind in options.databases:
-                store = prepare_store(kind, options, workdir)
+                store_dir = options.store_dir if options.keep else workdir
+                store = prepare_store(
+                    kind, options.athletes, options.activities, store_dir, options.keep
+                )
                 how = (
                     "kept from an earlier run"
                     if store.loaded_in is None
                     else f"loaded in {store.loaded_in:.0f} s"
                 )
                 print(f"  {kind}: store of {store.size / 2**30:.2f} GiB, {how}", flush=True)
-                outcomes += measure_database(store, options.endpoints, options, workdir, strava)
+                outcomes += measure(kind, store.url, options, workdir, strava)
         finally:
             strava.close()
             # The SQLite store lives in workdir; PostgreSQL's goes too, even half-loaded.
@@ -1101,26 +603,24 @@ def main() -> None:
             shutil.rmtree(workdir, ignore_errors=True)
     if not outcomes:
         raise BenchError("nothing was measured")
-    print(
-        "\nsummary (fitcoach req/s as a share of bare SQL's, same clients, same run; "
-        "the goal is judged against the bare app reading in the same turns):"
-    )
+    print(f"\nsummary (goal: p99 < {GOAL_MS:.0f} ms at {options.rate:g} requests/s, no errors):")
     for outcome in outcomes:
-        verdict = "met" if outcome.ratio >= 0.5 else "NOT met"
-        print(
-            f"  {outcome.database:<9}{outcome.endpoint:<12}{outcome.ratio:>6.2f}  "
-            f"(goal ≥ 0.50: {verdict}; {outcome.plain_ratio:.2f} of the bare app "
-            "with all threads reading)"
-        )
-    loader_peak = max(o.peak_kb(label, "loader_peak_kb") for o in outcomes for label in o.runs)
-    fitcoach_peak = max(o.peak_kb(OURS, "server_peak_kb") for o in outcomes)
-    bare_peak = max(o.peak_kb(label, "server_peak_kb") for o in outcomes for label in (PLAIN, BARE))
-    own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print("  " + verdict_line(outcome.database, outcome.path, outcome.run))
+    if options.find_rate:
+        for outcome in outcomes:
+            best = outcome.best
+            print(
+                f"  highest rate meeting the goal, {outcome.database} GET {outcome.path}: "
+                + (f"{best.rate:g} requests/s (p99 {best.quantile(99):.0f} ms)" if best else "none")
+            )
+    runs = [run for outcome in outcomes for run in (outcome.run, *outcome.search)]
     print(
-        f"peak RSS: fitcoach server {mb(fitcoach_peak)}, bare server {mb(bare_peak)}, "
-        f"load generator {mb(loader_peak)}, this process (loading, capture) {mb(own_peak)}"
+        f"peak RSS: fitcoach server {mb(max(max(run.server_peak_kb) for run in runs))} "
+        f"(the largest process), load generator {mb(max(run.loader_peak_kb for run in runs))}"
     )
     print(f"Strava connections attempted: {strava.connections} (want 0)")
+    minutes, seconds = divmod(round(time.monotonic() - began), 60)
+    print(f"run time {minutes} min {seconds:02d} s; load average at the end {load_average()}")
     if strava.connections:
         raise BenchError("fitcoach called Strava while serving from the store")
 

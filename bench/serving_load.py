@@ -1,37 +1,36 @@
-"""The load generator of bench/serving.py, run as its own process.
+"""The open-loop load generator of bench/serving.py, run as its own process.
 
 Reads its orders as JSON on stdin: the port and path, the sessions to pick from at random
-(athlete id and session cookie), the number of concurrent clients, the warm-up and the
-measured seconds, and the client: ``raw`` (the default: plain HTTP/1.1 keep-alive on
-asyncio streams, a few tens of microseconds of CPU per request, so that the generator
-takes as little as possible of the machine's cores from the server it measures) or
-``httpx`` (httpx's async client, several times the CPU per request). Each client sends
-one request after another on its own connection. Prints ``measuring`` and ``measured``
-when the measured window opens and closes, then one JSON line: the latencies of the
-requests completed in the window, their errors, and this process's CPU time and peak
-memory.
+(athlete id and session cookie), the rate, the warm-up and measured seconds, the most
+connections to open and the seconds a request may take. Request ``i`` is due at
+``start + i / rate`` whether or not earlier ones were answered (an open loop: people do
+not wait for each other's pages), and its latency is measured from that due time, so
+time spent queueing, in this process or the server, counts. Requests go out on plain
+HTTP/1.1 keep-alive connections on asyncio streams (a pool that grows as requests
+overlap, up to the cap; beyond it a request waits for a connection, its clock running).
+
+Prints ``measuring`` when the first measured request is due and ``measured`` when the
+measured window closes, then, once every measured request was answered or timed out, one
+JSON line: the measured requests' latencies and errors, the answers received within the
+window, how late requests left against their due time, the most requests in flight, and
+this process's CPU time and peak memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from http.cookiejar import CookieJar, DefaultCookiePolicy
+from collections import deque
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-# One request for one athlete: returns None when it succeeded, else what went wrong.
-Sender = Callable[[int, str], Awaitable[str | None]]
-
 
 class RawConnection:
-    """One keep-alive HTTP/1.1 connection; reconnects when the server closes it."""
+    """One keep-alive HTTP/1.1 connection; connects on first use and after a close."""
 
     def __init__(self, port: int) -> None:
         self.port = port
@@ -39,11 +38,19 @@ class RawConnection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, request: bytes) -> int:
-        if self.writer is None or self.reader is None:
+        status_line = b""
+        if self.reader is not None:
+            # A kept-alive connection the server may have closed meanwhile (uvicorn closes
+            # them after 5 s idle): sent again on a new one, as browsers do.
+            with contextlib.suppress(ConnectionError):
+                status_line = await self.send(request)
+        if not status_line:
+            self.close()
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        reader, writer = self.reader, self.writer
-        writer.write(request)
-        status = int((await reader.readline()).split(b" ", 2)[1])
+            status_line = await self.send(request)
+        reader = self.reader
+        assert reader is not None
+        status = int(status_line.split(b" ", 2)[1])
         length = 0
         chunked = close = False
         while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -65,80 +72,132 @@ class RawConnection:
             self.close()
         return status
 
+    async def send(self, request: bytes) -> bytes:
+        """Send the request; the status line of the answer (empty if the server closed)."""
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(request)
+        return await self.reader.readline()
+
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
         self.reader = self.writer = None
 
 
+class Pool:
+    """Idle connections, new ones up to ``size``, then a queue of requests waiting."""
+
+    def __init__(self, port: int, size: int) -> None:
+        self.port = port
+        self.size = size
+        self.opened = 0
+        self.idle: list[RawConnection] = []
+        self.waiting: deque[asyncio.Future[RawConnection]] = deque()
+
+    async def acquire(self) -> RawConnection:
+        if self.idle:
+            return self.idle.pop()
+        if self.opened < self.size:
+            self.opened += 1
+            return RawConnection(self.port)
+        waiter: asyncio.Future[RawConnection] = asyncio.get_running_loop().create_future()
+        self.waiting.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:  # timed out: a connection handed over goes back
+            if waiter.done() and not waiter.cancelled():
+                self.release(waiter.result())
+            raise
+
+    def release(self, connection: RawConnection) -> None:
+        while self.waiting:
+            waiter = self.waiting.popleft()
+            if not waiter.done():  # a request that timed out while waiting is gone
+                waiter.set_result(connection)
+                return
+        self.idle.append(connection)
+
+
 async def drive(orders: dict[str, Any]) -> dict[str, Any]:
     port, path = int(orders["port"]), str(orders["path"])
     sessions: list[tuple[int, str]] = [(int(a), str(c)) for a, c in orders["sessions"]]
-    clients = int(orders["clients"])
-    began = time.perf_counter()
-    opens = began + float(orders["warmup"])
-    closes = opens + float(orders["seconds"])
+    rate = float(orders["rate"])
+    timeout = float(orders["timeout"])
+    warmup_count = round(float(orders["warmup"]) * rate)
+    measured_count = max(round(float(orders["seconds"]) * rate), 1)
+    pool = Pool(port, int(orders["connections"]))
+    rng = random.Random(int(orders.get("seed", 1)))
+    start = time.perf_counter() + 0.1
+    opens = start + warmup_count / rate
+    closes = opens + measured_count / rate
     latencies: list[float] = []
     errors: list[str] = []
+    answered_in_window = 0
+    lateness: list[float] = []
+    in_flight = peak_in_flight = 0
+    cpu_start = 0.0
 
-    def raw_sender() -> Sender:
-        connection = RawConnection(port)
-
-        async def send(athlete: int, cookie: str) -> str | None:
-            request = (
-                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                f"Cookie: fitcoach_session={cookie}\r\nx-athlete: {athlete}\r\n\r\n"
-            ).encode()
-            try:
+    async def one(due: float, measured: bool, athlete: int, cookie: str) -> None:
+        nonlocal answered_in_window, in_flight, peak_in_flight
+        in_flight += 1
+        peak_in_flight = max(peak_in_flight, in_flight)
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Cookie: fitcoach_session={cookie}\r\nx-athlete: {athlete}\r\n\r\n"
+        ).encode()
+        problem: str | None = None
+        connection: RawConnection | None = None
+        try:
+            async with asyncio.timeout(timeout):
+                connection = await pool.acquire()
                 status = await connection.get(request)
-            except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as error:
-                connection.close()
-                return type(error).__name__
-            return None if status == 200 else str(status)
+            if status != 200:
+                problem = str(status)
+        except TimeoutError:
+            problem = "timeout"
+        except (OSError, ValueError, IndexError, asyncio.IncompleteReadError) as error:
+            problem = type(error).__name__
+        done = time.perf_counter()
+        if connection is not None:
+            if problem is not None:
+                connection.close()  # a reply cut short leaves the stream mid-message
+            pool.release(connection)
+        in_flight -= 1
+        if opens <= done < closes and problem is None:
+            answered_in_window += 1
+        if measured:
+            latencies.append(done - due)
+            if problem is not None:
+                errors.append(problem)
 
-        return send
-
-    # Every request carries the cookie of its athlete: the client must keep none itself.
-    no_cookies = httpx.Cookies(CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])))
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=60, cookies=no_cookies) as client:
-
-        def httpx_sender() -> Sender:
-            async def send(athlete: int, cookie: str) -> str | None:
-                headers = {"cookie": f"fitcoach_session={cookie}", "x-athlete": str(athlete)}
-                try:
-                    response = await client.get(f"http://127.0.0.1:{port}{path}", headers=headers)
-                except httpx.HTTPError as error:
-                    return type(error).__name__
-                return None if response.status_code == 200 else str(response.status_code)
-
-            return send
-
-        async def one_client(seed: int) -> None:
-            rng = random.Random(seed)
-            send = httpx_sender() if orders.get("client") == "httpx" else raw_sender()
-            while (sent := time.perf_counter()) < closes:
-                problem = await send(*rng.choice(sessions))
-                done = time.perf_counter()
-                if opens <= done <= closes:
-                    latencies.append(done - sent)
-                    if problem is not None:
-                        errors.append(problem)
-
-        async def marks() -> tuple[float, float]:
-            await asyncio.sleep(max(0.0, opens - time.perf_counter()))
+    tasks: set[asyncio.Task[None]] = set()
+    for index in range(warmup_count + measured_count):
+        due = start + index / rate
+        if (wait := due - time.perf_counter()) > 0:
+            await asyncio.sleep(wait)
+        measured = index >= warmup_count
+        if index == warmup_count:
             print("measuring", flush=True)
-            cpu = time.process_time()
-            await asyncio.sleep(max(0.0, closes - time.perf_counter()))
-            print("measured", flush=True)
-            return cpu, time.process_time()
-
-        marker = asyncio.create_task(marks())
-        await asyncio.gather(*(one_client(seed) for seed in range(clients)))
-        cpu_start, cpu_end = await marker
+            cpu_start = time.process_time()
+        if measured:
+            lateness.append(time.perf_counter() - due)
+        task = asyncio.create_task(one(due, measured, *rng.choice(sessions)))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    if (wait := closes - time.perf_counter()) > 0:
+        await asyncio.sleep(wait)
+    print("measured", flush=True)
+    cpu_end = time.process_time()
+    if tasks:
+        await asyncio.gather(*tasks)
+    lateness.sort()
     return {
         "latencies": latencies,
         "errors": errors,
+        "answered_in_window": answered_in_window,
+        "late_p99": lateness[int(0.99 * (len(lateness) - 1))],
+        "peak_in_flight": peak_in_flight,
+        "connections": pool.opened,
         "cpu_seconds": cpu_end - cpu_start,
         "peak_rss_kb": peak_rss_kb(),
     }

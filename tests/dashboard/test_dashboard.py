@@ -242,3 +242,28 @@ def test_dashboard_says_when_strava_is_down(site: Site) -> None:
     assert page.status_code == 200
     assert "Strava is not answering just now; this shows your stored data." in page.text
     assert "Recent activities" in page.text and page.text.count("View on Strava") == 10
+
+
+def test_dashboard_refreshes_an_athlete_with_news_once(site: Site) -> None:
+    """A clean athlete's page costs no Strava read; one a webhook marked dirty is refreshed
+    first (one read) and the page shows what it brought; the next view costs none."""
+    before = strava_reads(site.simulator)
+    assert site.client.get("/", headers=HTML).status_code == 200
+    assert strava_reads(site.simulator) == before
+    start = int(site.state.clock().timestamp()) - 3600
+    sim(
+        site.simulator,
+        "POST",
+        f"/athletes/{site.athlete_id}/activities",
+        generate={"workout": "ride_intervals", "name": "Fresh hills", "start": start},
+    )
+    with transaction(site.state.sessions) as session:
+        state = session.get(SyncState, site.athlete_id)
+        assert state is not None
+        state.dirty = True
+        state.dirty_since = site.state.clock()
+    page = site.client.get("/", headers=HTML)
+    assert page.status_code == 200 and "Fresh hills" in page.text
+    assert strava_reads(site.simulator) == before + 1
+    assert site.client.get("/", headers=HTML).status_code == 200
+    assert strava_reads(site.simulator) == before + 1

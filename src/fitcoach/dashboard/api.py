@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from sqlalchemy import Connection
 
 from fitcoach.activities.queries import ApiActivityRow, api_activities
 from fitcoach.coach import daily_numbers
@@ -66,15 +67,15 @@ def activities(
     after_time = parse_time(after, "after")
     before_time = parse_time(cursor, "cursor") or parse_time(before, "before")
 
-    def page() -> list[ApiActivityRow]:
-        with reader.turn() as connection:
-            return api_activities(
-                connection, athlete_id, limit=limit, before=before_time, after=after_time
-            )
+    def page(connection: Connection) -> list[ApiActivityRow]:
+        return api_activities(
+            connection, athlete_id, limit=limit, before=before_time, after=after_time
+        )
 
     # Outside a read turn: this may wait on Strava.
     freshness = refresh_for_view(sync, athlete_id)
-    rows = page()
+    with reader.turn() as connection:
+        rows = page(connection)
     next_cursor = str(int(rows[-1].start_date.timestamp())) if len(rows) == limit else None
     return {
         "activities": [activity_json(row) for row in rows],

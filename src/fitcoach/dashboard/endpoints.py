@@ -14,8 +14,8 @@ from fitcoach.dashboard.queries import read_dashboard, read_goal_history
 from fitcoach.dashboard.views import RANGES, Overview, dashboard, performance_only
 from fitcoach.strava.budget import Usage
 from fitcoach.strava.gate import BudgetGate
-from fitcoach.sync.context import Sync
-from fitcoach.sync.freshness import Freshness, refresh_for_view, stored_freshness
+from fitcoach.sync.context import Sync, SyncContext
+from fitcoach.sync.freshness import Freshness, refresh_now, stored_freshness
 from fitcoach.web.deps import CurrentAthlete, Now, OptionalAthlete, PageReads, Strava
 from fitcoach.web.templating import page
 
@@ -77,13 +77,20 @@ def _context(
     now: datetime,
     athlete_id: int,
     key: str | None,
-    freshness: Freshness | None,
+    sync: SyncContext | None,
 ) -> dict[str, Any] | None:
-    """The dashboard's template context; without ``freshness``, the data is served from
-    the store as it is, as fresh as the sync state the dashboard read says."""
+    """The dashboard's template context. With ``sync``, an athlete a webhook said has news
+    is refreshed from Strava first (between two turns: this may wait on Strava) and read
+    again; without, or for the others, the data is served from the store as it is, as
+    fresh as the sync state the dashboard read says."""
     today = now.date()
     with reader.turn() as connection:
         reads = read_dashboard(connection, athlete_id, today)
+    freshness: Freshness | None = None
+    if reads is not None and sync is not None and reads.head.marks.refresh_due:
+        freshness = refresh_now(sync, athlete_id)
+        with reader.turn() as connection:
+            reads = read_dashboard(connection, athlete_id, today)
     if reads is None:
         return None
     overview = dashboard(reads, today, key)  # outside the turn: no reads here
@@ -112,8 +119,7 @@ def home(
     if athlete_id is not None:
         # The one place a page view may cost a Strava call: only when a webhook said
         # there is news and the budget lets a person's request through.
-        freshness = refresh_for_view(sync, athlete_id)
-        context = _context(reader, strava, now, athlete_id, range, freshness)
+        context = _context(reader, strava, now, athlete_id, range, sync)
         if context is not None:
             return page(request, "dashboard.html", **context)
         request.session.clear()  # the athlete was deleted since this session began

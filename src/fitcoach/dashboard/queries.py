@@ -1,8 +1,8 @@
 """What the dashboard, the chart and the coach page read from the store, as typed rows.
 
-Reads only (zero Strava calls: the page's freshness is decided before, by
-``sync.freshness``), on the connection of a page read's turn; the computing happens in
-``dashboard.views`` after the turn.
+Reads only (zero Strava calls: a page refreshes from Strava, through ``sync.freshness``,
+only when the head read says a webhook brought news), on the connection of a page read's
+turn; the computing happens in ``dashboard.views`` after the turn.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from fitcoach.activities.queries import (
 from fitcoach.athletes.views import goal_of
 from fitcoach.coach import DailyLoads, GoalEvent
 from fitcoach.models import Activity, Athlete, StravaConnection, SyncState
+from fitcoach.sync.repository import SyncMarks
 
 RECENT_ACTIVITIES = 10
 COMPARE_WEEKS = 4
@@ -48,6 +49,7 @@ class HeadRow(NamedTuple):
     goal_event_date: date | None
     goal_event_priority: str | None
     synced: bool
+    dirty: bool | None
     last_sync_at: datetime | None
     backfill_done: bool | None
     backfill_fetched: int | None
@@ -56,6 +58,11 @@ class HeadRow(NamedTuple):
     last_error: str | None
     last_error_at: datetime | None
     stored: int
+
+    @property
+    def marks(self) -> SyncMarks:
+        """Whether to refresh before showing the page, and how fresh the data is."""
+        return SyncMarks(bool(self.dirty), self.last_sync_at)
 
 
 def head(connection: Connection, athlete_id: int) -> HeadRow | None:
@@ -73,6 +80,7 @@ def head(connection: Connection, athlete_id: int) -> HeadRow | None:
             Athlete.goal_event_date,
             Athlete.goal_event_priority,
             SyncState.athlete_id.is_not(None),
+            SyncState.dirty,
             SyncState.last_sync_at,
             SyncState.backfill_done,
             SyncState.backfill_fetched,
