@@ -254,7 +254,7 @@ def test_dashboard_refreshes_an_athlete_with_news_once(site: Site) -> None:
     sim(
         site.simulator,
         "POST",
-        f"/athletes/{site.athlete_id}/activities",
+        f"/athletes/{site.strava_id}/activities",
         generate={"workout": "ride_intervals", "name": "Fresh hills", "start": start},
     )
     with transaction(site.state.sessions) as session:
