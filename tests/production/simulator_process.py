@@ -48,7 +48,11 @@ class _ReusedClients:
     def __init__(self) -> None:
         self.clients: dict[float, httpx.AsyncClient] = {}
 
-    def __call__(self, timeout: float) -> _Borrowed:
+    def __call__(
+        self, timeout: float, transport: httpx.AsyncBaseTransport | None = None
+    ) -> _Borrowed:
+        if transport is not None:  # not the network: nothing to keep open
+            return _Borrowed(httpx.AsyncClient(timeout=timeout, transport=transport))
         client = self.clients.get(timeout)
         if client is None:
             # No pool limit: as before, every delivery goes out at once.

@@ -35,11 +35,12 @@ from fitcoach.capacity.accounting import (
     lower_bound,
 )
 from fitcoach.capacity.harness import (
+    BASE_URL,
     VERIFY_TOKEN,
     WAIT_S,
     Control,
     Inbox,
-    LoopbackServer,
+    InProcess,
     SimTime,
     capture_webhooks,
     read_usage,
@@ -146,9 +147,10 @@ class World:
         )
         simulator = create_app(config)
         self.inbox = Inbox()
-        capture_webhooks(simulator.state.sim, self.inbox)
-        server = LoopbackServer(wrap(simulator))
-        self.control = Control(server.url)
+        served = wrap(simulator)
+        capture_webhooks(simulator.state.sim, self.inbox, served)
+        transport = InProcess(served)
+        self.control = Control(BASE_URL, transport)
         scratch = tempfile.TemporaryDirectory(
             dir=self.workdir, prefix=f"{self.strategy_type.name}-"
         )
@@ -159,11 +161,11 @@ class World:
             budget = Budget(DatabaseBackend(engine), limits, shares, clock=self.time.now)
             self.gate = CountingGate(budget)
             client = StravaClient(
-                server.url,
+                BASE_URL,
                 CLIENT_ID,
                 CLIENT_SECRET,
                 gate=self.gate,
-                http=httpx.Client(timeout=WAIT_S),
+                http=httpx.Client(timeout=WAIT_S, transport=transport),
             )
             ring = key_ring([Fernet.generate_key().decode()])
             context = SyncContext(session_factory(engine), ring, client, clock=self.time.now)
@@ -171,12 +173,12 @@ class World:
             self.strategy = self.strategy_type(self.runtime)
             self._prime(simulator.state.sim)
             if self.strategy.webhooks:
-                register_subscription(context.sessions, client, server.url, VERIFY_TOKEN)
+                register_subscription(context.sessions, client, BASE_URL, VERIFY_TOKEN)
             self.control.reset_usage()  # the subscription calls are set-up, not the run
             self._loop()
         finally:
             self.control.close()
-            server.stop()
+            transport.close()
             engine.dispose()
             scratch.cleanup()
         bound = lower_bound(self.population, self.history)

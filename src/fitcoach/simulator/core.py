@@ -118,6 +118,8 @@ class Simulator:
         self.webhooks.emit(deauthorization_event(athlete_id, sub.id, self.now()), sub.callback_url)
 
 
-def get_sim(request: Request) -> Simulator:
+async def get_sim(request: Request) -> Simulator:
+    # A coroutine, so that FastAPI resolves it on the event loop: a plain function
+    # dependency is run in a worker thread, a thread hop on every request.
     sim: Simulator = request.app.state.sim
     return sim

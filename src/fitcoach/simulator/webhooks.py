@@ -71,6 +71,9 @@ class Dispatcher:
         self.log: list[Delivery] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._held: list[Delivery] = []
+        # Where callbacks are sent (None: the network); an in-process model passes the
+        # callback's app here so that the handshake runs without a socket.
+        self.transport: httpx.AsyncBaseTransport | None = None
 
     async def validate(self, callback_url: str, verify_token: str) -> str | None:
         """Strava's subscription handshake; returns why it failed, or None when it passed."""
@@ -81,7 +84,9 @@ class Dispatcher:
             "hub.verify_token": verify_token,
         }
         try:
-            async with httpx.AsyncClient(timeout=self.config.validation_timeout) as client:
+            async with httpx.AsyncClient(
+                timeout=self.config.validation_timeout, transport=self.transport
+            ) as client:
                 response = await client.get(callback_url, params=params)
         except httpx.HTTPError as exc:
             return f"callback unreachable: {type(exc).__name__}"
@@ -156,7 +161,9 @@ class Dispatcher:
         started = time.perf_counter()
         at = self.clock.now()
         try:
-            async with httpx.AsyncClient(timeout=self.config.webhook_timeout) as client:
+            async with httpx.AsyncClient(
+                timeout=self.config.webhook_timeout, transport=self.transport
+            ) as client:
                 response = await client.post(delivery.callback_url, json=delivery.event)
             status: int | None = response.status_code
             error = None if status == 200 else f"status {status}"
