@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from cryptography.fernet import MultiFernet
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,20 +31,35 @@ def missing_scopes(granted: str) -> list[str]:
 def connect_athlete(
     sessions: sessionmaker[Session], ring: MultiFernet, answer: TokenResponse, scopes: str
 ) -> int:
-    """Store the athlete from the token exchange and their encrypted tokens."""
-    if answer.athlete is None:
+    """Store the athlete from the token exchange and their encrypted tokens; their id."""
+    return connect_athletes(sessions, ring, [(answer, scopes)])[0]
+
+
+def connect_athletes(
+    sessions: sessionmaker[Session],
+    ring: MultiFernet,
+    answers: Sequence[tuple[TokenResponse, str]],
+) -> list[int]:
+    """`connect_athlete` for several token exchanges (with their granted scopes) in one
+    transaction: all are stored or none. Their ids, in order."""
+    if any(answer.athlete is None for answer, _ in answers):
         raise StravaError("the token exchange did not name the athlete")
+    ids: list[int] = []
     with transaction(sessions) as session:
-        athlete = upsert_athlete(session, answer.athlete.model_dump())
-        session.flush()
-        save_tokens(
-            session,
-            ring,
-            athlete.id,
-            Tokens(answer.access_token, answer.refresh_token, answer.expires, scopes),
-        )
-        log.info("athlete connected", extra={"athlete_id": athlete.id, "scopes": scopes})
-        return athlete.id
+        for answer, scopes in answers:
+            assert answer.athlete is not None
+            athlete = upsert_athlete(session, answer.athlete.model_dump())
+            session.flush()
+            save_tokens(
+                session,
+                ring,
+                athlete.id,
+                Tokens(answer.access_token, answer.refresh_token, answer.expires, scopes),
+            )
+            ids.append(athlete.id)
+    for athlete_id, (_, scopes) in zip(ids, answers, strict=True):
+        log.info("athlete connected", extra={"athlete_id": athlete_id, "scopes": scopes})
+    return ids
 
 
 def disconnect_athlete(
