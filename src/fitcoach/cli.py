@@ -277,6 +277,11 @@ def simulator(
     state: Annotated[
         Path | None, typer.Option(help="Keep the simulator's state in this JSON file.")
     ] = None,
+    history_days: Annotated[int, typer.Option(min=0, help="Days of history each athlete has.")] = 3
+    * 365,
+    log_level: Annotated[
+        str, typer.Option(help="uvicorn's log level (warning: no line per request).")
+    ] = "info",
 ) -> None:
     """Run the local Strava simulator (OAuth, API v3, webhooks, rate limits)."""
     from fitcoach.simulator import serve as serve_simulator
@@ -291,6 +296,8 @@ def simulator(
         read_short_limit=read_short_limit,
         read_long_limit=read_long_limit,
         state_file=state,
+        history_days=history_days,
+        log_level=log_level,
     )
 
 

@@ -54,6 +54,13 @@ class ClockSpec(BaseModel):
     freeze: bool | None = None
 
 
+class LimitsSpec(BaseModel):
+    short_limit: int = Field(ge=1)
+    long_limit: int = Field(ge=1)
+    read_short_limit: int = Field(ge=1)
+    read_long_limit: int = Field(ge=1)
+
+
 class TokenSpec(BaseModel):
     scope: str = "read,activity:read_all"
 
@@ -211,6 +218,16 @@ async def set_clock(spec: ClockSpec, sim: Simulator = Depends(get_sim)) -> dict[
 
 @router.get("/usage")
 async def usage(sim: Simulator = Depends(get_sim)) -> dict[str, Any]:
+    return {"now": sim.now(), **sim.limiter.report(sim.now())}
+
+
+@router.post("/limits")
+async def set_limits(spec: LimitsSpec, sim: Simulator = Depends(get_sim)) -> dict[str, Any]:
+    """Change the application's limits from now on, as a granted limit increase does."""
+    sim.limiter.set_limits(
+        spec.short_limit, spec.long_limit, spec.read_short_limit, spec.read_long_limit
+    )
+    sim.changed()
     return {"now": sim.now(), **sim.limiter.report(sim.now())}
 
 
