@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import json
 import os
 import re
@@ -393,13 +394,16 @@ def soak(options: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         size = scalar(engine, "SELECT pg_database_size(current_database())")
         athletes_held = scalar(engine, "SELECT count(*) FROM athletes")
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Every process first, whatever else fails: nothing of the soak outlives it.
         for service in site.services:
-            service.kill()
+            with contextlib.suppress(Exception):
+                service.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
         sim.close()
         engine.dispose()
-        site.drop_database()
-        site.flush_redis()
+        for step in (site.drop_database, site.flush_redis):
+            with contextlib.suppress(Exception):
+                step()
 
     peak = figures.pop("peak_15min")
     acks = [a["elapsed_ms"] for d in deliveries for a in d["attempts"] if a["ok"]]

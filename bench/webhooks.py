@@ -173,7 +173,7 @@ def run_mode(
             env["REDIS_URL"] = REDIS
         port = free_port()
         server = start(target, env, port)
-        sent = 0
+        sent = acked_total = refused = 0
         try:
             for rate, seconds, label in phases:
                 began = time.perf_counter()
@@ -181,6 +181,8 @@ def run_mode(
                 took = time.perf_counter() - began
                 sent += len(latencies)
                 acked = len(latencies) - failures
+                acked_total += acked
+                refused += failures
                 quantiles = statistics.quantiles(latencies, n=100)
                 p99 = quantiles[98] * 1000
                 verdict = ""
@@ -188,12 +190,14 @@ def run_mode(
                     met = p99 < BURST_GOAL_P99_MS and failures == 0
                     verdict = f" ({'met' if met else 'NOT met'}; sent in {took:.1f} s)"
                 rows.setdefault(label, []).append(
-                    f"{acked / seconds:7.0f}/s p50 {quantiles[49] * 1000:6.1f} ms "
+                    f"{acked / max(seconds, took):7.0f}/s p50 {quantiles[49] * 1000:6.1f} ms "
                     f"p99 {p99:6.1f} ms{verdict}"
                 )
-            lost = sent - stored(url)
+            # Lost: acknowledged but not stored. Not acknowledged (an error or the client's
+            # 10 s time-out): Strava would send it again.
+            lost = max(0, acked_total - stored(url))
             rows.setdefault("lost / peak RSS", []).append(
-                f"{lost} lost, {peak_rss_mb(server.pid):.0f} MB peak"
+                f"{lost} lost, {refused} not acknowledged, {peak_rss_mb(server.pid):.0f} MB peak"
             )
         finally:
             server.terminate()
