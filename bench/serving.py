@@ -682,7 +682,7 @@ def capture_sql(
         strava_client_secret="bench",
     )
     app = create_app(settings)
-    engine: Engine = app.state.fitcoach.engine
+    engine: Engine = app.state.services.engine
     seen: list[tuple[str, Any]] = []
     checkouts = [0]
 
