@@ -108,6 +108,7 @@ class Figures:
     view_ms: list[float] = field(default_factory=list)
     presses: int = 0
     failed_presses: int = 0
+    failures: list[str] = field(default_factory=list)  # what the failed requests got
     uploads: int = 0
     edits: int = 0
     deletes: int = 0
@@ -463,17 +464,19 @@ def replay(
         try:
             response = browsers.request(athlete, "GET", "/")
             ok = response.status_code == 200
+            answer = f"page view: {response.status_code}"
             if ok and not athlete.csrf:
                 found = CSRF.search(response.text)
                 athlete.csrf = found.group(1) if found else ""
-        except httpx.HTTPError:
-            ok = False
+        except httpx.HTTPError as error:
+            ok, answer = False, f"page view: {error!r}"
         with figures.lock:
             figures.views += 1
             figures.viewers.add(person)
             figures.view_ms.append((time.perf_counter() - started) * 1000)
             if not ok:
                 figures.failed_views += 1
+                figures.failures.append(answer)
 
     def press(person: int) -> None:
         athlete = by_person[person]
@@ -484,12 +487,14 @@ def replay(
                 athlete, "POST", "/api/strava/sync", headers={"x-csrf-token": athlete.csrf}
             )
             ok = response.status_code in (202, 429)  # queued, or "refreshed a minute ago"
-        except httpx.HTTPError:
-            ok = False
+            answer = f"refresh press: {response.status_code} {response.text[:120]}"
+        except httpx.HTTPError as error:
+            ok, answer = False, f"refresh press: {error!r}"
         with figures.lock:
             figures.presses += 1
             if not ok:
                 figures.failed_presses += 1
+                figures.failures.append(answer)
 
     def control(kind: Kind, person: int, upload_index: int) -> None:
         upload = population.uploads[upload_index]
@@ -583,6 +588,7 @@ def replay(
         "page_p99_ms": round(percentile(figures.view_ms, 0.99), 1),
         "refresh_presses": figures.presses,
         "failed_presses": figures.failed_presses,
+        "failures": figures.failures[:20],
         "uploads": figures.uploads,
         "edits": figures.edits,
         "deletes": figures.deletes,
