@@ -277,6 +277,14 @@ def simulator(
     state: Annotated[
         Path | None, typer.Option(help="Keep the simulator's state in this JSON file.")
     ] = None,
+    history_days: Annotated[int, typer.Option(min=0, help="Days of history each athlete has.")] = 3
+    * 365,
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            help="uvicorn's log level (warning: no line per request); default LOG_LEVEL or info."
+        ),
+    ] = None,
 ) -> None:
     """Run the local Strava simulator (OAuth, API v3, webhooks, rate limits)."""
     from fitcoach.simulator import serve as serve_simulator
@@ -291,6 +299,8 @@ def simulator(
         read_short_limit=read_short_limit,
         read_long_limit=read_long_limit,
         state_file=state,
+        history_days=history_days,
+        log_level=log_level,
     )
 
 
@@ -361,10 +371,22 @@ def capacity(
     ] = None,
     history_days: Annotated[int, typer.Option(help="History a new athlete brings.")] = 730,
     seed: Annotated[int, typer.Option(help="Seed of the population and its events.")] = 1,
-    short_limit: Annotated[int, typer.Option(help="Overall requests per 15 min.")] = 200,
-    long_limit: Annotated[int, typer.Option(help="Overall requests per day.")] = 2000,
-    read_short_limit: Annotated[int, typer.Option(help="Read requests per 15 min.")] = 100,
-    read_long_limit: Annotated[int, typer.Option(help="Read requests per day.")] = 1000,
+    short_limit: Annotated[
+        int | None, typer.Option(help="Overall requests per 15 min [default: 200 x scale].")
+    ] = None,
+    long_limit: Annotated[
+        int | None, typer.Option(help="Overall requests per day [default: 2000 x scale].")
+    ] = None,
+    read_short_limit: Annotated[
+        int | None, typer.Option(help="Read requests per 15 min [default: 100 x scale].")
+    ] = None,
+    read_long_limit: Annotated[
+        int | None, typer.Option(help="Read requests per day [default: 1000 x scale].")
+    ] = None,
+    limits_scale: Annotated[
+        float,
+        typer.Option(help="Multiplies Strava's four default limits (a limit increase: 2, 5, 10)."),
+    ] = 1.0,
     strategies: Annotated[
         str, typer.Option(help="Comma-separated subset of the strategies.")
     ] = "seed-current,seed-daily,seed-webhooks,fitcoach",
@@ -392,6 +414,7 @@ def capacity(
         long_limit=long_limit,
         read_short_limit=read_short_limit,
         read_long_limit=read_long_limit,
+        limits_scale=limits_scale,
         strategies=strategies,
         json_path=json_file,
         search=find_max,

@@ -12,6 +12,7 @@ from fitcoach.capacity.options import (
     CapacityOptions,
     parse_mix,
     parse_strategies,
+    scaled_limits,
 )
 from fitcoach.cli import main
 
@@ -25,6 +26,24 @@ def test_defaults_are_capacity_md() -> None:
     assert options.with_athletes(1000).joins_per_day == 20.0
     assert CapacityOptions(new_athletes_per_day=0).joins_per_day == 0
     assert (options.read_short_limit, options.read_long_limit) == (100, 1000)
+
+
+def test_limits_scale_multiplies_the_limits_not_given() -> None:
+    assert scaled_limits(1.0) == {
+        "short_limit": 200,
+        "long_limit": 2000,
+        "read_short_limit": 100,
+        "read_long_limit": 1000,
+    }
+    assert scaled_limits(10, read_long_limit=5000) == {
+        "short_limit": 2000,
+        "long_limit": 20000,
+        "read_short_limit": 1000,
+        "read_long_limit": 5000,
+    }
+    assert scaled_limits(2.5)["read_short_limit"] == 250
+    with pytest.raises(CapacityError, match="--limits-scale must be a number"):
+        scaled_limits(0)
 
 
 def test_mix_and_strategies_parse() -> None:
@@ -72,6 +91,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
         (("--uploads-per-day", "nan"), "--uploads-per-day must be a number"),
         (("--new-athletes-per-day", "-1"), "--new-athletes-per-day must be a number"),
         (("--read-short-limit", "0"), "--read-short-limit must be a whole number >= 1"),
+        (("--limits-scale", "-2"), "--limits-scale must be a number from 0.01"),
         (("--mix", "light=1,heavy=1"), "--mix: the shares must add up to 1, not 2"),
         (("--strategies", "seed-current,best"), "unknown strategy 'best'"),
         (("--strategies", ","), "--strategies: name one or more"),

@@ -1,8 +1,7 @@
 """The Strava simulator as a process of its own, sized for the production smoke test.
 
-`fitcoach simulator` generates three years of history per athlete and retries webhooks
-after two minutes, as Strava does; the smoke test needs short histories (200 athletes
-backfill in seconds) and retries within its run, so it starts the simulator from here:
+`fitcoach simulator` retries webhooks after two minutes, as Strava does; the smoke test
+needs retries within its run, so it starts the simulator from here:
 
     python -m tests.production.simulator_process --port 8001 --athletes 200
 """
@@ -10,51 +9,10 @@ backfill in seconds) and retries within its run, so it starts the simulator from
 from __future__ import annotations
 
 import argparse
-from types import SimpleNamespace, TracebackType
 
-import httpx
 import uvicorn
 
 from fitcoach.simulator import SimulatorConfig, create_app
-from fitcoach.simulator import webhooks as simulator_webhooks
-
-
-class _Borrowed:
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-
-    async def __aenter__(self) -> httpx.AsyncClient:
-        return self.client
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        return None  # kept open for the next delivery
-
-
-class _ReusedClients:
-    """Stands in for `httpx.AsyncClient` in the simulator's webhook module: one client per
-    timeout, kept open.
-
-    The simulator makes a new client for every delivery attempt, and each one builds a TLS
-    context (tens of milliseconds of CPU) on the simulator's only event loop: a storm of
-    1,300 deliveries stalled the API fitcoach calls for a minute on a busy machine. What
-    Strava sends is unchanged: the same requests, with the same timeouts.
-    """
-
-    def __init__(self) -> None:
-        self.clients: dict[float, httpx.AsyncClient] = {}
-
-    def __call__(self, timeout: float) -> _Borrowed:
-        client = self.clients.get(timeout)
-        if client is None:
-            # No pool limit: as before, every delivery goes out at once.
-            limits = httpx.Limits(max_connections=None, max_keepalive_connections=20)
-            client = self.clients[timeout] = httpx.AsyncClient(timeout=timeout, limits=limits)
-        return _Borrowed(client)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -77,9 +35,6 @@ def main(argv: list[str] | None = None) -> None:
         read_long_limit=args.limit,
         webhook_retry_delay=args.webhook_retry_delay,
         webhook_timeout=args.webhook_timeout,
-    )
-    simulator_webhooks.httpx = SimpleNamespace(  # type: ignore[attr-defined,assignment]
-        AsyncClient=_ReusedClients(), HTTPError=httpx.HTTPError
     )
     uvicorn.run(create_app(config), host="127.0.0.1", port=args.port, log_level="warning")
 

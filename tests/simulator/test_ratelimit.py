@@ -133,3 +133,19 @@ def test_clock_control_crosses_windows(client: Any) -> None:
     assert (
         client.get("/api/v3/athlete", headers=bearer(token)).headers["x-ratelimit-usage"] == "1,2"
     )
+
+
+def test_a_limit_increase_applies_from_then_on() -> None:
+    clock = FakeClock(at(10, 0, 0))
+    with make_client(clock, read_short_limit=1, read_long_limit=5) as c:
+        token = authorize(c, athlete_ids(c)[0])
+        assert c.get("/api/v3/athlete", headers=bearer(token)).status_code == 200
+        assert c.get("/api/v3/athlete", headers=bearer(token)).status_code == 429
+        raised = {"short_limit": 2000, "long_limit": 20000}
+        raised |= {"read_short_limit": 1000, "read_long_limit": 10000}
+        assert c.post("/_sim/limits", json=raised).status_code == 200
+        response = c.get("/api/v3/athlete", headers=bearer(token))
+        assert response.status_code == 200  # usage kept (3 now), under the new limit
+        assert response.headers["x-readratelimit-limit"] == "1000,10000"
+        assert response.headers["x-readratelimit-usage"] == "3,3"
+        assert c.post("/_sim/limits", json={**raised, "short_limit": 0}).status_code == 422

@@ -6,7 +6,13 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from fitcoach.capacity.options import CapacityError, CapacityOptions, parse_mix, parse_strategies
+from fitcoach.capacity.options import (
+    CapacityError,
+    CapacityOptions,
+    parse_mix,
+    parse_strategies,
+    scaled_limits,
+)
 from fitcoach.capacity.report import render
 from fitcoach.capacity.run import find_max, run_capacity
 
@@ -22,17 +28,28 @@ def capacity_command(
     new_athletes_per_day: float | None,
     history_days: int,
     seed: int,
-    short_limit: int,
-    long_limit: int,
-    read_short_limit: int,
-    read_long_limit: int,
+    short_limit: int | None,
+    long_limit: int | None,
+    read_short_limit: int | None,
+    read_long_limit: int | None,
+    limits_scale: float,
     strategies: str,
     json_path: Path | None,
     search: bool,
     echo: Callable[[str], None],
     progress: Callable[[str], None],
 ) -> None:
-    """Check every option before the (long) run starts, run, print, write the JSON."""
+    """Check every option before the (long) run starts, run, print, write the JSON.
+
+    A limit not given is Strava's default times `limits_scale`.
+    """
+    limits = scaled_limits(
+        limits_scale,
+        short_limit=short_limit,
+        long_limit=long_limit,
+        read_short_limit=read_short_limit,
+        read_long_limit=read_long_limit,
+    )
     options = CapacityOptions(
         athletes=athletes,
         days=days,
@@ -43,10 +60,8 @@ def capacity_command(
         new_athletes_per_day=new_athletes_per_day,
         history_days=history_days,
         seed=seed,
-        short_limit=short_limit,
-        long_limit=long_limit,
-        read_short_limit=read_short_limit,
-        read_long_limit=read_long_limit,
+        **limits,
+        limits_scale=limits_scale,
         strategies=parse_strategies(strategies),
     )
     if json_path is not None and not json_path.parent.is_dir():

@@ -1,37 +1,41 @@
-"""The simulated world's plumbing: one clock for everyone, the simulator on loopback.
+"""The simulated world's plumbing: one clock for everyone, the simulator in-process.
 
-The simulator runs in-process, served by uvicorn on a loopback port in a thread, so that
-fitcoach's real StravaClient talks HTTP to it exactly as to Strava. Its push events are
-taken from its dispatcher as it emits them, the very bodies it would POST, and the run
-loop hands each to the strategy at the event's simulated time: events are handled in
-order and nothing races the clock. (A real POST per event cost about 0.2 s of wall time
-on a loaded 2-core machine and carries nothing the model measures; the subscription's
-validation handshake still goes over HTTP to the callback served here.)
+fitcoach's real StravaClient sends its requests through httpx to the simulator's ASGI
+app, in this thread (`InProcess`): the same requests and responses as over HTTP, without
+a socket. Its push events are taken from its dispatcher as it emits them, the very
+bodies it would POST, and the run loop hands each to the strategy at the event's
+simulated time: events are handled in order and nothing races the clock. (A real POST
+per event cost about 0.2 s of wall time on a loaded 2-core machine and carries nothing
+the model measures; the subscription's validation handshake still goes through httpx to
+the callback served here.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
-import socket
-import threading
-import time
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message
 
 from fitcoach.capacity.options import CapacityError
 from fitcoach.simulator.core import Simulator
+from fitcoach.simulator.models import Activity
+from fitcoach.simulator.serialize import athlete_summary
+from fitcoach.simulator.tokens import parse_scopes
 from fitcoach.simulator.webhooks import Delivery, Dispatcher
 
 CALLBACK_PATH = "/webhooks/strava"  # where fitcoach.sync.webhooks.subscription points Strava
 VERIFY_TOKEN = "capacity-model"
+# Where the simulator is, for URLs (the in-process transport never resolves it).
+BASE_URL = "http://simulator.invalid"
 # Real seconds to wait for the simulator (starting, answering) on a loaded machine.
 WAIT_S = 60.0
 
@@ -84,8 +88,10 @@ class _Capture(Dispatcher):
         return delivery
 
 
-def capture_webhooks(sim: Simulator, inbox: Inbox) -> None:
+def capture_webhooks(sim: Simulator, inbox: Inbox, callback: ASGIApp) -> None:
+    """Events into `inbox`; the subscription's handshake to `callback`, in-process."""
     sim.webhooks = _Capture(sim.webhooks, inbox)
+    sim.webhooks.transport = httpx.ASGITransport(app=callback)
 
 
 def wrap(simulator: FastAPI) -> Starlette:
@@ -102,81 +108,114 @@ def wrap(simulator: FastAPI) -> Starlette:
     )
 
 
-class LoopbackServer:
-    """An ASGI app served by uvicorn on 127.0.0.1 in a daemon thread."""
+class InProcess(httpx.BaseTransport):
+    """httpx's transport to an ASGI app in this thread: the request and the response are
+    the ones HTTP would carry (method, path, query, headers, body; status, headers,
+    body), handed over without a socket, a server thread or a thread switch.
 
-    def __init__(self, app: Starlette) -> None:
-        self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
-        port = int(self._socket.getsockname()[1])
-        self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + WAIT_S
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise CapacityError("the simulator did not start on a loopback port")
-            time.sleep(0.01)
+    Served by uvicorn on loopback, every request crossed two threads that took turns for
+    the interpreter lock; on a loaded 2-core machine that cost more than the simulator's
+    and fitcoach's own work. The app runs on this transport's event loop, one request at
+    a time, as the run loop makes them.
+    """
 
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=WAIT_S)
-        self._socket.close()
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        body = request.read()
+        scope: dict[str, Any] = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": request.method,
+            "scheme": url.scheme,
+            "path": url.path,
+            "raw_path": url.raw_path.partition(b"?")[0],
+            "query_string": url.query,
+            "root_path": "",
+            "headers": [(name.lower(), value) for name, value in request.headers.raw],
+            "client": ("127.0.0.1", 0),
+            "server": (url.host, url.port or 80),
+        }
+        received = False
+        status = 500
+        headers: list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
+
+        async def receive() -> Message:
+            nonlocal received
+            if received:
+                return {"type": "http.disconnect"}
+            received = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: Message) -> None:
+            nonlocal status, headers
+            if message["type"] == "http.response.start":
+                status, headers = message["status"], list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        self.loop.run_until_complete(self.app(scope, receive, send))
+        return httpx.Response(status, headers=headers, content=b"".join(chunks), request=request)
+
+    def close(self) -> None:
+        self.loop.close()
 
 
 class Control:
-    """The simulator's `/_sim` control API: not Strava's, never counted."""
+    """The simulator's control operations (those of its `/_sim` API: not Strava's, never
+    counted), called on the simulator itself.
 
-    def __init__(self, base_url: str) -> None:
-        self._http = httpx.Client(base_url=f"{base_url}/_sim", timeout=WAIT_S)
+    The population's uploads, edits and deletions are one call each, a quarter of a
+    million a day at 100,000 athletes: through the control API's routes each cost a
+    request's parsing and routing, more than the change itself.
+    """
+
+    def __init__(self, sim: Simulator, scopes: str) -> None:
+        self._sim = sim
+        self._scopes = parse_scopes(scopes) or []
 
     def close(self) -> None:
-        self._http.close()
-
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = self._http.request(method, path, json=body)
-        if response.status_code >= 300:
-            raise CapacityError(
-                f"simulator {method} /_sim{path} answered {response.status_code}: "
-                f"{response.text[:200]}"
-            )
-        return response.json() if response.content else None
+        pass
 
     def athlete_ids(self) -> list[int]:
-        return [int(a["id"]) for a in self._call("GET", "/athletes")]
+        return list(self._sim.store.athletes)
 
     def create_athlete(self, kind: str, history_days: int, seed: int) -> dict[str, Any]:
-        body = {"kind": kind, "history_days": history_days, "seed": seed}
-        answer: dict[str, Any] = self._call("POST", "/athletes", body)
-        return answer
+        athlete = self._sim.new_athlete(kind, history_days, seed)
+        history = self._sim.store.history(athlete.id)
+        return {"id": athlete.id, "activities": sum(1 for a in history if not a.deleted)}
 
-    def token(self, athlete_id: int, scope: str) -> dict[str, Any]:
-        answer: dict[str, Any] = self._call(
-            "POST", f"/athletes/{athlete_id}/token", {"scope": scope}
-        )
-        answer.setdefault("athlete", {"id": athlete_id})
+    def token(self, athlete_id: int) -> dict[str, Any]:
+        answer = self._sim.mint_token(athlete_id, self._scopes)
+        answer["athlete"] = athlete_summary(self._sim.store.athletes[athlete_id])
         return answer
 
     def upload(self, athlete_id: int, start: int, duration: int, name: str) -> int:
-        body = {"generate": {"start": start, "duration": duration, "name": name}}
-        return int(self._call("POST", f"/athletes/{athlete_id}/activities", body)["id"])
+        athlete = self._sim.store.athletes[athlete_id]
+        return self._sim.upload_generated(athlete, start=start, duration=duration, name=name).id
 
     def rename(self, activity_id: int, name: str) -> None:
-        self._call("PATCH", f"/activities/{activity_id}", {"name": name})
+        self._sim.edit(self._activity(activity_id), {"name": name})
 
     def delete(self, activity_id: int) -> None:
-        self._call("DELETE", f"/activities/{activity_id}")
+        self._sim.delete(self._activity(activity_id))
 
     def usage(self) -> dict[str, Any]:
-        answer: dict[str, Any] = self._call("GET", "/usage")
-        return answer
+        return self._sim.limiter.report(self._sim.now())
 
     def reset_usage(self) -> None:
-        self._call("POST", "/usage/reset")
+        self._sim.limiter.reset()
+
+    def _activity(self, activity_id: int) -> Activity:
+        act = self._sim.store.activity(activity_id)
+        if act is None:
+            raise CapacityError(f"the simulator has no activity {activity_id}")
+        return act
 
 
 def read_usage(usage: dict[str, Any], client_id: str) -> tuple[int, int]:

@@ -16,6 +16,14 @@ STRATEGIES = ("seed-current", "seed-daily", "seed-webhooks", "fitcoach")
 DEFAULT_MIX = {"light": 0.5, "moderate": 0.35, "heavy": 0.15}
 # CAPACITY.md: new athletes join at 2 % of N a day unless told otherwise.
 NEW_ATHLETE_SHARE = 0.02
+# Strava's default limits (overall and read, per 15 minutes and per day): --limits-scale
+# multiplies them, as a limit increase would (the seed's Phase 4: 2x, 5x, 10x).
+DEFAULT_LIMITS = {
+    "short_limit": 200,
+    "long_limit": 2000,
+    "read_short_limit": 100,
+    "read_long_limit": 1000,
+}
 
 
 class CapacityError(FitcoachError):
@@ -39,6 +47,8 @@ class CapacityOptions:
     read_short_limit: int = 100
     read_long_limit: int = 1000
     strategies: tuple[str, ...] = STRATEGIES
+    # What the default limits were multiplied by (reported; the four limits above rule).
+    limits_scale: float = 1.0
 
     def __post_init__(self) -> None:
         _whole("--athletes", self.athletes, 1)
@@ -51,6 +61,7 @@ class CapacityOptions:
             ("--read-long-limit", self.read_long_limit),
         ):
             _whole(name, value, 1)
+        _number("--limits-scale", self.limits_scale, 0.01, 10_000.0)
         _number("--uploads-per-day", self.uploads_per_day, 0.0, 20.0)
         _number("--edit-rate", self.edit_rate, 0.0, 1.0)
         _number("--delete-rate", self.delete_rate, 0.0, 1.0)
@@ -73,6 +84,21 @@ class CapacityOptions:
 
     def with_athletes(self, athletes: int) -> CapacityOptions:
         return replace(self, athletes=athletes)
+
+
+def scaled_limits(scale: float, **given: int | None) -> dict[str, int]:
+    """The four Strava limits: each one given explicitly, else its default times `scale`.
+
+    `given` holds the limit options by name (``short_limit=None`` when not given).
+    """
+    _number("--limits-scale", scale, 0.01, 10_000.0)
+    unknown = set(given) - set(DEFAULT_LIMITS)
+    if unknown:
+        raise CapacityError(f"unknown limits: {', '.join(sorted(unknown))}")
+    return {
+        name: value if (value := given.get(name)) is not None else max(1, round(default * scale))
+        for name, default in DEFAULT_LIMITS.items()
+    }
 
 
 def _whole(name: str, value: object, least: int) -> None:

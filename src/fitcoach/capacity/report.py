@@ -116,7 +116,8 @@ def render(report: CapacityReport) -> str:
         f"deletes {options.delete_rate:g}, {options.joins_per_day:g} new athletes/day "
         f"({options.history_days} days of history), read limits "
         f"{options.read_short_limit}/15 min {options.read_long_limit}/day, overall "
-        f"{options.short_limit}/{options.long_limit}",
+        f"{options.short_limit}/{options.long_limit}"
+        + (f" (Strava's defaults x {options.limits_scale:g})" if options.limits_scale != 1 else ""),
         "",
     ]
     if report.runs:

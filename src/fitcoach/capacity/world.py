@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from cryptography.fernet import Fernet
@@ -35,11 +35,12 @@ from fitcoach.capacity.accounting import (
     lower_bound,
 )
 from fitcoach.capacity.harness import (
+    BASE_URL,
     VERIFY_TOKEN,
     WAIT_S,
     Control,
     Inbox,
-    LoopbackServer,
+    InProcess,
     SimTime,
     capture_webhooks,
     read_usage,
@@ -55,7 +56,7 @@ from fitcoach.simulator.core import Simulator
 from fitcoach.strava.budget import Budget, DatabaseBackend
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.models import TokenResponse
-from fitcoach.sync.connection import connect_athlete
+from fitcoach.sync.connection import connect_athletes
 from fitcoach.sync.context import SyncContext
 from fitcoach.sync.repository import get_sync_state
 from fitcoach.sync.webhooks.schemas import PushEvent
@@ -70,6 +71,7 @@ INITIAL_HISTORY_DAYS = 3
 SETUP_LEAD_S = 6 * 3600
 QUARTER = 900
 TICK_EPSILON = 0.001
+PRIME_BATCH = 500
 T = TypeVar("T")
 
 
@@ -110,12 +112,13 @@ class World:
         self.days = [DayStats(d, athletes=population.athletes_on(d)) for d in range(options.days)]
         self.tasks: list[tuple[float, int, str, Task]] = []
         self.task_seq = 0
-        self.athlete_of: dict[int, int] = {}  # person -> fitcoach's athlete id
-        self.strava_of: dict[int, int] = {}  # person -> the simulator's (Strava's) athlete id
+        self.athlete_of: dict[int, int] = {}  # person -> Strava's athlete id
+        self.member_of: dict[int, int] = {}  # person -> fitcoach's id for the athlete
         self.activity_of: dict[int, int] = {}
         self.history: dict[int, int] = {}
         self.uploads_of: dict[int, list[Upload]] = {}
         self.aborted: str | None = None
+        self.setup_seconds = 0.0
 
     def schedule(self, at: float, task: Task, cause: str) -> None:
         if at < self.population.end:
@@ -147,9 +150,10 @@ class World:
         )
         simulator = create_app(config)
         self.inbox = Inbox()
-        capture_webhooks(simulator.state.sim, self.inbox)
-        server = LoopbackServer(wrap(simulator))
-        self.control = Control(server.url)
+        served = wrap(simulator)
+        capture_webhooks(simulator.state.sim, self.inbox, served)
+        transport = InProcess(served)
+        self.control = Control(simulator.state.sim, SCOPES)
         scratch = tempfile.TemporaryDirectory(
             dir=self.workdir, prefix=f"{self.strategy_type.name}-"
         )
@@ -160,30 +164,34 @@ class World:
             budget = Budget(DatabaseBackend(engine), limits, shares, clock=self.time.now)
             self.gate = CountingGate(budget)
             client = StravaClient(
-                server.url,
+                BASE_URL,
                 CLIENT_ID,
                 CLIENT_SECRET,
                 gate=self.gate,
-                http=httpx.Client(timeout=WAIT_S),
+                http=httpx.Client(timeout=WAIT_S, transport=transport),
             )
             ring = key_ring([Fernet.generate_key().decode()])
             context = SyncContext(session_factory(engine), ring, client, clock=self.time.now)
             self.runtime = Runtime(self.time, context, self.schedule)
             self.strategy = self.strategy_type(self.runtime)
             self._prime(simulator.state.sim)
+            self.setup_seconds = time.perf_counter() - started
             if self.strategy.webhooks:
-                register_subscription(context.sessions, client, server.url, VERIFY_TOKEN)
+                register_subscription(context.sessions, client, BASE_URL, VERIFY_TOKEN)
             self.control.reset_usage()  # the subscription calls are set-up, not the run
             self._loop()
         finally:
             self.control.close()
-            server.stop()
+            transport.close()
             engine.dispose()
             scratch.cleanup()
         bound = lower_bound(self.population, self.history)
         for stats in self.days:
             stats.lower_bound = bound[stats.day]
-        extra = {"lost_events": int(getattr(self.strategy, "lost", 0))}
+        extra = {
+            "lost_events": int(getattr(self.strategy, "lost", 0)),
+            "setup_seconds": round(self.setup_seconds),
+        }
         return StrategyRun(
             self.strategy_type.name,
             options.athletes,
@@ -196,54 +204,64 @@ class World:
 
     # Set-up ---------------------------------------------------------------------------
 
-    def _connect(self, strava_id: int) -> int:
-        """Connect the simulator's athlete as a login would; fitcoach's id for them."""
-        minted = self.control.token(strava_id, SCOPES)
-        sessions, ring = self.runtime.context.sessions, self.runtime.context.key_ring
-        return connect_athlete(sessions, ring, TokenResponse(**minted), SCOPES)
+    def _connect(self, strava_ids: list[int]) -> list[int]:
+        """Connect athletes as the OAuth callback does (their tokens minted by the
+        simulator); fitcoach's ids for them."""
+        answers = [(TokenResponse(**self.control.token(i)), SCOPES) for i in strava_ids]
+        context = self.runtime.context
+        return connect_athletes(context.sessions, context.key_ring, answers)
 
     def _prime(self, sim: Simulator) -> None:
         """Connect the registered population and store its history as already synced.
 
         The documents come straight from the simulator's store: fetching them through the
         API would spend budget on days before the run. Last syncs are spread over the day
-        before, as in an installation that has been running for a while.
+        before, as in an installation that has been running for a while. Athletes are
+        connected and stored `PRIME_BATCH` to a transaction: at 100,000 athletes, one
+        transaction each was most of the set-up's time.
         """
         store = sim.store
         rng = random.Random(self.options.seed * 7919 + 1)
         ids = self.control.athlete_ids()
         initial = [p for p in self.population.people if p.joins_at is None]
-        for person, strava_id in zip(initial, ids, strict=True):
-            self.strava_of[person.index] = strava_id
-            athlete_id = self._connect(strava_id)
-            self.athlete_of[person.index] = athlete_id
-            rows = [
-                row_from_strava(
-                    {
-                        "id": act.id,
-                        "athlete": {"id": strava_id},
-                        "name": act.name,
-                        "sport_type": act.sport_type,
-                        "start_date": datetime.fromtimestamp(act.start, UTC).isoformat(),
-                        "moving_time": act.moving_time,
-                        "elapsed_time": act.elapsed_time,
-                        "distance": act.distance,
-                    },
-                    athlete_id,
+        pairs = list(zip(initial, ids, strict=True))
+        for first in range(0, len(pairs), PRIME_BATCH):
+            batch = pairs[first : first + PRIME_BATCH]
+            members = self._connect([strava_id for _, strava_id in batch])
+            rows_of: list[list[dict[str, Any]]] = []
+            for (person, strava_id), member in zip(batch, members, strict=True):
+                self.athlete_of[person.index] = strava_id
+                self.member_of[person.index] = member
+                rows_of.append(
+                    [
+                        row_from_strava(
+                            {
+                                "id": act.id,
+                                "athlete": {"id": strava_id},
+                                "name": act.name,
+                                "sport_type": act.sport_type,
+                                "start_date": datetime.fromtimestamp(act.start, UTC).isoformat(),
+                                "moving_time": act.moving_time,
+                                "elapsed_time": act.elapsed_time,
+                                "distance": act.distance,
+                            },
+                            member,
+                        )
+                        for act in store.history(strava_id)
+                        if not act.deleted
+                    ]
                 )
-                for act in store.history(strava_id)
-                if not act.deleted
-            ]
-            last_sync = self.population.start - rng.uniform(0, DAY)
             with transaction(self.runtime.context.sessions) as session:
-                upsert_api_activities(session, rows)
-                state = get_sync_state(session, athlete_id)
-                assert state is not None
-                state.last_sync_at = datetime.fromtimestamp(last_sync, UTC)
-                state.backfill_done = True
-                if rows:
-                    state.newest_activity_at = max(row["start_date"] for row in rows)
-                    state.backfill_cursor = min(row["start_date"] for row in rows)
+                upsert_api_activities(session, [row for rows in rows_of for row in rows])
+                for member, rows in zip(members, rows_of, strict=True):
+                    last_sync = self.population.start - rng.uniform(0, DAY)
+                    state = get_sync_state(session, member)
+                    assert state is not None
+                    state.last_sync_at = datetime.fromtimestamp(last_sync, UTC)
+                    state.backfill_done = True
+                    if rows:
+                        state.newest_activity_at = max(row["start_date"] for row in rows)
+                        state.backfill_cursor = min(row["start_date"] for row in rows)
 
     # The loop -------------------------------------------------------------------------
 
@@ -275,29 +293,27 @@ class World:
             spec = self.population.people[person]
             seed = self.options.seed * 1_000_003 + 500_000 + person
             made = self.control.create_athlete(spec.sport, self.options.history_days, seed)
-            self.strava_of[person] = int(made["id"])
+            strava_id = int(made["id"])
+            self.athlete_of[person] = strava_id
             self.history[person] = int(made["activities"])
-            athlete_id = self._connect(int(made["id"]))
-            self.athlete_of[person] = athlete_id
-            self.attributed("joins", lambda: self.strategy.joined(athlete_id))
+            member = self.member_of[person] = self._connect([strava_id])[0]
+            self.attributed("joins", lambda: self.strategy.joined(member))
             return
-        athlete_id = self.athlete_of[person]
         if kind is Kind.VIEW:
-            self._account_view(
-                person, self.attributed("views", lambda: self.strategy.view(athlete_id))
-            )
+            member = self.member_of[person]
+            self._account_view(person, self.attributed("views", lambda: self.strategy.view(member)))
         elif kind is Kind.PRESS:
+            member = self.member_of[person]
             stats = self._today()
-            outcome = self.attributed("refresh presses", lambda: self.strategy.press(athlete_id))
+            outcome = self.attributed("refresh presses", lambda: self.strategy.press(member))
             stats.presses += 1
             stats.presses_by_outcome[outcome] = stats.presses_by_outcome.get(outcome, 0) + 1
         else:
             upload = self.population.uploads[upload_index]
             if kind is Kind.UPLOAD:
                 name = upload.versions[0][1]
-                made_id = self.control.upload(
-                    self.strava_of[person], upload.start, upload.duration, name
-                )
+                strava_id = self.athlete_of[person]
+                made_id = self.control.upload(strava_id, upload.start, upload.duration, name)
                 self.activity_of[upload.index] = made_id
                 self.uploads_of.setdefault(person, []).append(upload)
             elif kind is Kind.EDIT:

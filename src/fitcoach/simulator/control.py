@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from .core import Simulator, get_sim
+from .core import ControlError, Simulator, get_sim
 from .faults import FaultError
 from .generator import KINDS
-from .models import ACTIVITY_TYPE, Activity
-from .places import place_by_tz, utc_offset
+from .models import Activity
 from .raw import RawActivityError, from_raw
 from .serialize import activity_summary, athlete_summary
-from .summaries import build
-from .tokens import SCOPES, exchange_code, issue_code, parse_scopes, token_response
-from .workouts import WORKOUTS
+from .tokens import SCOPES, parse_scopes
 
 router = APIRouter(prefix="/_sim")
-DEFAULT_WORKOUT = {
-    "cyclist": "ride_endurance",
-    "runner": "run_easy",
-    "triathlete": "swim_endurance",
-}
 
 
 class AthleteSpec(BaseModel):
@@ -61,6 +52,13 @@ class ClockSpec(BaseModel):
     advance: float | None = None
     set: float | None = None
     freeze: bool | None = None
+
+
+class LimitsSpec(BaseModel):
+    short_limit: int = Field(ge=1)
+    long_limit: int = Field(ge=1)
+    read_short_limit: int = Field(ge=1)
+    read_long_limit: int = Field(ge=1)
 
 
 class TokenSpec(BaseModel):
@@ -107,19 +105,7 @@ async def list_athletes(sim: Simulator = Depends(get_sim)) -> list[dict[str, Any
 async def create_athlete(spec: AthleteSpec, sim: Simulator = Depends(get_sim)) -> dict[str, Any]:
     if spec.kind not in KINDS:
         raise HTTPException(422, f"kind must be one of {', '.join(KINDS)}")
-    seed = (
-        spec.seed
-        if spec.seed is not None
-        else sim.config.seed * 1_000_003 + len(sim.store.athletes)
-    )
-    athlete = sim.store.add_athlete(
-        sim.store.fresh_athlete_id(seed),
-        spec.kind,
-        seed,
-        spec.history_days if spec.history_days is not None else sim.config.history_days,
-        sim.now(),
-    )
-    sim.changed()
+    athlete = sim.new_athlete(spec.kind, spec.history_days, spec.seed)
     return _athlete_view(sim, athlete.id)
 
 
@@ -138,18 +124,7 @@ async def mint_token(
     scopes = parse_scopes(spec.scope)
     if athlete_id not in sim.store.athletes or scopes is None:
         raise HTTPException(422, f"unknown athlete or scope (scopes: {', '.join(SCOPES)})")
-    code = issue_code(
-        sim.store,
-        athlete_id,
-        sim.config.client_id,
-        scopes,
-        "",
-        sim.now(),
-        sim.config.authorization_code_lifetime,
-    )
-    grant = exchange_code(sim.store, sim.config, sim.config.client_id, code.code, sim.now())
-    sim.changed()
-    return {**token_response(grant, sim.now()), "scope": ",".join(scopes)}
+    return sim.mint_token(athlete_id, scopes)
 
 
 @router.post("/athletes/{athlete_id}/activities", status_code=201)
@@ -159,31 +134,31 @@ async def add_activity(
     athlete = sim.store.athletes.get(athlete_id)
     if athlete is None:
         raise HTTPException(404, f"no athlete {athlete_id}")
-    given = spec.generate.seed if spec.generate is not None else None
-    seed = given if given is not None else sim.store.next_added_id * 31 + sim.config.seed
-    if spec.raw is not None:
-        streams = spec.streams
-        if isinstance(streams, list):
-            streams = {s["type"]: s for s in streams if isinstance(s, dict) and "type" in s}
-        try:
-            act = from_raw(spec.raw, athlete_id, seed, streams)
-        except RawActivityError as exc:
-            raise HTTPException(422, str(exc)) from exc
-    else:
-        gen = spec.generate or GenerateSpec()
-        workout = gen.workout or DEFAULT_WORKOUT[athlete.kind]
-        if workout not in WORKOUTS:
-            raise HTTPException(422, f"workout must be one of {', '.join(WORKOUTS)}")
-        start = gen.start if gen.start is not None else int(sim.now()) - gen.duration - 60
-        place = place_by_tz(athlete.tz)
-        offset = utc_offset(place, start)
-        month = time.gmtime(start + offset).tm_mon
-        act = build(athlete, workout, start, gen.duration, seed, 0, offset, month, gen.private)
-        if gen.name is not None:
-            act.name = gen.name
-    act = sim.store.add_activity(act)
-    sim.notify_activity(act, "create")
-    sim.changed()
+    try:
+        if spec.raw is not None:
+            given = spec.generate.seed if spec.generate is not None else None
+            seed = given if given is not None else sim.store.next_added_id * 31 + sim.config.seed
+            streams = spec.streams
+            if isinstance(streams, list):
+                streams = {s["type"]: s for s in streams if isinstance(s, dict) and "type" in s}
+            try:
+                act = from_raw(spec.raw, athlete_id, seed, streams)
+            except RawActivityError as exc:
+                raise HTTPException(422, str(exc)) from exc
+            act = sim.upload(act)
+        else:
+            gen = spec.generate or GenerateSpec()
+            act = sim.upload_generated(
+                athlete,
+                workout=gen.workout,
+                start=gen.start,
+                duration=gen.duration,
+                seed=gen.seed,
+                name=gen.name,
+                private=gen.private,
+            )
+    except ControlError as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
     return activity_summary(act, athlete)
 
 
@@ -199,44 +174,26 @@ async def edit_activity(
     activity_id: int, spec: EditSpec, sim: Simulator = Depends(get_sim)
 ) -> dict[str, Any]:
     act = _activity(sim, activity_id)
-    if act.deleted:
-        raise HTTPException(404, f"activity {activity_id} is deleted")
     changes: dict[str, Any] = {}
     if spec.name is not None:
         changes["name"] = spec.name
     sport = spec.sport_type or spec.type
     if sport is not None:
-        if sport not in ACTIVITY_TYPE:
-            raise HTTPException(422, f"sport_type must be one of {', '.join(ACTIVITY_TYPE)}")
         changes["sport_type"] = sport
     if spec.private is not None:
         changes["private"] = spec.private
     if spec.description is not None:
         changes["description"] = spec.description
-    before_type = act.type
-    changed = sim.store.edit_activity(act, changes)
-    updates: dict[str, str] = {}
-    if "name" in changed:
-        updates["title"] = act.name
-    if "sport_type" in changed and act.type != before_type:
-        updates["type"] = act.type
-    if "private" in changed:
-        updates["private"] = "true" if act.private else "false"
-    if updates:  # only title, type and privacy changes produce events, as on Strava
-        sim.notify_activity(act, "update", updates)
-    if changed:
-        sim.changed()
+    try:
+        changed, updates = sim.edit(act, changes)
+    except ControlError as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
     return {"changed": sorted(changed), "updates": updates}
 
 
 @router.delete("/activities/{activity_id}")
 async def delete_activity(activity_id: int, sim: Simulator = Depends(get_sim)) -> Response:
-    act = _activity(sim, activity_id)
-    if not act.deleted:
-        sim.store.edit_activity(act, {"deleted": True})
-        sim.notify_activity(act, "delete")
-        sim.forget_streams(act.id)
-        sim.changed()
+    sim.delete(_activity(sim, activity_id))
     return Response(status_code=204)
 
 
@@ -261,6 +218,16 @@ async def set_clock(spec: ClockSpec, sim: Simulator = Depends(get_sim)) -> dict[
 
 @router.get("/usage")
 async def usage(sim: Simulator = Depends(get_sim)) -> dict[str, Any]:
+    return {"now": sim.now(), **sim.limiter.report(sim.now())}
+
+
+@router.post("/limits")
+async def set_limits(spec: LimitsSpec, sim: Simulator = Depends(get_sim)) -> dict[str, Any]:
+    """Change the application's limits from now on, as a granted limit increase does."""
+    sim.limiter.set_limits(
+        spec.short_limit, spec.long_limit, spec.read_short_limit, spec.read_long_limit
+    )
+    sim.changed()
     return {"now": sim.now(), **sim.limiter.report(sim.now())}
 
 

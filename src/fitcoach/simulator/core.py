@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -11,14 +12,30 @@ from fastapi import Request
 from .clock import SimClock
 from .config import SimulatorConfig
 from .faults import Faults
-from .models import Activity, Athlete, Grant
+from .models import ACTIVITY_TYPE, Activity, Athlete, Grant
+from .places import place_by_tz, utc_offset
 from .ratelimit import RateLimiter
 from .store import Store
 from .streams import compute
-from .tokens import authenticate
+from .summaries import build
+from .tokens import authenticate, exchange_code, issue_code, token_response
 from .webhooks import Dispatcher, activity_event, deauthorization_event
+from .workouts import WORKOUTS
 
 STREAM_CACHE = 8
+DEFAULT_WORKOUT = {
+    "cyclist": "ride_endurance",
+    "runner": "run_easy",
+    "triathlete": "swim_endurance",
+}
+
+
+class ControlError(Exception):
+    """A control operation that cannot be done: `status` is the HTTP answer it gets."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class Simulator:
@@ -84,6 +101,95 @@ class Simulator:
     def forget_streams(self, activity_id: int) -> None:
         self._streams.pop(activity_id, None)
 
+    # ---- the control API's operations (routes under /_sim call these) ---------------------
+
+    def new_athlete(self, kind: str, history_days: int | None, seed: int | None) -> Athlete:
+        if seed is None:
+            seed = self.config.seed * 1_000_003 + len(self.store.athletes)
+        days = history_days if history_days is not None else self.config.history_days
+        athlete = self.store.add_athlete(
+            self.store.fresh_athlete_id(seed), kind, seed, days, self.now()
+        )
+        self.changed()
+        return athlete
+
+    def mint_token(self, athlete_id: int, scopes: list[str]) -> dict[str, Any]:
+        """Tokens without the browser dance, for tests and the capacity model."""
+        code = issue_code(
+            self.store,
+            athlete_id,
+            self.config.client_id,
+            scopes,
+            "",
+            self.now(),
+            self.config.authorization_code_lifetime,
+        )
+        grant = exchange_code(self.store, self.config, self.config.client_id, code.code, self.now())
+        self.changed()
+        return {**token_response(grant, self.now()), "scope": ",".join(scopes)}
+
+    def upload_generated(
+        self,
+        athlete: Athlete,
+        *,
+        workout: str | None = None,
+        start: int | None = None,
+        duration: int = 3600,
+        seed: int | None = None,
+        name: str | None = None,
+        private: bool = False,
+    ) -> Activity:
+        """A generated activity uploaded now (a create event goes out)."""
+        workout = workout or DEFAULT_WORKOUT[athlete.kind]
+        if workout not in WORKOUTS:
+            raise ControlError(422, f"workout must be one of {', '.join(WORKOUTS)}")
+        if seed is None:
+            seed = self.store.next_added_id * 31 + self.config.seed
+        if start is None:
+            start = int(self.now()) - duration - 60
+        place = place_by_tz(athlete.tz)
+        offset = utc_offset(place, start)
+        month = time.gmtime(start + offset).tm_mon
+        act = build(athlete, workout, start, duration, seed, 0, offset, month, private)
+        if name is not None:
+            act.name = name
+        return self.upload(act)
+
+    def upload(self, act: Activity) -> Activity:
+        act = self.store.add_activity(act)
+        self.notify_activity(act, "create")
+        self.changed()
+        return act
+
+    def edit(self, act: Activity, changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """Change an activity; (fields changed, the update event's `updates`)."""
+        if act.deleted:
+            raise ControlError(404, f"activity {act.id} is deleted")
+        sport = changes.get("sport_type")
+        if sport is not None and sport not in ACTIVITY_TYPE:
+            raise ControlError(422, f"sport_type must be one of {', '.join(ACTIVITY_TYPE)}")
+        before_type = act.type
+        changed = self.store.edit_activity(act, changes)
+        updates: dict[str, str] = {}
+        if "name" in changed:
+            updates["title"] = act.name
+        if "sport_type" in changed and act.type != before_type:
+            updates["type"] = act.type
+        if "private" in changed:
+            updates["private"] = "true" if act.private else "false"
+        if updates:  # only title, type and privacy changes produce events, as on Strava
+            self.notify_activity(act, "update", updates)
+        if changed:
+            self.changed()
+        return changed, updates
+
+    def delete(self, act: Activity) -> None:
+        if not act.deleted:
+            self.store.edit_activity(act, {"deleted": True})
+            self.notify_activity(act, "delete")
+            self.forget_streams(act.id)
+            self.changed()
+
     # ---- webhooks ---------------------------------------------------------------------------
 
     def _subscribed_grant(self, athlete_id: int) -> tuple[int, str, Grant] | None:
@@ -118,6 +224,8 @@ class Simulator:
         self.webhooks.emit(deauthorization_event(athlete_id, sub.id, self.now()), sub.callback_url)
 
 
-def get_sim(request: Request) -> Simulator:
+async def get_sim(request: Request) -> Simulator:
+    # A coroutine, so that FastAPI resolves it on the event loop: a plain function
+    # dependency is run in a worker thread, a thread hop on every request.
     sim: Simulator = request.app.state.sim
     return sim

@@ -42,8 +42,10 @@ def encode_polyline(points: NDArray[np.float64]) -> str:
     """Google's encoded polyline format, as Strava's `map.polyline` uses."""
     out = []
     prev_lat = prev_lng = 0
-    for lat, lng in points:
-        ilat, ilng = round(float(lat) * 1e5), round(float(lng) * 1e5)
+    # Python floats: stepping through a numpy array element by element costs more than
+    # the encoding itself.
+    for lat, lng in points.tolist():
+        ilat, ilng = round(lat * 1e5), round(lng * 1e5)
         out.append(_encode_value(ilat - prev_lat))
         out.append(_encode_value(ilng - prev_lng))
         prev_lat, prev_lng = ilat, ilng
@@ -52,6 +54,16 @@ def encode_polyline(points: NDArray[np.float64]) -> str:
 
 def polyline(act: Activity, athlete: Athlete, points: int) -> str:
     return encode_polyline(route(act, athlete, np.linspace(0.0, 1.0, points)))
+
+
+def summary_map(
+    act: Activity, athlete: Athlete, points: int
+) -> tuple[list[float], list[float], str]:
+    """Start, end and the summary polyline from one route (its first and last points are
+    the loop's ends: `endpoints` samples the same fractions)."""
+    line = route(act, athlete, np.linspace(0.0, 1.0, points))
+    ends = line[[0, -1]].tolist()
+    return ends[0], ends[1], encode_polyline(line)
 
 
 def endpoints(act: Activity, athlete: Athlete) -> tuple[list[float], list[float]]:

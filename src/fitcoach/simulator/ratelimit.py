@@ -122,6 +122,15 @@ class RateLimiter:
             "total": self.total,
         }
 
+    def set_limits(
+        self, short_limit: int, long_limit: int, read_short_limit: int, read_long_limit: int
+    ) -> None:
+        """New limits from now on (Strava granting a limit increase); usage is kept."""
+        self.limits = (short_limit, long_limit, read_short_limit, read_long_limit)
+        for app in self.apps.values():
+            app.overall.short_limit, app.overall.long_limit = short_limit, long_limit
+            app.read.short_limit, app.read.long_limit = read_short_limit, read_long_limit
+
     def reset(self) -> None:
         self.apps.clear()
         self.endpoints.clear()

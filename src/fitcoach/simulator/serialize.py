@@ -7,7 +7,7 @@ import itertools
 import time
 from typing import Any
 
-from .geo import endpoints, polyline
+from .geo import polyline, summary_map
 from .laps import laps, splits
 from .models import Activity, Athlete
 from .places import place_by_tz, timezone_label
@@ -127,8 +127,7 @@ def activity_summary(act: Activity, athlete: Athlete) -> dict[str, Any]:
     end_latlng: list[float] | None = None
     summary_line: str | None = ""
     if act.gps and act.distance > 0:
-        start_latlng, end_latlng = endpoints(act, athlete)
-        summary_line = polyline(act, athlete, 60)
+        start_latlng, end_latlng, summary_line = summary_map(act, athlete, 60)
     out: dict[str, Any] = {
         "resource_state": 2,
         "athlete": {"id": act.athlete_id, "resource_state": 1},

@@ -21,10 +21,13 @@ def serve(
     read_short_limit: int = 100,
     read_long_limit: int = 1000,
     state_file: Path | None = None,
+    history_days: int = 3 * 365,
+    log_level: str | None = None,
 ) -> None:
     config = SimulatorConfig(
         athletes=athletes,
         seed=seed,
+        history_days=history_days,
         short_limit=short_limit,
         long_limit=long_limit,
         read_short_limit=read_short_limit,
@@ -32,5 +35,11 @@ def serve(
         state_file=state_file,
     )
     # The demo asks its processes for quiet logs through LOG_LEVEL; so does the simulator.
-    level = os.environ.get("LOG_LEVEL", "info").lower()
-    uvicorn.run(create_app(config), host=host, port=port, log_level=level)
+    level = (log_level or os.environ.get("LOG_LEVEL", "info")).lower()
+    uvicorn.run(
+        create_app(config),
+        host=host,
+        port=port,
+        log_level=level,
+        access_log=level in ("debug", "info"),
+    )

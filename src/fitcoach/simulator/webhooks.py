@@ -71,6 +71,12 @@ class Dispatcher:
         self.log: list[Delivery] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._held: list[Delivery] = []
+        # Where callbacks are sent (None: the network); an in-process model passes the
+        # callback's app here so that the handshake runs without a socket.
+        self.transport: httpx.AsyncBaseTransport | None = None
+        # One client per timeout, kept open: a client per attempt built a TLS context (tens
+        # of milliseconds of CPU) on the only event loop, and a storm stalled the API.
+        self._clients: dict[float, httpx.AsyncClient] = {}
 
     async def validate(self, callback_url: str, verify_token: str) -> str | None:
         """Strava's subscription handshake; returns why it failed, or None when it passed."""
@@ -81,7 +87,9 @@ class Dispatcher:
             "hub.verify_token": verify_token,
         }
         try:
-            async with httpx.AsyncClient(timeout=self.config.validation_timeout) as client:
+            async with httpx.AsyncClient(
+                timeout=self.config.validation_timeout, transport=self.transport
+            ) as client:
                 response = await client.get(callback_url, params=params)
         except httpx.HTTPError as exc:
             return f"callback unreachable: {type(exc).__name__}"
@@ -156,8 +164,15 @@ class Dispatcher:
         started = time.perf_counter()
         at = self.clock.now()
         try:
-            async with httpx.AsyncClient(timeout=self.config.webhook_timeout) as client:
-                response = await client.post(delivery.callback_url, json=delivery.event)
+            client = self._clients.get(self.config.webhook_timeout)
+            if client is None:
+                client = httpx.AsyncClient(
+                    timeout=self.config.webhook_timeout,
+                    transport=self.transport,
+                    limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+                )
+                self._clients[self.config.webhook_timeout] = client
+            response = await client.post(delivery.callback_url, json=delivery.event)
             status: int | None = response.status_code
             error = None if status == 200 else f"status {status}"
         except httpx.HTTPError as exc:
@@ -183,6 +198,9 @@ class Dispatcher:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
 
 
 def activity_event(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 
 from cryptography.fernet import MultiFernet
@@ -68,31 +69,47 @@ def connect_athlete(
     """Store the Strava athlete of the token exchange and their encrypted tokens on an
     account: ``account`` (the one signed in), else the account this Strava athlete is
     connected to, else a new one. Returns the account's id."""
-    if answer.athlete is None:
+    return connect_athletes(sessions, ring, [(answer, scopes)], account=account)[0]
+
+
+def connect_athletes(
+    sessions: sessionmaker[Session],
+    ring: MultiFernet,
+    answers: Sequence[tuple[TokenResponse, str]],
+    account: int | None = None,
+) -> list[int]:
+    """`connect_athlete` for several token exchanges (with their granted scopes) in one
+    transaction: all are stored or none. The accounts' ids, in order."""
+    if any(answer.athlete is None for answer, _ in answers):
         raise StravaError("the token exchange did not name the athlete")
-    profile = answer.athlete.model_dump()
+    ids: list[int] = []
     with transaction(sessions) as session:
-        connected = strava_store.athlete_of_strava(session, answer.athlete.id)
-        if account is not None and connected is not None and connected != account:
-            raise StravaTakenElsewhere(
-                "This Strava account is connected to another fitcoach account."
+        for answer, scopes in answers:
+            assert answer.athlete is not None
+            profile = answer.athlete.model_dump()
+            connected = strava_store.athlete_of_strava(session, answer.athlete.id)
+            if account is not None and connected is not None and connected != account:
+                raise StravaTakenElsewhere(
+                    "This Strava account is connected to another fitcoach account."
+                )
+            athlete_id = account or connected
+            athlete = get_athlete(session, athlete_id) if athlete_id is not None else None
+            if athlete is None:
+                athlete = create_athlete(session)
+            elif repository.get_sync_state(session, athlete.id) is None:
+                repository.sync_state_for_update(session, athlete.id)
+            fill_from_strava(athlete, profile)
+            strava_store.save_connection(session, athlete.id, profile)
+            save_tokens(
+                session,
+                ring,
+                athlete.id,
+                Tokens(answer.access_token, answer.refresh_token, answer.expires, scopes),
             )
-        athlete_id = account or connected
-        athlete = get_athlete(session, athlete_id) if athlete_id is not None else None
-        if athlete is None:
-            athlete = create_athlete(session)
-        elif repository.get_sync_state(session, athlete.id) is None:
-            repository.sync_state_for_update(session, athlete.id)
-        fill_from_strava(athlete, profile)
-        strava_store.save_connection(session, athlete.id, profile)
-        save_tokens(
-            session,
-            ring,
-            athlete.id,
-            Tokens(answer.access_token, answer.refresh_token, answer.expires, scopes),
-        )
-        log.info("strava connected", extra={"athlete_id": athlete.id, "scopes": scopes})
-        return athlete.id
+            ids.append(athlete.id)
+    for athlete_id, (_, scopes) in zip(ids, answers, strict=True):
+        log.info("strava connected", extra={"athlete_id": athlete_id, "scopes": scopes})
+    return ids
 
 
 def disconnect_strava(
