@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from pydantic import ValidationError
 from sqlalchemy.engine import URL
 
 from fitcoach import migrations
@@ -117,10 +118,11 @@ def test_a_delete_of_something_not_held_costs_nothing(
     with transaction(context.sessions) as session:
         upsert_activities(session, [own_file])
     before = reads(simulator)
-    for object_id in (-5, 987_654_321):  # the athlete's own file; an activity never held
-        handle(
-            context, athlete_id, object_type="activity", object_id=object_id, aspect_type="delete"
-        )
+    # The athlete's own file: its id is no Strava id, and no event can name it.
+    with pytest.raises(ValidationError, match="greater than 0"):
+        handle(context, athlete_id, object_type="activity", object_id=-5, aspect_type="delete")
+    # An activity never held.
+    handle(context, athlete_id, object_type="activity", object_id=987_654_321, aspect_type="delete")
     assert reads(simulator) == before
     with context.sessions() as session:
         assert session.get(Activity, -5) is not None
