@@ -36,6 +36,8 @@ POSTGRES = os.environ.get(
 )
 REDIS = os.environ.get("FITCOACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 SUBSCRIPTION = 77
+SECRET = "webhook-bench-callback-secret"
+CALLBACK = f"/webhooks/strava/{SECRET}"
 
 
 def free_port() -> int:
@@ -98,7 +100,7 @@ def start(target: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            httpx.post(f"http://127.0.0.1:{port}/webhooks/strava", content=b"{}", timeout=1)
+            httpx.post(f"http://127.0.0.1:{port}{CALLBACK}", content=b"{}", timeout=1)
             return process
         except httpx.TransportError:
             time.sleep(0.2)
@@ -110,7 +112,8 @@ async def burst(port: int, rate: int, seconds: float, start_id: int) -> tuple[li
     """Send `rate` events per second for `seconds`; returns ack latencies and failures."""
     latencies: list[float] = []
     failures = 0
-    url = f"http://127.0.0.1:{port}/webhooks/strava"
+    url = f"http://127.0.0.1:{port}{CALLBACK}"
+    now = int(time.time())
     limits = httpx.Limits(max_connections=64)
     async with httpx.AsyncClient(limits=limits, timeout=10) as client:
 
@@ -122,7 +125,7 @@ async def burst(port: int, rate: int, seconds: float, start_id: int) -> tuple[li
                 "aspect_type": "create",
                 "owner_id": 1 + i % 500,
                 "subscription_id": SUBSCRIPTION,
-                "event_time": 1_800_000_000 + i,
+                "event_time": now - i % 3600,
                 "updates": {},
             }
             sent = time.perf_counter()
@@ -156,6 +159,7 @@ def run_mode(mode: str, rates: list[int], seconds: float, workdir: Path) -> dict
             **os.environ,
             "DATABASE_URL": url,
             "DATA_DIR": str(workdir / f"data-{name[:4]}"),
+            "STRAVA_WEBHOOK_CALLBACK_SECRET": SECRET,
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(Path(__file__).parent),
         }

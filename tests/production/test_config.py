@@ -23,6 +23,7 @@ def production(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         "PUBLIC_URL": "https://fitcoach.example.com",
         "SECRET_KEY": "s" * 40,
         "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "STRAVA_WEBHOOK_CALLBACK_SECRET": "c" * 32,
     }.items():
         monkeypatch.setenv(name, value)
     return monkeypatch
@@ -33,7 +34,10 @@ def test_a_complete_production_configuration_loads(production: pytest.MonkeyPatc
     assert not settings.embedded and settings.public_url == "https://fitcoach.example.com"
 
 
-@pytest.mark.parametrize("missing", ["REDIS_URL", "PUBLIC_URL", "SECRET_KEY", "DATABASE_URL"])
+@pytest.mark.parametrize(
+    "missing",
+    ["REDIS_URL", "PUBLIC_URL", "SECRET_KEY", "DATABASE_URL", "STRAVA_WEBHOOK_CALLBACK_SECRET"],
+)
 def test_production_names_each_missing_setting(
     production: pytest.MonkeyPatch, missing: str
 ) -> None:

@@ -185,6 +185,7 @@ def installation(postgres_url: URL, redis_url: str, tmp_path: Path) -> Iterator[
         "STRAVA_CLIENT_ID": "1",
         "STRAVA_CLIENT_SECRET": "simulator-secret",
         "STRAVA_WEBHOOK_VERIFY_TOKEN": secrets.token_urlsafe(16),
+        "STRAVA_WEBHOOK_CALLBACK_SECRET": secrets.token_urlsafe(32),
         **{
             f"STRAVA_{name}_LIMIT": str(LIMIT)
             for name in ("SHORT", "LONG", "READ_SHORT", "READ_LONG")

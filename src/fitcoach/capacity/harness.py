@@ -30,7 +30,9 @@ from fitcoach.capacity.options import CapacityError
 from fitcoach.simulator.core import Simulator
 from fitcoach.simulator.webhooks import Delivery, Dispatcher
 
-CALLBACK_PATH = "/webhooks/strava"  # where fitcoach.sync.webhooks.subscription points Strava
+CALLBACK_SECRET = "capacity-model-callback"
+# Where fitcoach.sync.webhooks.subscription points Strava.
+CALLBACK_PATH = f"/webhooks/strava/{CALLBACK_SECRET}"
 VERIFY_TOKEN = "capacity-model"
 # Real seconds to wait for the simulator (starting, answering) on a loaded machine.
 WAIT_S = 60.0

@@ -35,6 +35,7 @@ from fitcoach.capacity.accounting import (
     lower_bound,
 )
 from fitcoach.capacity.harness import (
+    CALLBACK_SECRET,
     VERIFY_TOKEN,
     WAIT_S,
     Control,
@@ -171,7 +172,9 @@ class World:
             self.strategy = self.strategy_type(self.runtime)
             self._prime(simulator.state.sim)
             if self.strategy.webhooks:
-                register_subscription(context.sessions, client, server.url, VERIFY_TOKEN)
+                register_subscription(
+                    context.sessions, client, server.url, VERIFY_TOKEN, CALLBACK_SECRET
+                )
             self.control.reset_usage()  # the subscription calls are set-up, not the run
             self._loop()
         finally:
