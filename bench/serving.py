@@ -77,6 +77,7 @@ POSTGRES = os.environ.get(
 )
 PG_DATABASE = "fitcoach_bench_serving"
 SECRET_KEY = "bench-serving-secret-key"
+SESSION_VERSION = 1  # every loaded athlete's; the cookies carry it
 STORE_MARK = "bench.serving.store"  # app_settings key: written once a load is complete
 FIRST_ATHLETE = 30_000_000
 FIRST_ACTIVITY = 9_000_000_000
@@ -170,6 +171,7 @@ def athlete_row(profile: AthleteProfile, today: date) -> dict[str, Any]:
         "city": rng.choice(("Lyon", "Leeds", "Boulder", "Girona", "Sydney", "Athens")),
         "country": rng.choice(("France", "United Kingdom", "United States", "Spain")),
         "connected": True,
+        "session_version": SESSION_VERSION,
         "sex": rng.choice(("M", "F", None)),
         "weight_kg": round(rng.uniform(52, 90), 1),
         # Half set their thresholds, the others have them estimated from their history.
@@ -547,8 +549,17 @@ def drop_postgres_store() -> None:
 
 
 def session_cookie(athlete_id: int, csrf: str) -> str:
-    """The cookie Starlette's SessionMiddleware would set after the login (same signer)."""
-    payload = b64encode(json.dumps({"athlete_id": athlete_id, "csrf": csrf}).encode())
+    """The cookie Starlette's SessionMiddleware would set after the login (same signer),
+    with the login's version and times as fitcoach.web.sessions writes them."""
+    stamp = int(time.time())
+    login = {
+        "athlete_id": athlete_id,
+        "session_version": SESSION_VERSION,
+        "issued_at": stamp,
+        "seen_at": stamp,
+        "csrf": csrf,
+    }
+    payload = b64encode(json.dumps(login).encode())
     return itsdangerous.TimestampSigner(SECRET_KEY).sign(payload).decode()
 
 
@@ -682,7 +693,7 @@ def capture_sql(
         strava_client_secret="bench",
     )
     app = create_app(settings)
-    engine: Engine = app.state.fitcoach.engine
+    engine: Engine = app.state.services.engine
     seen: list[tuple[str, Any]] = []
     checkouts = [0]
 

@@ -52,6 +52,7 @@ from fitcoach.sync.webhooks.subscription import (
 from fitcoach.web.deps import PageReader, Services, read_slots
 from fitcoach.web.errors import install_error_handlers
 from fitcoach.web.limits import BodyLimit
+from fitcoach.web.sessions import SessionPolicy
 from fitcoach.web.templating import static_files
 from fitcoach.web.throttle import Throttle
 
@@ -151,6 +152,7 @@ def create_app(
             SyncContext(sessions, ring, client, clock), settings.data_dir, limits_from(settings)
         ),
         clock=clock,
+        session_policy=SessionPolicy.from_settings(settings),
     )
     app = FastAPI(title="fitcoach", version=__version__, telemetry=NO_TELEMETRY)
     app.state.services = services
@@ -178,13 +180,16 @@ def create_app(
     ):
         app.include_router(router)
     app.mount("/static", static_files(), name="static")
+    https = settings.public_url.startswith("https://")
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
         session_cookie="fitcoach_session",
-        max_age=30 * 24 * 3600,
+        # The browser's copy lasts as long as a login may; the server ends it sooner
+        # (fitcoach.web.sessions: version, idle time, age).
+        max_age=settings.session_max_days * 24 * 3600,
         same_site="lax",
-        https_only=settings.public_url.startswith("https://"),
+        https_only=https,
     )
     # Outside the session: a body refused unread costs no cookie check either.
     app.add_middleware(

@@ -1,4 +1,4 @@
-"""Login with Strava, logout and disconnect."""
+"""Login with Strava, logout (here or everywhere) and disconnect."""
 
 from __future__ import annotations
 
@@ -10,15 +10,20 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from fitcoach.athletes.repository import end_sessions, session_version_of
+from fitcoach.core.db import transaction
+from fitcoach.core.errors import NotLoggedIn
 from fitcoach.strava.errors import BadRequest, StravaError
 from fitcoach.sync.connection import connect_athlete, disconnect_athlete, missing_scopes
+from fitcoach.web import sessions
 from fitcoach.web.deps import (
     AppServices,
     AppSettings,
+    Now,
+    OptionalAthlete,
     Queue,
+    Sessions,
     Strava,
-    current_athlete,
-    session_athlete,
 )
 from fitcoach.web.security import check_csrf
 from fitcoach.web.templating import message_page
@@ -52,6 +57,7 @@ def callback(
     request: Request,
     app: AppServices,
     queue: Queue,
+    now: Now,
     state: Annotated[str | None, Query()] = None,
     code: Annotated[str | None, Query()] = None,
     scope: Annotated[str, Query()] = "",
@@ -113,30 +119,72 @@ def callback(
             action=("/auth/strava/login", "Try again"),
         )
     athlete_id = connect_athlete(app.sessions, app.key_ring, answer, scope)
-    request.session.clear()
-    request.session["athlete_id"] = athlete_id
+    with app.sessions() as session:
+        version = session_version_of(session, athlete_id)
+    if version is None:  # deleted in the instant since: nothing to log in to
+        raise NotLoggedIn("Your fitcoach account was deleted while you connected.")
+    sessions.begin(request.session, athlete_id, version, now)
     queue.start_backfill(athlete_id)
     return RedirectResponse("/", 303)
 
 
+def sign_out(request: Request, store: Sessions, athlete_id: int | None) -> None:
+    """End this login and every other of the athlete: a copy of the cookie, taken
+    anywhere, stops working too."""
+    if athlete_id is not None:
+        with transaction(store) as session:
+            end_sessions(session, athlete_id)
+    sessions.end(request.session)
+
+
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
+def logout(
+    request: Request,
+    store: Sessions,
+    athlete_id: OptionalAthlete,
+    csrf: Annotated[str, Form()] = "",
+) -> RedirectResponse:
     check_csrf(request, csrf)
-    request.session.clear()
+    sign_out(request, store, athlete_id)
     return RedirectResponse("/", 303)
+
+
+@router.post("/logout/everywhere", response_class=HTMLResponse)
+def logout_everywhere(
+    request: Request,
+    store: Sessions,
+    athlete_id: OptionalAthlete,
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """The settings page's "Sign out everywhere": every browser and device."""
+    check_csrf(request, csrf)
+    if athlete_id is None:
+        raise NotLoggedIn("You are not logged in.")
+    sign_out(request, store, athlete_id)
+    return message_page(
+        request,
+        "Signed out everywhere",
+        "Every browser and device that was logged in to fitcoach as you is logged out, "
+        "this one included.",
+        "Connect with Strava again to log back in.",
+        action=("/auth/strava/login", "Connect with Strava"),
+    )
 
 
 @router.post("/strava/disconnect", response_class=HTMLResponse)
 def disconnect(
     request: Request,
     app: AppServices,
+    athlete_id: OptionalAthlete,
     csrf: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     """Deauthorize fitcoach at Strava and delete everything it holds about the athlete."""
     check_csrf(request, csrf)
-    athlete_id: int = current_athlete(session_athlete(request))
+    if athlete_id is None:
+        raise NotLoggedIn("You are not logged in.")
+    # Every login ends with the athlete's row; a reconnection starts a new version.
+    sign_out(request, app.sessions, athlete_id)
     disconnect_athlete(app.sessions, app.key_ring, app.strava, athlete_id)
-    request.session.clear()
     return message_page(
         request,
         "Disconnected",

@@ -140,6 +140,12 @@ class Settings(BaseSettings):
             "Strava's webhook (16 KB)"
         ),
     )
+    session_idle_minutes: int = Field(
+        7 * 24 * 60, ge=1, description="A login unused this long ends (7 days)"
+    )
+    session_max_days: int = Field(
+        30, ge=1, description="A login ends this many days after it began, used or not"
+    )
     import_max_file_mb: int = Field(
         200, ge=1, description="Largest single activity file once decompressed"
     )

@@ -7,6 +7,7 @@ typed columns for what the coach and the pages query, plus the raw Strava docume
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -58,6 +59,12 @@ class Source(StrEnum):
 OWN_SOURCES = (Source.FILE, Source.ARCHIVE)
 
 
+def new_session_version() -> int:
+    """A new athlete row's first session version: random, so that a login from before the
+    athlete was deleted and connected again does not match the new row."""
+    return secrets.randbelow(2**62) + 1
+
+
 class Athlete(Base):
     """A connected (or once connected) Strava athlete and their coaching settings."""
 
@@ -82,6 +89,11 @@ class Athlete(Base):
     goal_event_name: Mapped[str | None] = mapped_column(String(255))
     goal_event_date: Mapped[date | None] = mapped_column(Date)
     goal_event_priority: Mapped[str | None] = mapped_column(String(1))
+    # Every login carries the version it began under; changing it (logout, "sign out
+    # everywhere") ends them all.
+    session_version: Mapped[int] = mapped_column(
+        BigInteger, default=new_session_version, server_default="0"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=func.now(), onupdate=func.now()
