@@ -51,6 +51,7 @@ from fitcoach.sync.webhooks.subscription import (
 )
 from fitcoach.web.deps import PageReader, Services, read_slots
 from fitcoach.web.errors import install_error_handlers
+from fitcoach.web.headers import SecurityHeaders
 from fitcoach.web.limits import BodyLimit
 from fitcoach.web.sessions import SessionPolicy
 from fitcoach.web.templating import static_files
@@ -154,7 +155,17 @@ def create_app(
         clock=clock,
         session_policy=SessionPolicy.from_settings(settings),
     )
-    app = FastAPI(title="fitcoach", version=__version__, telemetry=NO_TELEMETRY)
+    # The API documentation shows every route and parameter: not in production unless
+    # API_DOCS says so.
+    docs = settings.serves_api_docs
+    app = FastAPI(
+        title="fitcoach",
+        version=__version__,
+        telemetry=NO_TELEMETRY,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.services = services
     app.state.expected_subscription = ExpectedSubscription(
         sessions, settings.strava_subscription_id
@@ -199,6 +210,7 @@ def create_app(
         exempt=(IMPORT_UPLOAD,),  # streamed to disk within MAX_UPLOAD_MB by its route
     )
 
+    app.add_middleware(SecurityHeaders, https=https)
     # Outermost but for Starlette's error middleware, as @app.middleware("http") was.
     app.add_middleware(RequestContext)
     return app

@@ -146,6 +146,13 @@ class Settings(BaseSettings):
     session_max_days: int = Field(
         30, ge=1, description="A login ends this many days after it began, used or not"
     )
+    api_docs: bool | None = Field(
+        None,
+        description=(
+            "Serve the API documentation (/docs, /redoc, /openapi.json); unset: in the "
+            "embedded mode only"
+        ),
+    )
     import_max_file_mb: int = Field(
         200, ge=1, description="Largest single activity file once decompressed"
     )
@@ -205,6 +212,11 @@ class Settings(BaseSettings):
     @field_validator("prometheus_multiproc_dir", "metrics_port", mode="before")
     @classmethod
     def _unset_when_blank(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("api_docs", mode="before")
+    @classmethod
+    def _docs_unset_when_blank(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("strava_webhook_callback_secret")
@@ -295,6 +307,10 @@ class Settings(BaseSettings):
         return [
             part.strip() for part in self.strava_webhook_callback_secret.split(",") if part.strip()
         ]
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.embedded if self.api_docs is None else self.api_docs
 
     @cached_property
     def admin_ids(self) -> frozenset[int]:
