@@ -165,3 +165,12 @@ def test_an_event_from_strava_as_its_documentation_shows_it_is_accepted(
     )
     assert callback.client.post(CALLBACK, json=body).status_code == 200
     assert callback.stored() == 1
+
+
+def test_an_event_before_the_subscription_is_known_is_asked_again(sqlite_url: URL) -> None:
+    """Registration in flight (Strava sends before fitcoach stored the id): a 503 makes
+    Strava retry, instead of an event silently lost."""
+    with callback_app(sqlite_url, strava_subscription_id=None) as app:
+        answer = app.client.post(CALLBACK, json=event_body())
+        assert answer.status_code == 503 and answer.headers["retry-after"] == "60"
+        assert app.stored() == 0
