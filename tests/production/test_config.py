@@ -141,6 +141,11 @@ def test_worker_drains_on_sigterm_and_requeues_what_it_could_not_finish(
     handlers: dict[str, Any] = {}
     enqueued: list[Any] = []
     monkeypatch.setattr(worker, "resume_lost_work", lambda: None)
+    # Not this process's metrics either: switching them to the multiprocess files would
+    # outlive the test (the directory's variable goes with it) and break later ones.
+    from fitcoach.monitoring import exporter
+
+    monkeypatch.setattr(exporter, "configure_worker", lambda settings: None)
 
     class Consumer:
         def run(self) -> None:
