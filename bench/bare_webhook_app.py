@@ -34,4 +34,5 @@ def create_app() -> Starlette:
             return JSONResponse({"error": "not a push event"}, status_code=400)
         return JSONResponse({"status": "received"})
 
-    return Starlette(routes=[Route("/webhooks/strava", receive, methods=["POST"])])
+    # The same address as fitcoach's callback (the secret is not checked here).
+    return Starlette(routes=[Route("/webhooks/strava/{secret}", receive, methods=["POST"])])

@@ -55,6 +55,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from fitcoach.core.settings import Settings
 from serving_store import (
     FIRST_ATHLETE,
+    SESSION_VERSION,
     BenchError,
     drop_postgres_store,
     postgres_admin,
@@ -80,8 +81,17 @@ APP = "fitcoach.app:create_app_from_env"
 
 
 def session_cookie(athlete_id: int, csrf: str) -> str:
-    """The cookie Starlette's SessionMiddleware would set after the login (same signer)."""
-    payload = b64encode(json.dumps({"athlete_id": athlete_id, "csrf": csrf}).encode())
+    """The cookie Starlette's SessionMiddleware would set after the login (same signer),
+    with the login's version and times as fitcoach.web.sessions writes them."""
+    stamp = int(time.time())
+    login = {
+        "athlete_id": athlete_id,
+        "session_version": SESSION_VERSION,
+        "issued_at": stamp,
+        "seen_at": stamp,
+        "csrf": csrf,
+    }
+    payload = b64encode(json.dumps(login).encode())
     return itsdangerous.TimestampSigner(SECRET_KEY).sign(payload).decode()
 
 

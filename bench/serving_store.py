@@ -29,6 +29,7 @@ POSTGRES = os.environ.get(
 )
 PG_DATABASE = "fitcoach_bench_serving"
 STORE_MARK = "bench.serving.store"  # app_settings key: written once a load is complete
+SESSION_VERSION = 1  # every loaded athlete's; the cookies carry it
 FIRST_ATHLETE = 30_000_000
 FIRST_ACTIVITY = 9_000_000_000
 YEARS = 3
@@ -113,6 +114,7 @@ def athlete_row(profile: AthleteProfile, today: date) -> dict[str, Any]:
         "city": rng.choice(("Lyon", "Leeds", "Boulder", "Girona", "Sydney", "Athens")),
         "country": rng.choice(("France", "United Kingdom", "United States", "Spain")),
         "connected": True,
+        "session_version": SESSION_VERSION,
         "sex": rng.choice(("M", "F", None)),
         "weight_kg": round(rng.uniform(52, 90), 1),
         # Half set their thresholds, the others have them estimated from their history.

@@ -40,8 +40,9 @@ POSTGRES = os.environ.get(
 )
 REDIS = os.environ.get("FITCOACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 SUBSCRIPTION = 77
+SECRET = "webhook-bench-callback-secret"
 # Where Strava posts events: the one place to change when the route moves.
-WEBHOOK_PATH = "/webhooks/strava"
+WEBHOOK_PATH = f"/webhooks/strava/{SECRET}"
 BURST_GOAL_P99_MS = 50.0
 
 
@@ -118,6 +119,7 @@ async def burst(port: int, rate: int, seconds: float, start_id: int) -> tuple[li
     latencies: list[float] = []
     failures = 0
     url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+    now = int(time.time())
     limits = httpx.Limits(max_connections=64)
     async with httpx.AsyncClient(limits=limits, timeout=10) as client:
 
@@ -129,7 +131,7 @@ async def burst(port: int, rate: int, seconds: float, start_id: int) -> tuple[li
                 "aspect_type": "create",
                 "owner_id": 1 + i % 500,
                 "subscription_id": SUBSCRIPTION,
-                "event_time": 1_800_000_000 + i,
+                "event_time": now - i % 3600,
                 "updates": {},
             }
             sent = time.perf_counter()
@@ -166,6 +168,7 @@ def run_mode(
             **os.environ,
             "DATABASE_URL": url,
             "DATA_DIR": str(workdir / f"data-{name[:4]}"),
+            "STRAVA_WEBHOOK_CALLBACK_SECRET": SECRET,
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(Path(__file__).parent),
         }

@@ -96,6 +96,7 @@ def test_production_refuses_an_old_schema(
     monkeypatch.setenv("PUBLIC_URL", "https://fitcoach.example.com")
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
     monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", "Y" * 43 + "=")
+    monkeypatch.setenv("STRAVA_WEBHOOK_CALLBACK_SECRET", "c" * 32)
     code, _, err = run(capsys, "serve")
     assert code == 1 and "run `fitcoach db upgrade` first" in one_line_error(err)
 
@@ -129,3 +130,14 @@ def test_keys_rotate_reencrypts_tokens_so_old_keys_can_go(
     with session_factory(engine)() as session:
         assert load_tokens(session, key_ring([new]), 5) == tokens
     engine.dispose()
+
+
+def test_keygen_makes_a_webhook_callback_secret_the_settings_accept(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fitcoach.core.settings import load_settings
+
+    code, out, _ = run(capsys, "keygen", "--webhook")
+    assert code == 0 and len(out.strip()) >= 32
+    monkeypatch.setenv("STRAVA_WEBHOOK_CALLBACK_SECRET", out.strip())
+    assert load_settings().callback_secrets == [out.strip()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -78,7 +79,11 @@ def test_demo_starts_everything_and_registers_the_webhook(
             time.sleep(0.5)
             with contextlib.suppress(httpx.HTTPError):
                 registered = httpx.get(subscriptions, params=credentials).json()
-        assert registered[0]["callback_url"] == f"http://127.0.0.1:{port}/webhooks/strava"
+        # The callback carries the secret the demo generated into its data directory.
+        secret = json.loads((tmp_path / "data" / "secrets.json").read_text())
+        callback = f"http://127.0.0.1:{port}/webhooks/strava/{secret['webhook_callback_secret']}"
+        assert registered[0]["callback_url"] == callback
+        assert httpx.get(f"http://127.0.0.1:{port}/webhooks/strava").status_code == 404
         landing = httpx.get(f"http://127.0.0.1:{port}/")
         assert landing.status_code == 200 and "Connect with Strava" in landing.text
         login = httpx.get(f"http://127.0.0.1:{port}/auth/strava/login")

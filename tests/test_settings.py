@@ -58,6 +58,7 @@ def test_production_requires_its_secrets(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("REDIS_URL", "redis://r:6379/0")
     monkeypatch.setenv("PUBLIC_URL", "https://fitcoach.example.com")
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("STRAVA_WEBHOOK_CALLBACK_SECRET", "c" * 32)
     with pytest.raises(ConfigError, match="TOKEN_ENCRYPTION_KEYS must be set in production"):
         load_settings()
     monkeypatch.setenv("TOKEN_ENCRYPTION_KEYS", "not-a-fernet-key")
@@ -107,3 +108,29 @@ def test_text_logs_name_each_request_by_method_path_status_and_time() -> None:
     line = TextFormatter().format(record)
     assert line.endswith("request method=GET path=/ status=200 duration_ms=3.2 request_id=ab12")
     assert " INFO fitcoach.web " in line
+
+
+def test_the_webhook_callback_secret_is_generated_and_kept(isolated_settings: Path) -> None:
+    first = load_settings()
+    assert len(first.callback_secrets) == 1 and len(first.callback_secrets[0]) >= 32
+    assert load_settings().callback_secrets == first.callback_secrets
+    # A data directory from before the secret existed gets one, kept with the others.
+    path = isolated_settings / "secrets.json"
+    stored = json.loads(path.read_text())
+    del stored["webhook_callback_secret"]
+    path.write_text(json.dumps(stored))
+    again = load_settings()
+    assert again.secret_key == first.secret_key and len(again.callback_secrets[0]) >= 32
+    assert json.loads(path.read_text())["webhook_callback_secret"] == again.callback_secrets[0]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("value", ["short", "has a space in it!!", "ok-but-then/slash/x"])
+def test_a_webhook_callback_secret_must_be_long_and_url_safe(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("STRAVA_WEBHOOK_CALLBACK_SECRET", f"a-good-one-0123456789,{value}")
+    with pytest.raises(ConfigError, match=r"^STRAVA_WEBHOOK_CALLBACK_SECRET"):
+        load_settings()
+    monkeypatch.setenv("STRAVA_WEBHOOK_CALLBACK_SECRET", "new-one-0123456789, old-one-0123456789")
+    assert load_settings().callback_secrets == ["new-one-0123456789", "old-one-0123456789"]

@@ -38,12 +38,29 @@ from fitcoach.strava.factory import strava_client
 from fitcoach.sync import endpoints as sync
 from fitcoach.sync.context import SyncContext
 from fitcoach.sync.webhooks import endpoints as webhooks
-from fitcoach.sync.webhooks.subscription import ExpectedSubscription
+from fitcoach.sync.webhooks.endpoints import (
+    MAX_EVENT_BYTES,
+    REFUSED_BURST,
+    REFUSED_PER_MINUTE,
+    CallbackGuard,
+)
+from fitcoach.sync.webhooks.subscription import (
+    CALLBACK_PREFIX,
+    ExpectedSubscription,
+    redacted,
+)
 from fitcoach.web.deps import PageReader, Services, read_slots
 from fitcoach.web.errors import install_error_handlers
+from fitcoach.web.headers import SecurityHeaders
+from fitcoach.web.limits import BodyLimit
+from fitcoach.web.sessions import SessionPolicy
 from fitcoach.web.templating import static_files
+from fitcoach.web.throttle import Throttle
 
 log = logging.getLogger("fitcoach.web")
+
+# The one route whose body may be larger than MAX_REQUEST_KB (it caps its own).
+IMPORT_UPLOAD = "/import"
 
 # fitcoach reports through /metrics and its request logs, not OpenTelemetry: FastAPI's own
 # spans and meters, on by default, cost each request a tenth of a millisecond even with
@@ -89,7 +106,8 @@ class RequestContext:
                         extra={
                             "request_id": rid,
                             "method": scope["method"],
-                            "path": URL(scope=scope).path,
+                            # The webhook's secret stays out of the logs.
+                            "path": redacted(URL(scope=scope).path),
                             "status": message["status"],
                             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                         },
@@ -135,11 +153,26 @@ def create_app(
             SyncContext(sessions, ring, client, clock), settings.data_dir, limits_from(settings)
         ),
         clock=clock,
+        session_policy=SessionPolicy.from_settings(settings),
     )
-    app = FastAPI(title="fitcoach", version=__version__, telemetry=NO_TELEMETRY)
+    # The API documentation shows every route and parameter: not in production unless
+    # API_DOCS says so.
+    docs = settings.serves_api_docs
+    app = FastAPI(
+        title="fitcoach",
+        version=__version__,
+        telemetry=NO_TELEMETRY,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.services = services
     app.state.expected_subscription = ExpectedSubscription(
         sessions, settings.strava_subscription_id
+    )
+    app.state.callback_guard = CallbackGuard(
+        tuple(settings.callback_secrets),
+        Throttle(REFUSED_BURST, REFUSED_PER_MINUTE, clock=lambda: clock().timestamp()),
     )
     install_error_handlers(app)
     for router in (
@@ -159,15 +192,26 @@ def create_app(
     ):
         app.include_router(router)
     app.mount("/static", static_files(), name="static")
+    https = settings.public_url.startswith("https://")
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
         session_cookie="fitcoach_session",
-        max_age=30 * 24 * 3600,
+        # The browser's copy lasts as long as a login may; the server ends it sooner
+        # (fitcoach.web.sessions: version, idle time, age).
+        max_age=settings.session_max_days * 24 * 3600,
         same_site="lax",
-        https_only=settings.public_url.startswith("https://"),
+        https_only=https,
+    )
+    # Outside the session: a body refused unread costs no cookie check either.
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_request_kb * 1024,
+        limits={CALLBACK_PREFIX: MAX_EVENT_BYTES},
+        exempt=(IMPORT_UPLOAD,),  # streamed to disk within MAX_UPLOAD_MB by its route
     )
 
+    app.add_middleware(SecurityHeaders, https=https)
     # Outermost but for Starlette's error middleware, as @app.middleware("http") was.
     app.add_middleware(RequestContext)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import signal
 import subprocess
 import sys
@@ -237,9 +238,17 @@ def webhooks_register(
         bool, typer.Option(help="Replace a subscription that points elsewhere.")
     ] = False,
 ) -> None:
-    """Ask Strava to send push events to PUBLIC_URL/webhooks/strava (once per install)."""
+    """Ask Strava to send push events to PUBLIC_URL/webhooks/strava/<secret>.
+
+    Once per install, and again with --replace after STRAVA_WEBHOOK_CALLBACK_SECRET
+    changes (docs/security.md, "Rotating the webhook secret").
+    """
     from fitcoach.strava.client import StravaClient
-    from fitcoach.sync.webhooks.subscription import register_subscription
+    from fitcoach.sync.webhooks.subscription import (
+        callback_url,
+        redacted,
+        register_subscription,
+    )
 
     settings = load_settings()
     if not (settings.strava_client_id and settings.strava_client_secret):
@@ -248,6 +257,11 @@ def webhooks_register(
         # Strava's check calls a web process, which answers only with this same token.
         raise FitcoachError(
             "STRAVA_WEBHOOK_VERIFY_TOKEN must be set to register, to the same value on the "
+            "web processes"
+        )
+    if not settings.callback_secrets:
+        raise FitcoachError(
+            "STRAVA_WEBHOOK_CALLBACK_SECRET must be set to register, to the same value on the "
             "web processes"
         )
     engine = prepare_database(settings)
@@ -259,9 +273,13 @@ def webhooks_register(
         client,
         settings.public_url,
         settings.strava_webhook_verify_token,
+        settings.callback_secrets[0],
         replace=replace,
     )
-    typer.echo(f"push subscription {subscription_id} sends events to {settings.public_url}")
+    typer.echo(
+        f"push subscription {subscription_id} sends events to "
+        f"{redacted(callback_url(settings.public_url, settings.callback_secrets[0]))}"
+    )
 
 
 @app.command()
@@ -424,8 +442,18 @@ def capacity(
 
 
 @app.command()
-def keygen() -> None:
+def keygen(
+    webhook: Annotated[
+        bool,
+        typer.Option(
+            "--webhook", help="Print a webhook callback secret (STRAVA_WEBHOOK_CALLBACK_SECRET)."
+        ),
+    ] = False,
+) -> None:
     """Print a new token-encryption key (put it first in TOKEN_ENCRYPTION_KEYS)."""
+    if webhook:
+        typer.echo(secrets.token_urlsafe(32))
+        return
     typer.echo(Fernet.generate_key().decode())
 
 

@@ -44,6 +44,19 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+CSP_RECORDER = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__cspViolations.push(event.violatedDirective + " " + (event.blockedURI || "inline"));
+});
+"""
+
+
+def csp_violations(page: Page) -> list[str]:
+    found: list[str] = page.evaluate("() => window.__cspViolations || []")
+    return found
+
+
 # Long enough for the page to show the queued state, short enough to keep the suite fast.
 QUEUE_DELAY_S = 1.0
 
@@ -157,6 +170,9 @@ def page(browser: Browser, site: LiveSite) -> Iterator[Page]:
             route.abort()
 
     context.route("**/*", guard)
+    # Whatever the Content-Security-Policy refuses (an inline script or style, another
+    # origin), as the page saw it: ``csp_violations(page)``.
+    context.add_init_script(CSP_RECORDER)
     opened = context.new_page()
     opened.set_default_timeout(10_000)
     opened.on("pageerror", lambda error: site.page_errors.append(str(error)))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveSite
+from tests.browser.conftest import LiveSite, csp_violations
 from tests.dashboard.dashboard_support import TRICKY_TITLE, sim
 
 pytestmark = pytest.mark.browser
@@ -217,5 +217,41 @@ def test_phone_layout_and_keyboard(page: Page, site: LiveSite) -> None:
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.id") == "main"
+    assert site.outside_requests == []
+    assert site.page_errors == []
+
+
+def test_every_page_keeps_to_the_content_security_policy(page: Page, site: LiveSite) -> None:
+    """The pages work with scripts and styles from fitcoach's own files only: charts drawn,
+    htmx swaps, bars sized, forms posted; the browser refused nothing."""
+    connect(page, site)
+    answer = page.reload()
+    assert answer is not None
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    expect(page.locator("#performance canvas").first).to_be_visible()
+    bar = page.locator(".bars li.current svg.bar rect")
+    assert bar.bounding_box() is not None and bar.bounding_box()["width"] > 0  # type: ignore[index]
+    page.get_by_role("link", name="1 year").click()  # an htmx swap
+    expect(page.locator("#performance canvas").first).to_be_visible()
+    violations = csp_violations(page)
+    page.locator("table.activities tbody a").first.click()
+    expect(page.get_by_role("link", name="View on Strava")).to_be_visible()
+    violations += csp_violations(page)
+    for path in ("/settings", "/coach", "/import"):
+        page.goto(f"{site.url}{path}")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        violations += csp_violations(page)
+    assert violations == []
+
+    # "Sign out everywhere" on the settings page: this browser is logged out too.
+    page.goto(f"{site.url}/settings")
+    page.get_by_role("button", name="Sign out everywhere").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Signed out everywhere")
+    page.goto(site.url)
+    expect(page.get_by_role("link", name="Connect with Strava")).to_be_visible()
+    assert csp_violations(page) == []
     assert site.outside_requests == []
     assert site.page_errors == []

@@ -139,17 +139,21 @@ def test_webhook_events_received_processed_and_lag(monitored: Monitored) -> None
     before = monitored.scrape()
     received = "fitcoach_webhook_events_received_total"
     owner = monitored.strava_id
-    assert client.post("/webhooks/strava", json=event(owner)).status_code == 200
-    assert client.post("/webhooks/strava", json=event(owner)).status_code == 200  # retry
-    assert client.post("/webhooks/strava", json=event(owner, subscription_id=1)).status_code == 403
-    assert client.post("/webhooks/strava", content=b"{not json").status_code == 400
+    callback = f"/webhooks/strava/{monitored.state.settings.callback_secrets[0]}"
+    assert client.post(callback, json=event(owner)).status_code == 200
+    assert client.post(callback, json=event(owner)).status_code == 200  # retry
+    # Another subscription's: answered alike, dropped.
+    assert client.post(callback, json=event(owner, subscription_id=1)).status_code == 200
+    assert client.post(callback, content=b"{not json").status_code == 400
+    assert client.post("/webhooks/strava/guess", json=event(owner)).status_code == 404
     monitored.clock[0] = later(1.5)
     waiting = monitored.scrape()
     labels = {"object_type": "activity", "aspect_type": "create"}
     assert waiting.delta(before, received, outcome="stored", **labels) == 1
     assert waiting.delta(before, received, outcome="duplicate", **labels) == 1
-    assert waiting.delta(before, received, outcome="rejected", **labels) == 1
+    assert waiting.delta(before, received, outcome="foreign", **labels) == 1
     assert waiting.delta(before, received, object_type="unknown", outcome="rejected") == 1
+    assert waiting.delta(before, received, object_type="unknown", outcome="wrong_secret") == 1
     assert waiting.value("fitcoach_webhook_events_unprocessed") == 1
     assert waiting.value("fitcoach_queue_oldest_task_age_seconds") == 90
 

@@ -31,6 +31,7 @@ from tests.monitoring.scrape import Samples
 
 TOKEN = "two-process-token"
 SECRET = "simulator-secret"
+CALLBACK_SECRET = "two-process-callback"
 
 
 def wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
@@ -57,6 +58,7 @@ def served(sqlite_url: URL, simulator: RunningServer, tmp_path: Path) -> Iterato
         "STRAVA_CLIENT_SECRET": SECRET,
         "STRAVA_SUBSCRIPTION_ID": "1",  # the simulator's first subscription
         "STRAVA_WEBHOOK_VERIFY_TOKEN": "verify-me",
+        "STRAVA_WEBHOOK_CALLBACK_SECRET": CALLBACK_SECRET,
         "METRICS_TOKEN": TOKEN,
         "LOG_LEVEL": "WARNING",
     }
@@ -148,7 +150,7 @@ def test_web_and_worker_counts_add_up_in_one_scrape(
             data={
                 "client_id": "1",
                 "client_secret": SECRET,
-                "callback_url": f"{url}/webhooks/strava",
+                "callback_url": f"{url}/webhooks/strava/{CALLBACK_SECRET}",
                 "verify_token": "verify-me",
             },
         )

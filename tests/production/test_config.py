@@ -23,6 +23,7 @@ def production(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         "PUBLIC_URL": "https://fitcoach.example.com",
         "SECRET_KEY": "s" * 40,
         "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "STRAVA_WEBHOOK_CALLBACK_SECRET": "c" * 32,
     }.items():
         monkeypatch.setenv(name, value)
     return monkeypatch
@@ -33,7 +34,10 @@ def test_a_complete_production_configuration_loads(production: pytest.MonkeyPatc
     assert not settings.embedded and settings.public_url == "https://fitcoach.example.com"
 
 
-@pytest.mark.parametrize("missing", ["REDIS_URL", "PUBLIC_URL", "SECRET_KEY", "DATABASE_URL"])
+@pytest.mark.parametrize(
+    "missing",
+    ["REDIS_URL", "PUBLIC_URL", "SECRET_KEY", "DATABASE_URL", "STRAVA_WEBHOOK_CALLBACK_SECRET"],
+)
 def test_production_names_each_missing_setting(
     production: pytest.MonkeyPatch, missing: str
 ) -> None:
@@ -137,6 +141,11 @@ def test_worker_drains_on_sigterm_and_requeues_what_it_could_not_finish(
     handlers: dict[str, Any] = {}
     enqueued: list[Any] = []
     monkeypatch.setattr(worker, "resume_lost_work", lambda: None)
+    # Not this process's metrics either: switching them to the multiprocess files would
+    # outlive the test (the directory's variable goes with it) and break later ones.
+    from fitcoach.monitoring import exporter
+
+    monkeypatch.setattr(exporter, "configure_worker", lambda settings: None)
 
     class Consumer:
         def run(self) -> None:

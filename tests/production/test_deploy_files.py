@@ -40,6 +40,7 @@ REQUIRED = {
     "STRAVA_CLIENT_ID",
     "STRAVA_CLIENT_SECRET",
     "STRAVA_WEBHOOK_VERIFY_TOKEN",
+    "STRAVA_WEBHOOK_CALLBACK_SECRET",
 }
 SETTINGS = {name.upper() for name in Settings.model_fields}
 

@@ -31,7 +31,7 @@ from fitcoach.sync.activities import backfill_page, incremental_sync
 from fitcoach.sync.connection import connect_athlete
 from fitcoach.sync.webhooks.repository import unprocessed_event_ids
 from fitcoach.sync.webhooks.service import process_event
-from fitcoach.sync.webhooks.subscription import register_subscription
+from fitcoach.sync.webhooks.subscription import callback_url, register_subscription
 from fitcoach.web.deps import Services
 from tests.conftest import RunningServer, free_port, services_of, sync_of
 
@@ -103,6 +103,7 @@ def app(
         "SECRET_KEY": "s" * 40,
         "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "STRAVA_WEBHOOK_VERIFY_TOKEN": "storm-token",
+        "STRAVA_WEBHOOK_CALLBACK_SECRET": "storm-callback-secret",
         "LOG_LEVEL": "WARNING",
     }
     server = AppProcess(env)
@@ -122,7 +123,11 @@ def test_storm_loses_nothing_and_doubles_nothing(
     context = sync_of(state)
     # The validation handshake: the simulator calls the app's callback before creating.
     subscription = register_subscription(
-        state.sessions, state.strava, server.url, state.settings.strava_webhook_verify_token
+        state.sessions,
+        state.strava,
+        server.url,
+        state.settings.strava_webhook_verify_token,
+        state.settings.callback_secrets[0],
     )
     athletes = [int(a["id"]) for a in sim(simulator, "GET", "/athletes")]
     for athlete_id in athletes:
@@ -161,7 +166,10 @@ def test_storm_loses_nothing_and_doubles_nothing(
     def post(body: Any) -> int:
         raw = body if isinstance(body, bytes) else None
         response = httpx.post(
-            f"{server.url}/webhooks/strava", content=raw, json=None if raw else body, timeout=10
+            callback_url(server.url, state.settings.callback_secrets[0]),
+            content=raw,
+            json=None if raw else body,
+            timeout=10,
         )
         return response.status_code
 

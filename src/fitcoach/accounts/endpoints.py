@@ -1,4 +1,4 @@
-"""Login with Strava, logout and disconnect."""
+"""Login with Strava, logout (here or everywhere) and disconnect."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fitcoach.activities.queries import count_by_origin
+from fitcoach.athletes.repository import end_sessions, session_version_of
+from fitcoach.core.db import transaction
+from fitcoach.core.errors import NotLoggedIn
 from fitcoach.strava.errors import BadRequest, StravaError
 from fitcoach.sync.connection import (
     StravaTakenElsewhere,
@@ -18,16 +21,17 @@ from fitcoach.sync.connection import (
     disconnect_strava,
     missing_scopes,
 )
+from fitcoach.web import sessions
 from fitcoach.web.deps import (
     AppServices,
     AppSettings,
     CurrentAthlete,
     Now,
+    OptionalAthlete,
     PageReads,
     Queue,
+    Sessions,
     Strava,
-    current_athlete,
-    session_athlete,
 )
 from fitcoach.web.security import check_csrf
 from fitcoach.web.templating import message_page, page
@@ -61,6 +65,8 @@ def callback(
     request: Request,
     app: AppServices,
     queue: Queue,
+    now: Now,
+    signed_in: OptionalAthlete,
     state: Annotated[str | None, Query()] = None,
     code: Annotated[str | None, Query()] = None,
     scope: Annotated[str, Query()] = "",
@@ -121,7 +127,6 @@ def callback(
             status_code=502,
             action=("/auth/strava/login", "Try again"),
         )
-    signed_in = session_athlete(request)
     try:
         athlete_id = connect_athlete(app.sessions, app.key_ring, answer, scope, signed_in)
     except StravaTakenElsewhere as taken:
@@ -133,18 +138,57 @@ def callback(
             status_code=taken.status,
             action=("/settings", "Back to settings"),
         )
-    if signed_in is None:
-        request.session.clear()
-        request.session["athlete_id"] = athlete_id
+    if signed_in is None:  # "Sign in with Strava": log in to the account it belongs to
+        with app.sessions() as session:
+            version = session_version_of(session, athlete_id)
+        if version is None:  # deleted in the instant since: nothing to log in to
+            raise NotLoggedIn("Your fitcoach account was deleted while you connected.")
+        sessions.begin(request.session, athlete_id, version, now)
     queue.start_backfill(athlete_id)
     return RedirectResponse("/", 303)
 
 
+def sign_out(request: Request, store: Sessions, athlete_id: int | None) -> None:
+    """End this login and every other of the athlete: a copy of the cookie, taken
+    anywhere, stops working too."""
+    if athlete_id is not None:
+        with transaction(store) as session:
+            end_sessions(session, athlete_id)
+    sessions.end(request.session)
+
+
 @router.post("/logout")
-def logout(request: Request, csrf: Annotated[str, Form()] = "") -> RedirectResponse:
+def logout(
+    request: Request,
+    store: Sessions,
+    athlete_id: OptionalAthlete,
+    csrf: Annotated[str, Form()] = "",
+) -> RedirectResponse:
     check_csrf(request, csrf)
-    request.session.clear()
+    sign_out(request, store, athlete_id)
     return RedirectResponse("/", 303)
+
+
+@router.post("/logout/everywhere", response_class=HTMLResponse)
+def logout_everywhere(
+    request: Request,
+    store: Sessions,
+    athlete_id: OptionalAthlete,
+    csrf: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    """The settings page's "Sign out everywhere": every browser and device."""
+    check_csrf(request, csrf)
+    if athlete_id is None:
+        raise NotLoggedIn("You are not logged in.")
+    sign_out(request, store, athlete_id)
+    return message_page(
+        request,
+        "Signed out everywhere",
+        "Every browser and device that was logged in to fitcoach as you is logged out, "
+        "this one included.",
+        "Connect with Strava again to log back in.",
+        action=("/auth/strava/login", "Connect with Strava"),
+    )
 
 
 @router.get("/strava/disconnect", response_class=HTMLResponse)
@@ -168,13 +212,19 @@ def disconnect(
     request: Request,
     app: AppServices,
     now: Now,
+    athlete_id: CurrentAthlete,
     csrf: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
     """Deauthorize fitcoach at Strava and delete what came from Strava; the account, its
-    own files, settings and goal stay."""
+    own files, settings and goal stay. Every other login of the account ends (a copy of
+    the cookie taken anywhere stops working); this browser stays signed in."""
     check_csrf(request, csrf)
-    athlete_id: int = current_athlete(session_athlete(request))
     deleted = disconnect_strava(app.sessions, app.key_ring, app.strava, athlete_id, now.date())
+    with transaction(app.sessions) as session:
+        end_sessions(session, athlete_id)
+        version = session_version_of(session, athlete_id)
+    if version is not None:
+        sessions.begin(request.session, athlete_id, version, now)
     noun = "activity" if deleted == 1 else "activities"
     return message_page(
         request,

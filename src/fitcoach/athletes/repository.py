@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from fitcoach.models import Activity, Athlete, Deletion, SyncState
@@ -50,6 +50,25 @@ def athlete_by_email(session: Session, email: str) -> Athlete | None:
 
 def get_athlete(session: Session, athlete_id: int) -> Athlete | None:
     return session.get(Athlete, athlete_id)
+
+
+def session_version_of(reader: Connection | Session, athlete_id: int) -> int | None:
+    """The version every login of the athlete must carry; None when the athlete is gone.
+
+    One read by primary key: it runs for every request that needs the logged-in athlete.
+    """
+    query = select(Athlete.session_version).where(Athlete.id == athlete_id)
+    return reader.execute(query).scalar_one_or_none()
+
+
+def end_sessions(session: Session, athlete_id: int) -> None:
+    """Every login of the athlete ends: the version they carry is no longer the row's."""
+    session.execute(
+        update(Athlete)
+        .where(Athlete.id == athlete_id)
+        .values(session_version=Athlete.session_version + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def activities_of(session: Session, athlete_id: int) -> Sequence[Activity]:

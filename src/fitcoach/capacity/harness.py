@@ -32,7 +32,9 @@ from fitcoach.simulator.serialize import athlete_summary
 from fitcoach.simulator.tokens import parse_scopes
 from fitcoach.simulator.webhooks import Delivery, Dispatcher
 
-CALLBACK_PATH = "/webhooks/strava"  # where fitcoach.sync.webhooks.subscription points Strava
+CALLBACK_SECRET = "capacity-model-callback"
+# Where fitcoach.sync.webhooks.subscription points Strava.
+CALLBACK_PATH = f"/webhooks/strava/{CALLBACK_SECRET}"
 VERIFY_TOKEN = "capacity-model"
 # Where the simulator is, for URLs (the in-process transport never resolves it).
 BASE_URL = "http://simulator.invalid"

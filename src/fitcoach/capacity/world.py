@@ -36,6 +36,7 @@ from fitcoach.capacity.accounting import (
 )
 from fitcoach.capacity.harness import (
     BASE_URL,
+    CALLBACK_SECRET,
     VERIFY_TOKEN,
     WAIT_S,
     Control,
@@ -177,7 +178,9 @@ class World:
             self._prime(simulator.state.sim)
             self.setup_seconds = time.perf_counter() - started
             if self.strategy.webhooks:
-                register_subscription(context.sessions, client, BASE_URL, VERIFY_TOKEN)
+                register_subscription(
+                    context.sessions, client, BASE_URL, VERIFY_TOKEN, CALLBACK_SECRET
+                )
             self.control.reset_usage()  # the subscription calls are set-up, not the run
             self._loop()
         finally:

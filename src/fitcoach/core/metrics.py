@@ -68,7 +68,8 @@ SYNC_DURATION = Histogram(
 )
 WEBHOOK_RECEIVED = Counter(
     "fitcoach_webhook_events_received",
-    "Push events Strava sent, by object and aspect type and outcome (stored, duplicate, rejected).",
+    "Requests at the webhook callback, by object and aspect type and outcome (stored, "
+    "duplicate, joined, ignored, foreign, rejected, wrong_secret).",
     ["object_type", "aspect_type", "outcome"],
 )
 WEBHOOK_PROCESSED = Counter(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import secrets
 from enum import StrEnum
 from functools import cached_property
@@ -25,6 +26,8 @@ from sqlalchemy.exc import ArgumentError
 from fitcoach.core.errors import ConfigError
 
 SECRETS_FILE = "secrets.json"
+# A secret that goes into the webhook callback's path: URL-safe, long enough not to guess.
+CALLBACK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 
 class Mode(StrEnum):
@@ -76,8 +79,16 @@ class Settings(BaseSettings):
     strava_webhook_verify_token: str = Field(
         "", description="Echoed by Strava when validating the webhook; generated if unset"
     )
+    strava_webhook_callback_secret: str = Field(
+        "",
+        description=(
+            "Comma-separated secrets, newest first: Strava posts events to "
+            "PUBLIC_URL/webhooks/strava/<the first>; the others are still accepted while a "
+            "new one takes over (docs/security.md); generated in embedded mode"
+        ),
+    )
     strava_subscription_id: int | None = Field(
-        None, description="Strava's push subscription id; events for other ids are refused"
+        None, description="Strava's push subscription id; events for other ids are dropped"
     )
     strava_short_limit: int = Field(100, ge=1, description="Overall requests per 15 minutes")
     strava_long_limit: int = Field(1000, ge=1, description="Overall requests per day")
@@ -120,6 +131,27 @@ class Settings(BaseSettings):
     )
     max_upload_mb: int = Field(
         1024, ge=1, description="Largest file or Strava archive accepted by the import page"
+    )
+    max_request_kb: int = Field(
+        256,
+        ge=1,
+        description=(
+            "Largest request body of every route but the import upload (MAX_UPLOAD_MB) and "
+            "Strava's webhook (16 KB)"
+        ),
+    )
+    session_idle_minutes: int = Field(
+        7 * 24 * 60, ge=1, description="A login unused this long ends (7 days)"
+    )
+    session_max_days: int = Field(
+        30, ge=1, description="A login ends this many days after it began, used or not"
+    )
+    api_docs: bool | None = Field(
+        None,
+        description=(
+            "Serve the API documentation (/docs, /redoc, /openapi.json); unset: in the "
+            "embedded mode only"
+        ),
     )
     import_max_file_mb: int = Field(
         200, ge=1, description="Largest single activity file once decompressed"
@@ -185,6 +217,22 @@ class Settings(BaseSettings):
     @classmethod
     def _unset_when_blank(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("api_docs", mode="before")
+    @classmethod
+    def _docs_unset_when_blank(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("strava_webhook_callback_secret")
+    @classmethod
+    def _path_secrets(cls, value: str) -> str:
+        for part in (part.strip() for part in value.split(",")):
+            if part and not CALLBACK_SECRET.fullmatch(part):
+                raise ValueError(
+                    "each secret must be at least 16 letters, digits, '-' or '_' (it is part "
+                    "of a URL; make one with `fitcoach keygen --webhook`)"
+                )
+        return value
 
     @field_validator("admin_athlete_ids")
     @classmethod
@@ -257,6 +305,17 @@ class Settings(BaseSettings):
     def fernet_keys(self) -> list[str]:
         return [key.strip() for key in self.token_encryption_keys.split(",") if key.strip()]
 
+    @property
+    def callback_secrets(self) -> list[str]:
+        """The webhook callback's path secrets, newest (the one to register) first."""
+        return [
+            part.strip() for part in self.strava_webhook_callback_secret.split(",") if part.strip()
+        ]
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.embedded if self.api_docs is None else self.api_docs
+
     @cached_property
     def admin_ids(self) -> frozenset[int]:
         return frozenset(int(part) for part in self.admin_athlete_ids.split(",") if part.strip())
@@ -301,6 +360,8 @@ def load_settings(**overrides: Any) -> Settings:
             for name, value in (
                 ("SECRET_KEY", settings.secret_key),
                 ("TOKEN_ENCRYPTION_KEYS", settings.token_encryption_keys),
+                # The callback's path is what tells Strava's deliveries from forged ones.
+                ("STRAVA_WEBHOOK_CALLBACK_SECRET", settings.strava_webhook_callback_secret),
                 ("DATABASE_URL", settings.database_url),
                 # Web and worker processes on several machines meet only in Redis (queue,
                 # budget counters); without it each would keep a queue of its own.
@@ -314,8 +375,8 @@ def load_settings(**overrides: Any) -> Settings:
         if missing:
             raise ConfigError(
                 f"{', '.join(missing)} must be set in production mode "
-                "(generate keys with `fitcoach keygen`; PUBLIC_URL is the https:// address "
-                "athletes open)"
+                "(generate keys with `fitcoach keygen`, the webhook secret with "
+                "`fitcoach keygen --webhook`; PUBLIC_URL is the https:// address athletes open)"
             )
     check_public_url(settings.public_url, production=not settings.embedded)
     for key in settings.fernet_keys:
@@ -373,18 +434,34 @@ def _fill_embedded_secrets(settings: Settings) -> None:
             "secret_key": secrets.token_urlsafe(48),
             "token_encryption_keys": Fernet.generate_key().decode(),
             "webhook_verify_token": secrets.token_urlsafe(24),
+            "webhook_callback_secret": secrets.token_urlsafe(24),
         }
-        try:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                json.dump(stored, handle)
-        except OSError as error:
-            raise ConfigError(f"DATA_DIR: cannot write {path}: {error}") from error
+        _write_secrets(path, stored, create=True)
+    if "webhook_callback_secret" not in stored:
+        # A data directory from before the callback had a secret in its path.
+        stored["webhook_callback_secret"] = secrets.token_urlsafe(24)
+        _write_secrets(path, stored, create=False)
     if not settings.secret_key:
         settings.secret_key = stored["secret_key"]
     if not settings.strava_webhook_verify_token:
         settings.strava_webhook_verify_token = stored.get("webhook_verify_token", "")
+    if not settings.strava_webhook_callback_secret:
+        settings.strava_webhook_callback_secret = stored["webhook_callback_secret"]
     if not settings.token_encryption_keys:
         settings.token_encryption_keys = stored["token_encryption_keys"]
         settings.__dict__.pop("fernet_keys", None)
+
+
+def _write_secrets(path: Path, stored: dict[str, str], create: bool) -> None:
+    """Write the secrets file, readable by its owner only; a rewrite replaces it whole."""
+    target = path if create else path.with_suffix(".new")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if create else os.O_TRUNC)
+        descriptor = os.open(target, flags, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(stored, handle)
+        if not create:
+            os.replace(target, path)
+    except OSError as error:
+        raise ConfigError(f"DATA_DIR: cannot write {path}: {error}") from error

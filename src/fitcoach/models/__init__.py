@@ -11,6 +11,7 @@ document they came from.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -68,6 +69,12 @@ OWN_SOURCES = (Source.FILE, Source.ARCHIVE)
 OwnId = BigInteger().with_variant(Integer, "sqlite")
 
 
+def new_session_version() -> int:
+    """A new athlete row's first session version: random, so that a login from before the
+    athlete was deleted and connected again does not match the new row."""
+    return secrets.randbelow(2**62) + 1
+
+
 class Athlete(Base):
     """An athlete's account: their name, how they sign in, and their coaching settings."""
 
@@ -91,6 +98,11 @@ class Athlete(Base):
     goal_event_name: Mapped[str | None] = mapped_column(String(255))
     goal_event_date: Mapped[date | None] = mapped_column(Date)
     goal_event_priority: Mapped[str | None] = mapped_column(String(1))
+    # Every login carries the version it began under; changing it (logout, "sign out
+    # everywhere") ends them all.
+    session_version: Mapped[int] = mapped_column(
+        BigInteger, default=new_session_version, server_default="0"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, server_default=func.now(), onupdate=func.now()

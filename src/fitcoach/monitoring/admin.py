@@ -34,7 +34,7 @@ from fitcoach.monitoring.queries import (
     webhook_status,
 )
 from fitcoach.strava.budget import BudgetError, WindowUsage
-from fitcoach.web.deps import AppServices, session_athlete
+from fitcoach.web.deps import AppServices, OptionalAthlete
 from fitcoach.web.templating import message_page, page
 
 router = APIRouter()
@@ -80,16 +80,15 @@ class AdminView:
     problems: list[str]
 
 
-def is_operator(request: Request, settings: Settings) -> bool:
+def is_operator(request: Request, settings: Settings, athlete_id: int | None) -> bool:
     if token_matches(request.headers.get("authorization"), settings.admin_token):
         return True
-    athlete_id = session_athlete(request)
     return athlete_id is not None and athlete_id in settings.admin_ids
 
 
 @router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
-def admin_page(request: Request, app: AppServices) -> HTMLResponse:
-    if not is_operator(request, app.settings):
+def admin_page(request: Request, app: AppServices, athlete_id: OptionalAthlete) -> HTMLResponse:
+    if not is_operator(request, app.settings, athlete_id):
         return message_page(
             request,
             "Operators only",

@@ -134,10 +134,13 @@ class StravaClient:
 
     # API v3 ---------------------------------------------------------------------------
 
-    def athlete(self, token: str, *, priority: int, athlete_id: int | None) -> SummaryAthlete:
+    def athlete(
+        self, token: str, *, priority: int, athlete_id: int | None, fresh: bool = False
+    ) -> SummaryAthlete:
+        """The token's athlete; ``fresh`` skips the cache (Strava itself must answer)."""
         body = self._cached(
             f"athlete:{athlete_id}",
-            athlete_id is None,
+            fresh or athlete_id is None,
             lambda: self._api("GET", "/athlete", token, priority, athlete_id, "athlete"),
         )
         return _parse(SummaryAthlete, body, "athlete")

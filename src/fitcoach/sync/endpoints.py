@@ -11,15 +11,9 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from fitcoach.core.errors import NotLoggedIn
 from fitcoach.sync.manual import asks_strava, check_refresh_allowed
-from fitcoach.web.deps import (
-    CurrentAthlete,
-    Now,
-    Queue,
-    Sessions,
-    current_athlete,
-    session_athlete,
-)
+from fitcoach.web.deps import CurrentAthlete, Now, OptionalAthlete, Queue, Sessions
 from fitcoach.web.security import check_csrf
 
 router = APIRouter(prefix="/api/strava")
@@ -33,6 +27,7 @@ async def manual_sync(
     sessions: Sessions,
     queue: Queue,
     now: Now,
+    athlete_id: OptionalAthlete,
     x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     """Queue a manual refresh of the session athlete's activities; answers at once."""
@@ -40,7 +35,8 @@ async def manual_sync(
     submitted = x_csrf_token or (str(form.get("csrf", "")) if form is not None else "")
     check_csrf(request, submitted)
     # After the CSRF check: a request without the token learns nothing, logged in or not.
-    athlete_id = current_athlete(session_athlete(request))
+    if athlete_id is None:
+        raise NotLoggedIn("You are not logged in.")
     await run_in_threadpool(check_refresh_allowed, sessions, athlete_id, now)
     pressed = request.session.get("refresh_pressed_at")
     pressed_before = (

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Annotated
 
@@ -23,11 +23,14 @@ from redis import Redis
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from fitcoach.athletes.repository import session_version_of
 from fitcoach.core.clock import Clock as ClockFunction
 from fitcoach.core.errors import FitcoachError, NotLoggedIn
 from fitcoach.core.queue import TaskQueue
 from fitcoach.core.settings import Settings
 from fitcoach.strava.client import StravaClient
+from fitcoach.web import sessions
+from fitcoach.web.sessions import SessionPolicy
 
 # Seconds a page read waits for its turn (``PageReader.turn``) before the answer is "busy".
 READ_WAIT = 10.0
@@ -87,6 +90,9 @@ class Services:
     strava: StravaClient
     queue: TaskQueue
     clock: ClockFunction = field(repr=False)
+    session_policy: SessionPolicy = field(
+        default=SessionPolicy(timedelta(days=7), timedelta(days=30))
+    )
 
 
 def services(request: Request) -> Services:
@@ -121,13 +127,38 @@ def _now(app: AppServices) -> datetime:
     return app.clock()
 
 
-def session_athlete(request: Request) -> int | None:
-    """The athlete this browser session belongs to; never taken from the query or body."""
-    value = request.session.get("athlete_id")
-    return value if isinstance(value, int) else None
+# The request's "now", read once: every decision of one request is made at the same time.
+Now = Annotated[datetime, Depends(_now)]
 
 
-def current_athlete(athlete_id: Annotated[int | None, Depends(session_athlete)]) -> int:
+def session_athlete(request: Request, app: AppServices, now: Now) -> int | None:
+    """The athlete this browser's login belongs to; never taken from the query or body.
+
+    The login must still be current: begun under the athlete's present session version
+    (one read by primary key), not idle too long, not too old (``fitcoach.web.sessions``).
+    A login that has ended is cleared from the cookie.
+    """
+    login = sessions.login_of(request.session)
+    if login is None:
+        if sessions.ATHLETE in request.session:  # a cookie from before versions, or forged
+            sessions.end(request.session)
+        return None
+    if app.session_policy.expired(login, now):
+        sessions.end(request.session)
+        return None
+    with app.engine.connect() as connection:
+        current = session_version_of(connection, login.athlete_id)
+    if current != login.version:
+        sessions.end(request.session)
+        return None
+    sessions.touch(request.session, login, now)
+    return login.athlete_id
+
+
+OptionalAthlete = Annotated[int | None, Depends(session_athlete)]
+
+
+def current_athlete(athlete_id: OptionalAthlete) -> int:
     """The logged-in athlete, or a 401 that says to log in."""
     if athlete_id is None:
         raise NotLoggedIn("You are not logged in.")
@@ -139,7 +170,4 @@ Sessions = Annotated[sessionmaker[Session], Depends(_sessions)]
 PageReads = Annotated[PageReader, Depends(_reader)]
 Strava = Annotated[StravaClient, Depends(_strava)]
 Queue = Annotated[TaskQueue, Depends(_queue)]
-# The request's "now", read once: every decision of one request is made at the same time.
-Now = Annotated[datetime, Depends(_now)]
-OptionalAthlete = Annotated[int | None, Depends(session_athlete)]
 CurrentAthlete = Annotated[int, Depends(current_athlete)]

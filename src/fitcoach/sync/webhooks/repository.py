@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -42,6 +42,51 @@ def unprocessed_event_ids(
         query = query.where(WebhookEvent.received_at < received_before)
     query = query.order_by(WebhookEvent.id).limit(limit)
     return list(session.scalars(query))
+
+
+def _deauthorizations_of(strava_athlete_id: int) -> tuple[Any, ...]:
+    # Only deauthorizations are stored of the Strava athlete events (``receive_event``).
+    return (WebhookEvent.owner_id == strava_athlete_id, WebhookEvent.object_type == "athlete")
+
+
+def pending_deauthorization(session: Session, strava_athlete_id: int) -> int | None:
+    """The Strava athlete's stored deauthorization that no check has taken up yet, if any."""
+    query = select(func.min(WebhookEvent.id)).where(
+        *_deauthorizations_of(strava_athlete_id), WebhookEvent.processed_at.is_(None)
+    )
+    return session.scalar(query)
+
+
+def last_deauthorization_check(session: Session, strava_athlete_id: int) -> datetime | None:
+    """When a check of the Strava athlete's access last took up their deauthorizations."""
+    query = select(func.max(WebhookEvent.processed_at)).where(
+        *_deauthorizations_of(strava_athlete_id)
+    )
+    return session.scalar(query)
+
+
+def claim_deauthorizations(session: Session, strava_athlete_id: int, at: datetime) -> list[int]:
+    """Take up every pending deauthorization of the Strava athlete for one check, marking them
+    handled at ``at``; a concurrent claim gets none of the same rows."""
+    statement = (
+        update(WebhookEvent)
+        .where(*_deauthorizations_of(strava_athlete_id), WebhookEvent.processed_at.is_(None))
+        .values(processed_at=at)
+        .returning(WebhookEvent.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(session.scalars(statement))
+
+
+def release_events(session: Session, event_ids: Sequence[int]) -> None:
+    """Claimed events whose check failed: pending again, for the retry."""
+    if event_ids:
+        session.execute(
+            update(WebhookEvent)
+            .where(WebhookEvent.id.in_(event_ids))
+            .values(processed_at=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def handled_deletes(session: Session, athlete_id: int, activity_ids: Sequence[int]) -> list[int]:

@@ -20,8 +20,14 @@ class SubscriptionConflict(StravaError):
     """Strava already has a subscription for this application, pointing elsewhere."""
 
 
-def callback_url(public_url: str) -> str:
-    return f"{public_url.rstrip('/')}/webhooks/strava"
+# Where Strava posts: this prefix, then the secret (STRAVA_WEBHOOK_CALLBACK_SECRET).
+CALLBACK_PREFIX = "/webhooks/strava"
+
+
+def callback_url(public_url: str, secret: str) -> str:
+    """The callback Strava is given: unsigned events are told from forged ones by the
+    secret in its path, which only Strava (and fitcoach) know."""
+    return f"{public_url.rstrip('/')}{CALLBACK_PREFIX}/{secret}"
 
 
 def register_subscription(
@@ -29,28 +35,37 @@ def register_subscription(
     client: StravaClient,
     public_url: str,
     verify_token: str,
+    secret: str,
     replace: bool = False,
 ) -> int:
     """Create the subscription (Strava validates the callback first) and remember its id.
 
-    An existing subscription to the same callback is adopted; one to another callback is
-    replaced only when asked, since it may belong to another running installation.
+    An existing subscription to the same callback is adopted; one to another callback
+    (another installation, or this one before its secret changed) is replaced only when
+    asked.
     """
-    url = callback_url(public_url)
+    url = callback_url(public_url, secret)
     for existing in client.subscriptions():
         if existing.callback_url == url:
             _remember(sessions, existing.id)
             return existing.id
         if not replace:
             raise SubscriptionConflict(
-                f"Strava already sends this application's events to {existing.callback_url}; "
-                "run `fitcoach webhooks register --replace` to point them here"
+                f"Strava already sends this application's events to "
+                f"{redacted(existing.callback_url or '')}; run `fitcoach webhooks register "
+                "--replace` to point them here"
             )
         client.delete_subscription(existing.id)
     created = client.create_subscription(url, verify_token)
     _remember(sessions, created.id)
     log.info("push subscription registered", extra={"subscription_id": created.id})
     return created.id
+
+
+def redacted(url: str) -> str:
+    """A callback URL fit for a log line or a terminal: its secret left out."""
+    head, found, _ = url.partition(f"{CALLBACK_PREFIX}/")
+    return f"{head}{CALLBACK_PREFIX}/…" if found else url
 
 
 def remembered_subscription(sessions: sessionmaker[Session]) -> int | None:
