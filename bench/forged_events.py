@@ -25,8 +25,10 @@ import json
 import logging
 import random
 import secrets
+import socket
 import sys
 import tempfile
+import threading
 import time
 import warnings
 from collections import Counter
@@ -36,13 +38,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from fitcoach import migrations
 from fitcoach.app import create_app
-from fitcoach.capacity.harness import LoopbackServer
 from fitcoach.core.db import make_engine
 from fitcoach.core.queue import QueueCounts
 from fitcoach.core.settings import load_settings
@@ -140,12 +142,38 @@ class Worker:
         return None
 
 
-def connect(simulator_url: str, context: SyncContext, athlete_id: int) -> None:
+class LoopbackServer:
+    """The simulator served by uvicorn on 127.0.0.1 in a daemon thread."""
+
+    def __init__(self, app: Any) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 60
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                sys.exit("the simulator did not start on a loopback port")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=60)
+        self._socket.close()
+
+
+def connect(simulator_url: str, context: SyncContext, strava_id: int) -> int:
+    """Connect the simulator's athlete as the OAuth callback does; fitcoach's id for them."""
     minted = httpx.post(
-        f"{simulator_url}/_sim/athletes/{athlete_id}/token", json={"scope": SCOPES}
+        f"{simulator_url}/_sim/athletes/{strava_id}/token", json={"scope": SCOPES}
     ).json()
-    minted.setdefault("athlete", {"id": athlete_id})
-    connect_athlete(context.sessions, context.key_ring, TokenResponse(**minted), SCOPES)
+    minted.setdefault("athlete", {"id": strava_id})
+    return connect_athlete(context.sessions, context.key_ring, TokenResponse(**minted), SCOPES)
 
 
 def backfill(context: SyncContext, athlete_id: int) -> tuple[int, bool]:
@@ -201,11 +229,12 @@ def run(minutes: int, per_minute: int, seed: int, workdir: Path) -> dict[str, An
     services = app.state.services
     context = SyncContext(services.sessions, services.key_ring, client, clock.now)
     worker.context = context
+    # Events name Strava's athlete ids; fitcoach's ids are the accounts they connect to.
     athletes = [int(a["id"]) for a in httpx.get(f"{simulator.url}/_sim/athletes").json()]
     connected, newcomer = athletes[:2], athletes[2]
-    for athlete_id in connected:
-        connect(simulator.url, context, athlete_id)
-        backfill(context, athlete_id)
+    for strava_id in connected:
+        backfill(context, connect(simulator.url, context, strava_id))
+    newcomer_id: int | None = None
     set_up_calls = len(gate.calls)
 
     statuses: Counter[str] = Counter()
@@ -215,7 +244,7 @@ def run(minutes: int, per_minute: int, seed: int, workdir: Path) -> dict[str, An
     try:
         for minute in range(minutes):
             if minute == NEW_ATHLETE_AT:
-                connect(simulator.url, context, newcomer)
+                newcomer_id = connect(simulator.url, context, newcomer)
                 connected = [*connected, newcomer]
             for i in range(per_minute):
                 clock.epoch = start + minute * 60 + i * 60 / per_minute
@@ -225,8 +254,8 @@ def run(minutes: int, per_minute: int, seed: int, workdir: Path) -> dict[str, An
                 answer = caller.post(path, json=body)
                 statuses[f"{kind} {answer.status_code}"] += 1
                 sent += 1
-            if minute >= NEW_ATHLETE_AT and newcomer_done_at is None:
-                pages, done = backfill(context, newcomer)
+            if newcomer_id is not None and newcomer_done_at is None:
+                pages, done = backfill(context, newcomer_id)
                 newcomer_pages += pages
                 if done:
                     newcomer_done_at = minute

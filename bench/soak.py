@@ -192,6 +192,7 @@ class Site:
             "STRAVA_CLIENT_ID": "1",
             "STRAVA_CLIENT_SECRET": "simulator-secret",
             "STRAVA_WEBHOOK_VERIFY_TOKEN": secrets.token_urlsafe(16),
+            "STRAVA_WEBHOOK_CALLBACK_SECRET": secrets.token_urlsafe(32),
             "METRICS_TOKEN": self.metrics_token,
             "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
             "DATA_DIR": str(workdir / "data"),

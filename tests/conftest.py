@@ -325,3 +325,19 @@ def add_strava_athlete(
         session, athlete.id, {"id": strava_id, "firstname": firstname, "lastname": lastname}
     )
     return athlete.id
+
+
+def session_cookie(secret_key: str, athlete_id: int, version: int, now: datetime) -> str:
+    """The session cookie a login of the athlete would leave (Starlette's signer, the
+    login's fields as fitcoach.web.sessions writes them), for tests that start logged in."""
+    import json
+    from base64 import b64encode
+
+    import itsdangerous
+
+    from fitcoach.web import sessions
+
+    login: dict[str, Any] = {}
+    sessions.begin(login, athlete_id, version, now)
+    payload = b64encode(json.dumps(login).encode())
+    return itsdangerous.TimestampSigner(secret_key).sign(payload).decode()

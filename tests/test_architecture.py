@@ -4,6 +4,7 @@ and the import contracts of pyproject.toml (the same check CI runs with ``lint-i
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,9 @@ def _handles(tree: ast.AST) -> set[str]:
         if (
             isinstance(node, ast.arg)
             and node.annotation is not None
-            and any(kind in ast.unparse(node.annotation) for kind in HANDLE_TYPES)
+            and any(
+                re.search(rf"\b{kind}\b", ast.unparse(node.annotation)) for kind in HANDLE_TYPES
+            )
         ):
             names.add(node.arg)
         if isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name):

@@ -129,9 +129,10 @@ def test_a_copied_cookie_stops_working_after_disconnect_and_a_new_connection(
     owner = site.browser()
     copied = site.log_in(owner)
     page = owner.post("/auth/strava/disconnect", data={"csrf": csrf_of(owner)})
-    assert page.status_code == 200 and "Disconnected" in page.text
-    assert not logged_in(site.browser(copied))
-    # The athlete connects again: a new row, whose logins the old cookie is not one of.
+    assert page.status_code == 200 and "Strava disconnected" in page.text
+    # The account stays, and so does the login that disconnected; every copy ends.
+    assert logged_in(owner) and not logged_in(site.browser(copied))
+    # The athlete connects again: the old cookie is still not one of the account's logins.
     site.log_in(site.browser())
     assert not logged_in(site.browser(copied))
 

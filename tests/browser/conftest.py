@@ -30,7 +30,14 @@ from fitcoach.sync.webhooks.repository import SUBSCRIPTION_ID, set_setting
 from fitcoach.sync.webhooks.schemas import PushEvent
 from fitcoach.sync.webhooks.service import store_event
 from fitcoach.web.deps import Services
-from tests.conftest import RecordingQueue, RunningServer, services_of, sync_of, unavailable
+from tests.conftest import (
+    RecordingQueue,
+    RunningServer,
+    services_of,
+    strava_id_of,
+    sync_of,
+    unavailable,
+)
 from tests.dashboard.dashboard_support import settings_for
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -96,6 +103,10 @@ class LiveSite:
     def athlete_id(self) -> int:
         with self.state.sessions() as session:
             return int(session.scalars(select(Athlete.id)).one())
+
+    def strava_id(self) -> int:
+        """The simulator's (Strava's) id of the connected athlete."""
+        return strava_id_of(self.state.sessions, self.athlete_id())
 
     def backfill(self) -> None:
         athlete_id = self.athlete_id()

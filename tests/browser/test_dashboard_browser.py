@@ -34,7 +34,7 @@ def add_on_strava(site: LiveSite, name: str) -> None:
     sim(
         site.simulator,
         "POST",
-        f"/athletes/{site.athlete_id()}/activities",
+        f"/athletes/{site.strava_id()}/activities",
         generate={"workout": "ride_intervals", "name": name, "start": start, "duration": 3600},
     )
 
@@ -57,7 +57,7 @@ def no_sideways_scroll(page: Page) -> None:
 def test_a_person_connects_reads_refreshes_and_disconnects(page: Page, site: LiveSite) -> None:
     connect(page, site)
     page.reload()
-    athlete = sim(site.simulator, "GET", f"/athletes/{site.athlete_id()}")
+    athlete = sim(site.simulator, "GET", f"/athletes/{site.strava_id()}")
     expect(page.get_by_role("heading", level=1)).to_contain_text(athlete["firstname"])
     rows = page.locator("table.activities tbody tr")
     expect(rows).to_have_count(10)
@@ -144,11 +144,15 @@ def test_a_person_connects_reads_refreshes_and_disconnects(page: Page, site: Liv
     expect(page.locator("#performance canvas").first).to_be_visible()
     page.screenshot(path=SCREENSHOTS.format("dashboard-goal"), full_page=True)
 
-    # Disconnect: access revoked, data deleted, back to the start.
-    page.get_by_role("button", name="Disconnect from Strava").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Disconnected")
+    # Disconnect: a confirmation says what goes and what stays; then access is revoked
+    # and what came from Strava deleted, while the account stays signed in.
+    page.goto(f"{site.url}/auth/strava/disconnect")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Disconnect Strava?")
+    expect(page.get_by_text("What stays")).to_be_visible()
+    page.get_by_role("button", name="Disconnect Strava").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Strava disconnected")
     page.goto(site.url)
-    expect(page.get_by_role("link", name="Connect with Strava")).to_be_visible()
+    expect(page.get_by_role("link", name="Connect Strava")).to_be_visible()
 
     assert site.outside_requests == []
     assert site.page_errors == []

@@ -20,7 +20,7 @@ from fitcoach.core.settings import load_settings
 from fitcoach.dashboard.views import performance
 from fitcoach.models import Activity, Athlete
 from fitcoach.narrator.client import grounding_numbers
-from tests.conftest import MovableClock
+from tests.conftest import MovableClock, session_cookie
 
 START = date(2025, 1, 1)
 DAYS = 200
@@ -65,7 +65,7 @@ def fitness_api(sqlite_url: URL) -> Iterator[tuple[TestClient, list[float]]]:
     migrations.upgrade(engine)
     loads = history(7)
     with transaction(session_factory(engine)) as session:
-        session.add(Athlete(id=11, firstname="Ada"))
+        session.add(Athlete(id=11, firstname="Ada", session_version=1))
         session.flush()
         session.add_all(
             Activity(
@@ -89,18 +89,10 @@ def fitness_api(sqlite_url: URL) -> Iterator[tuple[TestClient, list[float]]]:
     client = TestClient(create_app(settings, clock=clock))
     with client:
         # A signed session for athlete 11, as the login would make it.
-        client.cookies.set("fitcoach_session", _session_cookie(settings.secret_key, 11))
+        client.cookies.set(
+            "fitcoach_session", session_cookie(settings.secret_key, 11, 1, clock.now)
+        )
         yield client, loads
-
-
-def _session_cookie(secret: str, athlete_id: int) -> str:
-    import json
-    from base64 import b64encode
-
-    import itsdangerous
-
-    data = b64encode(json.dumps({"athlete_id": athlete_id}).encode())
-    return itsdangerous.TimestampSigner(secret).sign(data).decode()
 
 
 def test_the_fitness_api_gives_the_same_numbers(

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.core.crypto import key_ring
 from fitcoach.core.db import make_engine, session_factory
-from fitcoach.models import Activity, Athlete, Deletion, SyncState, WebhookEvent
+from fitcoach.models import Activity, Deletion, StravaConnection, SyncState, WebhookEvent
 from fitcoach.strava.repository import load_tokens
 from tests.conftest import free_port
 from tests.production.cluster import (
@@ -380,12 +380,22 @@ def count(sessions: sessionmaker[Session], query: Any) -> int:
 
 
 def stored_activities(sessions: sessionmaker[Session], athlete_id: int) -> dict[int, str]:
+    """fitcoach's athlete's activities from Strava, by their Strava ids."""
     with sessions() as session:
         rows = session.execute(
-            select(Activity.id, Activity.name).where(Activity.athlete_id == athlete_id)
+            select(Activity.strava_id, Activity.name).where(Activity.athlete_id == athlete_id)
         ).all()
-    assert len(rows) == len({row.id for row in rows})
-    return {row.id: row.name for row in rows}
+    assert len(rows) == len({row.strava_id for row in rows})
+    return {row.strava_id: row.name for row in rows}
+
+
+def accounts_of(sessions: sessionmaker[Session]) -> dict[int, int]:
+    """Strava's athlete id → the fitcoach account it is connected to."""
+    with sessions() as session:
+        rows = session.execute(
+            select(StravaConnection.strava_athlete_id, StravaConnection.athlete_id)
+        )
+        return {int(strava_id): int(athlete_id) for strava_id, athlete_id in rows}
 
 
 def test_production_installation_survives_kills_under_load(
@@ -427,6 +437,9 @@ def test_production_installation_survives_kills_under_load(
         browsers = run_all([partial(connect, site.web_url, sim, a) for a in athletes], 8)
         registration.join(timeout=120)
         assert sim.control("GET", "")["subscription"], "webhooks register did not register"
+    # The simulator's athletes are Strava's; each connected to an account of fitcoach's own.
+    member = accounts_of(sessions)
+    assert sorted(member) == athletes
 
     uploads, changes = plan_storm(sim, athletes, old, tokens)
     stop = threading.Event()
@@ -480,7 +493,7 @@ def test_production_installation_survives_kills_under_load(
             pending = dirty()
             if not pending:
                 break
-            views = [b for b in kept if b.athlete_id in pending]
+            views = [b for b in kept if member[b.athlete_id] in pending]
             run_all([partial(b.get, "/api/strava/activities?limit=1") for b in views], 8)
         assert not dirty(), f"still dirty after being viewed: {sorted(dirty())}"
 
@@ -537,28 +550,29 @@ def test_production_installation_survives_kills_under_load(
     with stopwatch(phases, "truth"):
         ring = key_ring([site.keys])
         with sessions() as session:
-            connected = set(session.scalars(select(Athlete.id)))
             deleted = set(session.scalars(select(Deletion.athlete_id)))
+        connected = set(accounts_of(sessions))
         assert connected == set(athletes) - revoking
-        assert revoking <= deleted
+        # A revoked athlete's Strava data is forgotten; their account stays.
+        assert {member[a] for a in revoking} <= deleted
 
-        def compare(athlete_id: int) -> str | None:
+        def compare(strava_id: int) -> str | None:
             with sessions() as session:
-                held = load_tokens(session, ring, athlete_id)
+                held = load_tokens(session, ring, member[strava_id])
             assert held is not None
             truth = {i: a["name"] for i, a in sim.activities(held.access_token).items()}
-            stored = stored_activities(sessions, athlete_id)
+            stored = stored_activities(sessions, member[strava_id])
             if stored == truth:
                 return None
             return (
-                f"athlete {athlete_id}: missing {sorted(set(truth) - set(stored))}, "
+                f"athlete {strava_id}: missing {sorted(set(truth) - set(stored))}, "
                 f"extra {sorted(set(stored) - set(truth))}, renamed "
                 f"{sorted(i for i in set(truth) & set(stored) if truth[i] != stored[i])}"
             )
 
         differences = [d for d in run_all([partial(compare, a) for a in connected], 8) if d]
         assert not differences, "\n".join(differences[:10])
-        assert not any(stored_activities(sessions, a) for a in revoking)
+        assert not any(stored_activities(sessions, member[a]) for a in revoking)
 
     calls = [call for browser in browsers for call in browser.calls]
     assert len(calls) > 3 * ATHLETES

@@ -54,7 +54,7 @@ def test_backfill_survives_kill_9_and_uses_the_fewest_calls(
     sqlite_url: URL, simulator: RunningServer, tmp_path: Path
 ) -> None:
     athlete = sim(simulator, "POST", "/athletes", kind="triathlete", history_days=2820, seed=11)
-    athlete_id, truth = int(athlete["id"]), int(athlete["activities"])
+    strava_id, truth = int(athlete["id"]), int(athlete["activities"])
     assert 2800 < truth < 3200
     pages = truth // 200 + 1  # the last page is the first one not full
 
@@ -62,9 +62,9 @@ def test_backfill_survives_kill_9_and_uses_the_fewest_calls(
     migrations.upgrade(engine)
     keys = Fernet.generate_key().decode()
     sessions = session_factory(engine)
-    minted = sim(simulator, "POST", f"/athletes/{athlete_id}/token", scope=SCOPES)
-    minted.setdefault("athlete", {"id": athlete_id})
-    connect_athlete(sessions, key_ring([keys]), TokenResponse(**minted), SCOPES)
+    minted = sim(simulator, "POST", f"/athletes/{strava_id}/token", scope=SCOPES)
+    minted.setdefault("athlete", {"id": strava_id})
+    athlete_id = connect_athlete(sessions, key_ring([keys]), TokenResponse(**minted), SCOPES)
 
     def fetched() -> int:
         with sessions() as session:

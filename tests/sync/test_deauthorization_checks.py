@@ -21,12 +21,17 @@ from fitcoach.models import Athlete, WebhookEvent
 from fitcoach.strava.cache import MemoryCache
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.errors import Unavailable
-from fitcoach.strava.repository import load_tokens
+from fitcoach.strava.repository import athlete_of_strava, load_tokens
 from fitcoach.sync.context import SyncContext
 from fitcoach.sync.webhooks.repository import unprocessed_event_ids
 from fitcoach.sync.webhooks.schemas import PushEvent
 from fitcoach.sync.webhooks.service import Outcome, process_event, receive_event
-from tests.conftest import MovableClock, RunningServer, connect_simulator_athlete
+from tests.conftest import (
+    MovableClock,
+    RunningServer,
+    connect_simulator_athlete,
+    strava_id_of,
+)
 
 SUBSCRIPTION = 4242
 
@@ -47,7 +52,8 @@ class RecordingGate:
 @dataclass
 class Checked:
     context: SyncContext
-    athlete_id: int
+    athlete_id: int  # fitcoach's
+    strava_id: int  # the Strava athlete the events name
     gate: RecordingGate
     clock: MovableClock
     simulator: RunningServer
@@ -62,9 +68,9 @@ class Checked:
         when = at or self.clock.now
         event = PushEvent(
             object_type="athlete",
-            object_id=self.athlete_id,
+            object_id=self.strava_id,
             aspect_type="update",
-            owner_id=self.athlete_id,
+            owner_id=self.strava_id,
             subscription_id=SUBSCRIPTION,
             event_time=int(when.timestamp()),
             updates={"authorized": "false"},
@@ -88,8 +94,11 @@ class Checked:
             return int(session.scalar(query) or 0)
 
     def connected(self) -> bool:
+        """Whether the account still has its Strava connection (the account itself always
+        stays: forgetting Strava never deletes it)."""
         with self.context.sessions() as session:
-            return session.get(Athlete, self.athlete_id) is not None
+            assert session.get(Athlete, self.athlete_id) is not None
+            return athlete_of_strava(session, self.strava_id) == self.athlete_id
 
 
 @pytest.fixture
@@ -105,7 +114,8 @@ def checked(sqlite_url: URL, simulator: RunningServer) -> Iterator[Checked]:
         session_factory(engine), key_ring([Fernet.generate_key().decode()]), client, clock
     )
     athlete_id = connect_simulator_athlete(simulator, context)
-    yield Checked(context, athlete_id, gate, clock, simulator)
+    strava_id = strava_id_of(context.sessions, athlete_id)
+    yield Checked(context, athlete_id, strava_id, gate, clock, simulator)
     client.close()
     engine.dispose()
 

@@ -129,12 +129,15 @@ def test_storm_loses_nothing_and_doubles_nothing(
         state.settings.strava_webhook_verify_token,
         state.settings.callback_secrets[0],
     )
+    # The simulator's (Strava's) athlete ids, which events name; fitcoach's own for each.
     athletes = [int(a["id"]) for a in sim(simulator, "GET", "/athletes")]
-    for athlete_id in athletes:
-        minted = sim(simulator, "POST", f"/athletes/{athlete_id}/token", scope=SCOPES)
-        minted.setdefault("athlete", {"id": athlete_id})
-        connect_athlete(state.sessions, state.key_ring, TokenResponse(**minted), SCOPES)
-        while backfill_page(context, athlete_id, 0).more:
+    member: dict[int, int] = {}
+    for strava_id in athletes:
+        minted = sim(simulator, "POST", f"/athletes/{strava_id}/token", scope=SCOPES)
+        minted.setdefault("athlete", {"id": strava_id})
+        answer = TokenResponse(**minted)
+        member[strava_id] = connect_athlete(state.sessions, state.key_ring, answer, SCOPES)
+        while backfill_page(context, member[strava_id], 0).more:
             pass
 
     sim(simulator, "POST", "/faults", kind="webhook_duplicate", probability=0.3)
@@ -214,17 +217,17 @@ def test_storm_loses_nothing_and_doubles_nothing(
         pending = unprocessed_event_ids(session, limit=10_000)
     for event_id in pending:
         process_event(context, event_id)
-    for athlete_id in athletes:
+    for athlete_id in member.values():
         with state.sessions() as session:
             sync_state = session.get(SyncState, athlete_id)
             assert sync_state is not None and sync_state.dirty
         incremental_sync(context, athlete_id, 2)
 
-    for athlete_id in athletes:
+    for athlete_id in member.values():
         with state.sessions() as session:
             tokens = load_tokens(session, state.key_ring, athlete_id)
             rows = session.execute(
-                select(Activity.id, Activity.name).where(Activity.athlete_id == athlete_id)
+                select(Activity.strava_id, Activity.name).where(Activity.athlete_id == athlete_id)
             ).all()
         assert tokens is not None
         truth: dict[int, str] = {}
@@ -239,6 +242,6 @@ def test_storm_loses_nothing_and_doubles_nothing(
             if len(answer) < 200:
                 break
             page += 1
-        stored = dict((row.id, row.name) for row in rows)
+        stored = dict((row.strava_id, row.name) for row in rows)
         assert len(rows) == len(stored)  # no activity twice
         assert stored == truth

@@ -10,9 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from fitcoach.accounts.service import begin_login, end_logins
 from fitcoach.activities.queries import count_by_origin
-from fitcoach.athletes.repository import end_sessions, session_version_of
-from fitcoach.core.db import transaction
 from fitcoach.core.errors import NotLoggedIn
 from fitcoach.strava.errors import BadRequest, StravaError
 from fitcoach.sync.connection import (
@@ -139,11 +138,7 @@ def callback(
             action=("/settings", "Back to settings"),
         )
     if signed_in is None:  # "Sign in with Strava": log in to the account it belongs to
-        with app.sessions() as session:
-            version = session_version_of(session, athlete_id)
-        if version is None:  # deleted in the instant since: nothing to log in to
-            raise NotLoggedIn("Your fitcoach account was deleted while you connected.")
-        sessions.begin(request.session, athlete_id, version, now)
+        begin_login(app.sessions, request.session, athlete_id, now)
     queue.start_backfill(athlete_id)
     return RedirectResponse("/", 303)
 
@@ -152,8 +147,7 @@ def sign_out(request: Request, store: Sessions, athlete_id: int | None) -> None:
     """End this login and every other of the athlete: a copy of the cookie, taken
     anywhere, stops working too."""
     if athlete_id is not None:
-        with transaction(store) as session:
-            end_sessions(session, athlete_id)
+        end_logins(store, athlete_id)
     sessions.end(request.session)
 
 
@@ -220,11 +214,8 @@ def disconnect(
     the cookie taken anywhere stops working); this browser stays signed in."""
     check_csrf(request, csrf)
     deleted = disconnect_strava(app.sessions, app.key_ring, app.strava, athlete_id, now.date())
-    with transaction(app.sessions) as session:
-        end_sessions(session, athlete_id)
-        version = session_version_of(session, athlete_id)
-    if version is not None:
-        sessions.begin(request.session, athlete_id, version, now)
+    end_logins(app.sessions, athlete_id)
+    begin_login(app.sessions, request.session, athlete_id, now)
     noun = "activity" if deleted == 1 else "activities"
     return message_page(
         request,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fitcoach.models import Activity, Athlete, Deletion, SyncState
@@ -50,15 +50,6 @@ def athlete_by_email(session: Session, email: str) -> Athlete | None:
 
 def get_athlete(session: Session, athlete_id: int) -> Athlete | None:
     return session.get(Athlete, athlete_id)
-
-
-def session_version_of(reader: Connection | Session, athlete_id: int) -> int | None:
-    """The version every login of the athlete must carry; None when the athlete is gone.
-
-    One read by primary key: it runs for every request that needs the logged-in athlete.
-    """
-    query = select(Athlete.session_version).where(Athlete.id == athlete_id)
-    return reader.execute(query).scalar_one_or_none()
 
 
 def end_sessions(session: Session, athlete_id: int) -> None:

@@ -23,13 +23,13 @@ from redis import Redis
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from fitcoach.athletes.repository import session_version_of
 from fitcoach.core.clock import Clock as ClockFunction
 from fitcoach.core.errors import FitcoachError, NotLoggedIn
 from fitcoach.core.queue import TaskQueue
 from fitcoach.core.settings import Settings
 from fitcoach.strava.client import StravaClient
 from fitcoach.web import sessions
+from fitcoach.web.queries import session_version_of
 from fitcoach.web.sessions import SessionPolicy
 
 # Seconds a page read waits for its turn (``PageReader.turn``) before the answer is "busy".
