@@ -174,3 +174,14 @@ def test_the_cookie_is_secure_behind_https(sqlite_url: URL, simulator: RunningSe
     cookie = answer.headers["set-cookie"].lower()
     assert "secure" in cookie and "httponly" in cookie and "samesite=lax" in cookie
     services_of(secure.app).engine.dispose()
+
+
+def test_pages_loaded_at_once_after_sign_in_share_one_form_token(site: Site) -> None:
+    """Two tabs opened together right after sign-in: both carry the sign-in cookie, and
+    whichever answer's cookie lands last, the other tab's forms are still accepted."""
+    cookie = site.log_in(site.browser())
+    first, second = site.browser(cookie), site.browser(cookie)
+    token_of_first, token_of_second = csrf_of(first), csrf_of(second)
+    assert token_of_first == token_of_second
+    refresh = second.post("/api/strava/sync", headers={"x-csrf-token": token_of_first})
+    assert refresh.status_code in (202, 429), refresh.text

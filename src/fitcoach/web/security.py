@@ -8,6 +8,7 @@ import secrets
 from fastapi import Request
 
 from fitcoach.core.errors import FitcoachError
+from fitcoach.web.sessions import CSRF
 
 
 class CsrfRefused(FitcoachError):
@@ -18,14 +19,14 @@ class CsrfRefused(FitcoachError):
 
 
 def csrf_token(request: Request) -> str:
-    token = request.session.get("csrf")
-    if not isinstance(token, str):
+    token = request.session.get(CSRF)
+    if not isinstance(token, str):  # a visitor not signed in: forms before any login
         token = secrets.token_urlsafe(32)
-        request.session["csrf"] = token
+        request.session[CSRF] = token
     return token
 
 
 def check_csrf(request: Request, submitted: str | None) -> None:
-    expected = request.session.get("csrf")
+    expected = request.session.get(CSRF)
     if not (isinstance(expected, str) and submitted and hmac.compare_digest(expected, submitted)):
         raise CsrfRefused("The form's security token is missing or stale.")

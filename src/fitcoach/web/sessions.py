@@ -9,6 +9,7 @@ been idle for SESSION_IDLE_MINUTES, or that began more than SESSION_MAX_DAYS ago
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ ATHLETE = "athlete_id"
 VERSION = "session_version"
 ISSUED = "issued_at"
 SEEN = "seen_at"
+CSRF = "csrf"
 # The last-used time is written back at most this often (the cookie is set again anyway).
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -51,10 +53,23 @@ class SessionPolicy:
 
 
 def begin(session: MutableMapping[str, Any], athlete_id: int, version: int, now: datetime) -> None:
-    """A new login: whatever the session held before is dropped."""
+    """A new login: whatever the session held before is dropped.
+
+    The login's CSRF token is made here, once: were it made by the first page that needs
+    it, two pages loading at once (two tabs after sign-in) would each make one, and the
+    cookie that lands last would leave the other page's forms refused as stale.
+    """
     session.clear()
     stamp = int(now.timestamp())
-    session.update({ATHLETE: athlete_id, VERSION: version, ISSUED: stamp, SEEN: stamp})
+    session.update(
+        {
+            ATHLETE: athlete_id,
+            VERSION: version,
+            ISSUED: stamp,
+            SEEN: stamp,
+            CSRF: secrets.token_urlsafe(32),
+        }
+    )
 
 
 def login_of(session: MutableMapping[str, Any]) -> Login | None:
