@@ -28,10 +28,8 @@ import argparse
 import multiprocessing
 import os
 import resource
-import socket
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -283,9 +281,9 @@ class Simulator:
 
     def __init__(self) -> None:
         import httpx
-        import uvicorn
 
         from fitcoach.simulator import SimulatorConfig, create_app
+        from loopback import LoopbackServer
 
         self.wall_start = time.time()
         self.speed = 1.0
@@ -297,19 +295,9 @@ class Simulator:
             read_long_limit=1000,
             clock=self.now,
         )
-        self.server = uvicorn.Server(uvicorn.Config(create_app(config), log_level="warning"))
-        self.socket = socket.socket()
-        self.socket.bind(("127.0.0.1", 0))
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
-        )
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the simulator did not start")
-            time.sleep(0.02)
-        self.base = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        # The simulator's lifespan runs (its start-up work), as under uvicorn's default.
+        self.server = LoopbackServer(create_app(config), lifespan="auto", timeout_s=30)
+        self.base = self.server.url
         self.http = httpx.Client(base_url=self.base)
         athlete = self.http.get("/_sim/athletes").json()[0]["id"]
         self.token = self.http.post(
@@ -325,9 +313,7 @@ class Simulator:
 
     def close(self) -> None:
         self.http.close()
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        self.socket.close()
+        self.server.stop()
 
 
 def bench(kind: str, target: str, args: argparse.Namespace, sim: Simulator | None) -> str:

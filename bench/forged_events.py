@@ -25,10 +25,8 @@ import json
 import logging
 import random
 import secrets
-import socket
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from collections import Counter
@@ -38,7 +36,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -64,6 +61,7 @@ from fitcoach.sync.context import SyncContext
 from fitcoach.sync.webhooks.repository import unprocessed_event_ids
 from fitcoach.sync.webhooks.service import process_event
 from fitcoach.sync.webhooks.tasks import LOST_AFTER
+from loopback import LoopbackServer
 
 with warnings.catch_warnings():  # starlette's note about httpx, not ours to act on
     warnings.simplefilter("ignore")
@@ -140,31 +138,6 @@ class Worker:
 
     def counts(self) -> QueueCounts | None:
         return None
-
-
-class LoopbackServer:
-    """The simulator served by uvicorn on 127.0.0.1 in a daemon thread."""
-
-    def __init__(self, app: Any) -> None:
-        self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._socket.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 60
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                sys.exit("the simulator did not start on a loopback port")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=60)
-        self._socket.close()
 
 
 def connect(simulator_url: str, context: SyncContext, strava_id: int) -> int:
@@ -321,7 +294,7 @@ def forged(rng: random.Random, now: int, connected: list[int]) -> tuple[str, str
     right = f"/webhooks/strava/{SECRET}"
     if roll < 0.35:
         path = rng.choice(["/webhooks/strava", f"/webhooks/strava/{secrets.token_urlsafe(18)}"])
-        deauth = {"object_type": "athlete", "aspect_type": "update"}
+        deauth: dict[str, Any] = {"object_type": "athlete", "aspect_type": "update"}
         return "no secret", path, {**event, **deauth, "updates": {"authorized": "false"}}
     if roll < 0.50:
         return "other subscription", right, {**event, "subscription_id": rng.randrange(1, 10**6)}
