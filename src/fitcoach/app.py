@@ -33,6 +33,7 @@ from fitcoach.monitoring import admin, health
 from fitcoach.monitoring import endpoints as metrics
 from fitcoach.monitoring.process import configure_process
 from fitcoach.narrator import endpoints as narrator
+from fitcoach.planning import endpoints as planning
 from fitcoach.strava.client import StravaClient
 from fitcoach.strava.factory import strava_client
 from fitcoach.sync import endpoints as sync
@@ -187,6 +188,7 @@ def create_app(
         api.fitness_router,
         sync.router,
         imports.router,
+        planning.router,
         admin.router,
         metrics.router,
     ):

@@ -32,6 +32,8 @@ webhooks_app = typer.Typer(help="Strava push subscription commands.", invoke_wit
 app.add_typer(webhooks_app, name="webhooks")
 keys_app = typer.Typer(help="Token-encryption key commands.", invoke_without_command=True)
 app.add_typer(keys_app, name="keys")
+plan_app = typer.Typer(help="Training plan commands.", invoke_without_command=True)
+app.add_typer(plan_app, name="plan")
 
 
 def _version(value: bool) -> None:
@@ -67,6 +69,12 @@ def webhooks_options(context: typer.Context) -> None:
 @keys_app.callback()
 def keys_options(context: typer.Context) -> None:
     """Token-encryption key commands."""
+    _help_without_command(context)
+
+
+@plan_app.callback()
+def plan_options(context: typer.Context) -> None:
+    """Training plan commands."""
     _help_without_command(context)
 
 
@@ -372,6 +380,74 @@ def import_files(
     )
     if job.status == "failed":
         raise FitcoachError(job.error or "the import failed")
+
+
+@plan_app.command("set-goal")
+def plan_set_goal(
+    athlete: Annotated[int, typer.Option("--athlete", help="The athlete's fitcoach id.")],
+    day: Annotated[str, typer.Option("--date", help="The goal event's day, YYYY-MM-DD.")],
+    hours: Annotated[
+        float, typer.Option("--hours", help="Hours a week to train, spread over the week.")
+    ],
+    priority: Annotated[str, typer.Option("--priority", help="A, B or C.")] = "A",
+    sport: Annotated[
+        str, typer.Option("--sport", help="The event's sport: Ride, Run or Swim.")
+    ] = "Ride",
+    name: Annotated[str, typer.Option("--name", help="The event's name.")] = "Goal event",
+) -> None:
+    """Set the athlete's goal and weekly hours, and make their plan."""
+    from datetime import UTC, datetime
+
+    from fitcoach.core.db import transaction
+    from fitcoach.planning.schemas import cli_goal_settings
+    from fitcoach.planning.service import set_goal
+
+    settings = load_settings()
+    engine = prepare_database(settings)
+    now = datetime.now(UTC)
+    values = cli_goal_settings(name, day, priority, sport, hours, now.date())
+    with transaction(session_factory(engine)) as session:
+        plan = set_goal(session, athlete, values, now=now)
+    taper = plan.taper
+    typer.echo(
+        f"plan version {plan.version}: {plan.start} to {plan.end}, "
+        f"{sum(1 for d in plan.days if d.workout.load > 0)} sessions"
+        + (f", race-day form {taper.race_day_tsb:+.1f}" if taper else "")
+    )
+
+
+@plan_app.command("show")
+def plan_show(
+    athlete: Annotated[int, typer.Option("--athlete", help="The athlete's fitcoach id.")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The document GET /api/plan gives.")
+    ] = False,
+    first: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
+    last: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+) -> None:
+    """Show the athlete's plan (re-planned first if it was not checked today)."""
+    import json
+    from datetime import UTC, datetime
+
+    from fitcoach.core.db import transaction
+    from fitcoach.planning.schemas import parse_day
+    from fitcoach.planning.service import plan_document, replan_due
+
+    settings = load_settings()
+    engine = prepare_database(settings)
+    now = datetime.now(UTC)
+    start = parse_day(first, "from") if first else None
+    end = parse_day(last, "to") if last else None
+    with transaction(session_factory(engine)) as session:
+        replan_due(session, athlete, now=now)
+        document = plan_document(session, athlete, start, end, today=now.date())
+    if as_json:
+        typer.echo(json.dumps(document, indent=2))
+        return
+    for day in document["days"]:
+        for w in day["workouts"]:
+            minutes = round(w["planned_duration_s"] / 60)
+            typer.echo(f"{day['date']}  {w['name']:<32} {minutes:>4} min  {w['status']}")
 
 
 @app.command()

@@ -13,10 +13,11 @@ from huey.exceptions import TaskException
 from fitcoach.core.queue import QueueCounts
 from fitcoach.core.tasks import huey
 from fitcoach.imports import tasks as import_tasks
+from fitcoach.planning import tasks as planning_tasks
 from fitcoach.sync import tasks as sync_tasks
 from fitcoach.sync.webhooks import tasks as webhook_tasks
 
-__all__ = ["HueyQueue", "huey", "resume_lost_work"]
+__all__ = ["HueyQueue", "huey", "planning_tasks", "resume_lost_work"]
 
 
 class HueyQueue:

@@ -22,6 +22,9 @@ TABLES = {
     "import_jobs",
     "imported_files",
     "daily_loads",
+    "training_plans",
+    "plan_versions",
+    "planned_workouts",
 }
 
 

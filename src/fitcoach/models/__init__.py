@@ -396,6 +396,81 @@ class DailyLoad(Base):
     )
 
 
+class TrainingPlan(Base):
+    """An athlete's training plan: the goal it aims at, the time they have, the sports it
+    plans, their own changes to it (kept across re-plans) and the secret of its calendar
+    feed. ``version`` is the newest of its ``plan_versions``."""
+
+    __tablename__ = "training_plans"
+
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True
+    )
+    goal_name: Mapped[str | None] = mapped_column(String(255))
+    goal_date: Mapped[date | None] = mapped_column(Date)
+    goal_priority: Mapped[str | None] = mapped_column(String(1))
+    goal_sport: Mapped[str | None] = mapped_column(String(16))
+    # Hours available per weekday, Monday first.
+    hours: Mapped[list[float]] = mapped_column(JSONDocument, default=list)
+    sports: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    # The athlete's own changes by day (ISO date → the workout they chose, or rest).
+    locks: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    # The calendar feed's secret: whoever knows it reads the plan, so it can be rotated.
+    feed_token: Mapped[str] = mapped_column(String(64), unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    # The last day the plan was checked against what was done (re-planned if need be).
+    checked_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class PlanVersion(Base):
+    """One version of an athlete's plan, kept: the whole plan as it stood, what changed
+    from the version before and why."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("athlete_id", "version"),)
+
+    id: Mapped[int] = mapped_column(OwnId, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE")
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    as_of: Mapped[date] = mapped_column(Date)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What made it: goal, availability, replan, skip, move, swap, add.
+    cause: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+
+
+class PlannedWorkout(Base):
+    """A session of the current plan version (rest days have none): what the pages, the
+    API, the files and the calendar feed show. An unchanged session keeps its id across
+    versions."""
+
+    __tablename__ = "planned_workouts"
+    __table_args__ = (Index("ix_planned_workouts_athlete_day", "athlete_id", "day"),)
+
+    id: Mapped[int] = mapped_column(OwnId, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE")
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    sport: Mapped[str] = mapped_column(String(16))
+    workout_type: Mapped[str] = mapped_column(String(32))
+    minutes: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text, default="")
+    planned_load: Mapped[float] = mapped_column(Float)
+    planned_duration_s: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 @event.listens_for(Activity, "before_insert")
 @event.listens_for(Activity, "before_update")
 def _set_start_day(_mapper: Any, _connection: Any, activity: Activity) -> None:
