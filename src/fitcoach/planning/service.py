@@ -37,6 +37,7 @@ from fitcoach.coach import (
     daily_numbers,
     plan_training,
 )
+from fitcoach.coach.season import ADAPT_WHEN_OFF_BY
 from fitcoach.coach.workouts import PLANNED_SPORTS, Repeat, Step, Workout, WorkoutType, rest_workout
 from fitcoach.models import PlannedWorkout, TrainingPlan
 from fitcoach.planning import repository
@@ -259,12 +260,24 @@ def set_goal(session: Session, athlete_id: int, settings: GoalSettings, *, now: 
 
 
 def _off_plan(old: Plan, new: Plan) -> bool:
-    """Whether the new version differs from the old in a way worth keeping: a changed
-    session, or a day done otherwise than the old version knew."""
+    """Whether the new version is worth keeping: a session changed, a day newly past went
+    otherwise than planned (by more than the share the simulated season re-plans at), or
+    a day known before was done otherwise (an activity synced late)."""
     if new.changes:
         return True
-    before = {p.day: p.done_load for p in old.days}
-    return any(p.done_load is not None and before.get(p.day) != p.done_load for p in new.days)
+    before = {p.day: p for p in old.days}
+    for p in new.days:
+        q = before.get(p.day)
+        if p.done_load is None or q is None:
+            continue
+        if q.done_load is not None:
+            if abs(q.done_load - p.done_load) > 1e-6:
+                return True
+            continue
+        planned = q.workout.load
+        if abs(p.done_load - planned) > ADAPT_WHEN_OFF_BY * planned + 1e-6:
+            return True
+    return False
 
 
 def replan(session: Session, athlete_id: int, *, now: datetime, force: bool = False) -> Plan | None:
