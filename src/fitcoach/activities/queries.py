@@ -9,10 +9,12 @@ athlete's own data where the language model's policy asks for it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, SQLColumnExpression, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from fitcoach.coach import DailyLoads
@@ -132,19 +134,6 @@ def activity_lines(
     return [ActivityLineRow._make(row) for row in reader.execute(query)]
 
 
-def api_activities(
-    reader: Reader,
-    athlete_id: int,
-    *,
-    limit: int,
-    before: datetime | None = None,
-    after: datetime | None = None,
-) -> list[ApiActivityRow]:
-    """A page of the JSON API's activities, newest first, within (after, before)."""
-    query = _newest_first(select(*_API), athlete_id, before, after, limit)
-    return [ApiActivityRow._make(row) for row in reader.execute(query)]
-
-
 def week_rows(
     reader: Reader, athlete_id: int, since: datetime, sources: Sequence[str] | None = None
 ) -> list[WeekRow]:
@@ -216,3 +205,138 @@ def count_by_origin(reader: Reader, athlete_id: int) -> tuple[int, int]:
     ).where(Activity.athlete_id == athlete_id)
     api, own = reader.execute(query).one()
     return int(api or 0), int(own or 0)
+
+
+class ListSort(StrEnum):
+    """What the activity list may be sorted by."""
+
+    DATE = "date"
+    LOAD = "load"
+    DURATION = "duration"
+    DISTANCE = "distance"
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """Which of an athlete's activities a list shows: a sport, a range of days (where
+    they happened, both ends included), words their name contains, and (for the API) a
+    window of start times (both ends excluded)."""
+
+    sport: str | None = None
+    since: date | None = None
+    until: date | None = None
+    search: str | None = None
+    started_after: datetime | None = None
+    started_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ListPosition:
+    """Where a page of the list ends: the last row's sort value and id (a keyset)."""
+
+    value: float | datetime
+    id: int
+
+
+def _sort_column(sort: ListSort) -> SQLColumnExpression[Any]:
+    # A missing load sorts below every real one (loads are never negative).
+    columns: dict[ListSort, SQLColumnExpression[Any]] = {
+        ListSort.DATE: Activity.start_date,
+        ListSort.LOAD: func.coalesce(Activity.load, -1.0),
+        ListSort.DURATION: Activity.moving_time_s,
+        ListSort.DISTANCE: Activity.distance_m,
+    }
+    return columns[sort]
+
+
+def list_activities(
+    reader: Reader,
+    athlete_id: int,
+    *,
+    filters: ListFilter,
+    sort: ListSort,
+    descending: bool,
+    limit: int,
+    after: ListPosition | None = None,
+) -> list[tuple[ApiActivityRow, float | datetime]]:
+    """A page of the athlete's activities matching ``filters``, in ``sort`` order (ties
+    by id), starting after ``after``; each row with its sort value, for the next page's
+    position. Keyset paging: the thousandth page costs what the first does."""
+    key = _sort_column(sort)
+    query = select(*_API, key).where(Activity.athlete_id == athlete_id)
+    if filters.sport:
+        query = query.where(Activity.sport_type == filters.sport)
+    if filters.since is not None:
+        query = query.where(Activity.start_day >= filters.since)
+    if filters.until is not None:
+        query = query.where(Activity.start_day <= filters.until)
+    if filters.search:
+        query = query.where(Activity.name.icontains(filters.search, autoescape=True))
+    if filters.started_after is not None:
+        query = query.where(Activity.start_date > filters.started_after)
+    if filters.started_before is not None:
+        query = query.where(Activity.start_date < filters.started_before)
+    if after is not None:
+        if descending:
+            query = query.where(
+                or_(key < after.value, and_(key == after.value, Activity.id < after.id))
+            )
+        else:
+            query = query.where(
+                or_(key > after.value, and_(key == after.value, Activity.id > after.id))
+            )
+    if descending:
+        query = query.order_by(key.desc(), Activity.id.desc())
+    else:
+        query = query.order_by(key.asc(), Activity.id.asc())
+    rows = reader.execute(query.limit(limit)).all()
+    return [(ApiActivityRow._make(row[:-1]), row[-1]) for row in rows]
+
+
+def sports_of(reader: Reader, athlete_id: int) -> list[str]:
+    """The sports the athlete has activities of, for the list's sport filter."""
+    query = (
+        select(Activity.sport_type)
+        .where(Activity.athlete_id == athlete_id)
+        .distinct()
+        .order_by(Activity.sport_type)
+    )
+    return [str(sport) for sport in reader.scalars(query)]
+
+
+class DayActivityRow(NamedTuple):
+    """An activity as the calendar shows it, on the day it happened."""
+
+    id: int
+    name: str
+    sport_type: str
+    start_day: date
+    moving_time_s: int
+    distance_m: float
+    load: float | None
+    load_method: str | None
+
+
+def activities_between(
+    reader: Reader, athlete_id: int, first: date, last: date
+) -> list[DayActivityRow]:
+    """The athlete's activities on the days from ``first`` to ``last``, in start order."""
+    query = (
+        select(
+            Activity.id,
+            Activity.name,
+            Activity.sport_type,
+            Activity.start_day,
+            Activity.moving_time_s,
+            Activity.distance_m,
+            Activity.load,
+            Activity.load_method,
+        )
+        .where(
+            Activity.athlete_id == athlete_id,
+            Activity.start_day >= first,
+            Activity.start_day <= last,
+        )
+        .order_by(Activity.start_date, Activity.id)
+    )
+    return [DayActivityRow._make(row) for row in reader.execute(query)]

@@ -6,15 +6,16 @@ dirty and the budget allows one incremental call; the answer says how fresh it i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import Connection
 
-from fitcoach.activities.queries import ApiActivityRow, api_activities
+from fitcoach.activities.queries import ApiActivityRow
 from fitcoach.coach import daily_numbers
 from fitcoach.core.errors import BadInput, NotLoggedIn
+from fitcoach.dashboard.listing import list_request, read_list_page
 from fitcoach.dashboard.queries import read_goal_history
 from fitcoach.sync.context import Sync
 from fitcoach.sync.freshness import refresh_for_view
@@ -62,24 +63,29 @@ def activities(
     before: Annotated[str | None, Query(description="epoch seconds or ISO 8601")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="the next_cursor of the previous page")] = None,
+    sport: Annotated[str | None, Query(description="a sport type, e.g. Ride")] = None,
+    since: Annotated[str | None, Query(description="first day, YYYY-MM-DD")] = None,
+    until: Annotated[str | None, Query(description="last day, YYYY-MM-DD")] = None,
+    q: Annotated[str | None, Query(description="words the name contains")] = None,
+    sort: Annotated[str | None, Query(description="date, load, duration or distance")] = None,
+    order: Annotated[str | None, Query(description="desc (the default) or asc")] = None,
 ) -> dict[str, Any]:
-    """The session athlete's activities, newest first, served from the database."""
-    after_time = parse_time(after, "after")
-    before_time = parse_time(cursor, "cursor") or parse_time(before, "before")
-
-    def page(connection: Connection) -> list[ApiActivityRow]:
-        return api_activities(
-            connection, athlete_id, limit=limit, before=before_time, after=after_time
-        )
-
+    """The session athlete's activities, newest first unless sorted otherwise, served from
+    the database; ``next_cursor`` (opaque) asks for the next page of the same list."""
+    request = list_request(sport=sport, since=since, until=until, search=q, sort=sort, order=order)
+    filters = replace(
+        request.filters,
+        started_after=parse_time(after, "after"),
+        started_before=parse_time(before, "before"),
+    )
+    request = replace(request, filters=filters)
     # Outside a read turn: this may wait on Strava.
     freshness = refresh_for_view(sync, athlete_id)
     with reader.turn() as connection:
-        rows = page(connection)
-    next_cursor = str(int(rows[-1].start_date.timestamp())) if len(rows) == limit else None
+        found = read_list_page(connection, athlete_id, request, cursor, limit)
     return {
-        "activities": [activity_json(row) for row in rows],
-        "next_cursor": next_cursor,
+        "activities": [activity_json(row) for row in found.rows],
+        "next_cursor": found.next_cursor,
         "freshness": {
             "last_sync_at": freshness.last_sync_at.isoformat() if freshness.last_sync_at else None,
             "minutes_old": freshness.minutes_old,

@@ -15,7 +15,9 @@ from sqlalchemy import Connection, func, select
 
 from fitcoach.activities.queries import (
     ActivityLineRow,
+    DayActivityRow,
     WeekRow,
+    activities_between,
     activity_lines,
     daily_load_history,
     week_rows,
@@ -138,3 +140,21 @@ def read_goal_history(connection: Connection, athlete_id: int) -> GoalHistory | 
     if row is None:
         return None
     return GoalHistory(goal_of(row), daily_load_history(connection, athlete_id))
+
+
+@dataclass(frozen=True)
+class CalendarReads:
+    """What the calendar reads: the days' activities and the whole load history."""
+
+    activities: list[DayActivityRow]
+    history: DailyLoads
+
+
+def read_calendar(
+    connection: Connection, athlete_id: int, first: date, last: date
+) -> CalendarReads:
+    """The activities on the days from ``first`` to ``last``, and the load history."""
+    return CalendarReads(
+        activities_between(connection, athlete_id, first, last),
+        daily_load_history(connection, athlete_id),
+    )

@@ -272,4 +272,34 @@
   } else {
     document.addEventListener("DOMContentLoaded", function () { drawCharts(document); });
   }
+  // ---- calendar: arrow keys move between days, Page Up/Down change the month ----------
+
+  var CALENDAR_STEPS = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 };
+
+  document.addEventListener("keydown", function (event) {
+    var grid = event.target.closest && event.target.closest("[data-calendar]");
+    if (!grid || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === "PageUp" || event.key === "PageDown") {
+      var link = document.getElementById(event.key === "PageUp" ? "previous-month" : "next-month");
+      if (link) { event.preventDefault(); window.location.href = link.href; }
+      return;
+    }
+    var days = Array.prototype.slice.call(grid.querySelectorAll(".cal-day"));
+    var at = days.indexOf(event.target);
+    if (at < 0) return;
+    var to = at;
+    if (event.key in CALENDAR_STEPS) to = at + CALENDAR_STEPS[event.key];
+    else if (event.key === "Home") to = at - (at % 7);
+    else if (event.key === "End") to = at - (at % 7) + 6;
+    else if (event.key === "Enter") {
+      var first = event.target.querySelector("a");
+      if (first) { event.preventDefault(); first.click(); }
+      return;
+    } else return;
+    event.preventDefault();
+    if (to < 0 || to >= days.length) return;
+    days[at].tabIndex = -1;
+    days[to].tabIndex = 0;
+    days[to].focus();
+  });
 })();
