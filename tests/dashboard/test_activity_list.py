@@ -5,7 +5,7 @@ refused by name; the calendar's month adds up to its days."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -115,9 +115,7 @@ def test_filters_narrow_the_list(site: Site) -> None:
         ({"q": "x" * 101}, "'q'"),
     ],
 )
-def test_bad_list_input_is_refused_by_name(
-    site: Site, params: dict[str, str], named: str
-) -> None:
+def test_bad_list_input_is_refused_by_name(site: Site, params: dict[str, str], named: str) -> None:
     answer = site.client.get("/api/strava/activities", params=params)
     assert answer.status_code == 400
     assert named in answer.json()["error"]["reason"]
@@ -143,9 +141,12 @@ def test_the_page_lists_fifty_with_provenance_and_a_next_page(site: Site) -> Non
     assert f'href="/activities/{own}">100% effort_test</a>' in first.text
     assert ">your file</td>" in first.text  # provenance of an own file
     assert "View on Strava" in first.text
-    assert "<abbr title=\"The load is computed shortly after the activity arrives\">pending" in first.text
+    assert (
+        '<abbr title="The load is computed shortly after the activity arrives">pending'
+        in first.text
+    )
     next_link = first.text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
     second = site.client.get(next_link.replace("&amp;", "&"), headers=HTML)
     assert second.status_code == 200
-    assert f"/activities/{own}\"" not in second.text
+    assert f'/activities/{own}"' not in second.text
     assert "First page" in second.text

@@ -1,0 +1,97 @@
+"""The activity list and the calendar in Chromium, at desktop and phone sizes: filters and
+paging; the month, its week totals and moving around it with the keyboard."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LiveSite, csp_violations
+from tests.browser.test_dashboard_browser import SCREENSHOTS, connect, no_sideways_scroll
+
+pytestmark = pytest.mark.browser
+
+SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_list_filters_by_sport_and_pages_on(page: Page, site: LiveSite, size: str) -> None:
+    page.set_viewport_size(SIZES[size])
+    connect(page, site)
+    page.get_by_role("link", name="Activities").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Activities")
+    rows = page.locator("#activity-list tbody tr")
+    expect(rows).to_have_count(50)
+    no_sideways_scroll(page)
+    page.screenshot(path=SCREENSHOTS.format(f"activities-{size}"), full_page=size == "phone")
+
+    sport = page.locator("#sport option").nth(1)
+    chosen, shown = sport.get_attribute("value"), sport.text_content()
+    assert chosen and shown
+    page.get_by_label("Sport").select_option(chosen)
+    page.get_by_label("Sort by").select_option("duration")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(rf"sport={chosen}.*sort=duration"))
+    sports = page.locator('#activity-list td[data-label="Sport"]').all_text_contents()
+    assert sports and {text.strip() for text in sports} == {shown.strip()}
+    expect(page.get_by_label("Sport")).to_have_value(chosen)
+
+    # With every sport again, the next page continues the same list where the first ended.
+    page.goto(f"{site.url}/activities")
+    first_page = page.locator('#activity-list td[data-label="Activity"] a').evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
+    page.get_by_role("link", name="Next page").click()
+    expect(page).to_have_url(re.compile(r"cursor="))
+    expect(page.get_by_role("link", name="First page")).to_be_visible()
+    second_page = page.locator('#activity-list td[data-label="Activity"] a').evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert second_page and not set(first_page) & set(second_page)
+    no_sideways_scroll(page)
+    assert csp_violations(page) == []
+    assert site.outside_requests == [] and site.page_errors == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_calendar_shows_the_month_and_moves_by_keyboard(
+    page: Page, site: LiveSite, size: str
+) -> None:
+    page.set_viewport_size(SIZES[size])
+    connect(page, site)
+    page.get_by_role("link", name="Calendar").click()
+    today = site.state.clock().date()
+    expect(page.get_by_role("heading", level=1)).to_have_text(today.strftime("%B %Y"))
+    monday = today - timedelta(days=today.weekday())
+    week = page.locator(f'.cal-total[data-week="{monday.isoformat()}"]')
+    expect(week).to_contain_text("Time")
+    expect(week).to_contain_text("Load")
+    expect(week).to_contain_text("Form")
+    no_sideways_scroll(page)
+    page.screenshot(path=SCREENSHOTS.format(f"calendar-{size}"), full_page=True)
+
+    # The keyboard starts on today; arrows move by a day and a week, Page Down a month.
+    start = page.locator('.cal-day[tabindex="0"]')
+    expect(start).to_have_attribute("data-day", today.isoformat())
+    start.focus()
+    page.keyboard.press("ArrowLeft")
+    focused = "() => document.activeElement.dataset.day"
+    assert page.evaluate(focused) == (today - timedelta(days=1)).isoformat()
+    first = today.replace(day=1)
+    up = today - timedelta(days=8) >= first - timedelta(days=first.weekday())
+    page.keyboard.press("ArrowUp" if up else "ArrowDown")
+    moved = today - timedelta(days=8) if up else today + timedelta(days=6)
+    assert page.evaluate(focused) == moved.isoformat()
+    page.keyboard.press("PageDown")
+    following = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    expect(page).to_have_url(re.compile(rf"month={following:%Y-%m}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(following.strftime("%B %Y"))
+    page.locator('.cal-day[tabindex="0"]').focus()
+    page.keyboard.press("PageUp")
+    expect(page.get_by_role("heading", level=1)).to_have_text(today.strftime("%B %Y"))
+    assert date.fromisoformat(page.locator(".cal-day").first.get_attribute("data-day") or "")
+    assert csp_violations(page) == []
+    assert site.outside_requests == [] and site.page_errors == []
