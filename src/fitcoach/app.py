@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fitcoach import __version__
+from fitcoach.accounts import account_endpoints, password_endpoints
 from fitcoach.accounts import endpoints as accounts
 from fitcoach.athletes import endpoints as athletes
 from fitcoach.core.clock import Clock, utc_now
@@ -56,7 +57,7 @@ from fitcoach.web.headers import SecurityHeaders
 from fitcoach.web.limits import BodyLimit
 from fitcoach.web.sessions import SessionPolicy
 from fitcoach.web.templating import static_files
-from fitcoach.web.throttle import Throttle
+from fitcoach.web.throttle import LoginLimits, Throttle
 
 log = logging.getLogger("fitcoach.web")
 
@@ -155,6 +156,7 @@ def create_app(
         ),
         clock=clock,
         session_policy=SessionPolicy.from_settings(settings),
+        logins=LoginLimits(clock=lambda: clock().timestamp()),
     )
     # The API documentation shows every route and parameter: not in production unless
     # API_DOCS says so.
@@ -179,6 +181,8 @@ def create_app(
     for router in (
         health.router,
         accounts.router,
+        password_endpoints.router,
+        account_endpoints.router,
         dashboard.router,
         activity_page.router,
         browse.router,

@@ -25,6 +25,8 @@ TABLES = {
     "training_plans",
     "plan_versions",
     "planned_workouts",
+    "passkeys",
+    "invitations",
 }
 
 

@@ -180,8 +180,8 @@ def logout_everywhere(
         "Signed out everywhere",
         "Every browser and device that was logged in to fitcoach as you is logged out, "
         "this one included.",
-        "Connect with Strava again to log back in.",
-        action=("/auth/strava/login", "Connect with Strava"),
+        "Sign in again to carry on.",
+        action=("/auth/signin", "Sign in"),
     )
 
 

@@ -44,6 +44,7 @@ def _render(
         form=dict(form) if form is not None else view.form,
         errors=errors or {},
         thresholds=view.thresholds,
+        strava_connected=view.strava_connected,
         saved=saved,
         nav="settings",
     )

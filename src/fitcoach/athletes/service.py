@@ -12,6 +12,7 @@ from fitcoach.athletes.schemas import SettingsForm
 from fitcoach.athletes.thresholds import thresholds_for
 from fitcoach.athletes.views import ThresholdLine, settings_form, threshold_lines
 from fitcoach.core.db import transaction
+from fitcoach.strava.repository import connection_of
 
 
 def save_settings(sessions: sessionmaker[Session], athlete_id: int, values: SettingsForm) -> bool:
@@ -39,6 +40,8 @@ class SettingsView:
 
     form: dict[str, str]
     thresholds: tuple[ThresholdLine, ...]
+    # The Strava connection: None (none), True (access stands) or False (Strava refused it).
+    strava_connected: bool | None = None
 
 
 def settings_view(
@@ -50,4 +53,6 @@ def settings_view(
         if athlete is None:
             return None
         lines = threshold_lines(thresholds_for(session, athlete, today))
-        return SettingsView(settings_form(athlete), lines)
+        connection = connection_of(session, athlete_id)
+        connected = None if connection is None else connection.connected
+        return SettingsView(settings_form(athlete), lines, connected)

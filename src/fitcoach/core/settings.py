@@ -146,6 +146,13 @@ class Settings(BaseSettings):
     session_max_days: int = Field(
         30, ge=1, description="A login ends this many days after it began, used or not"
     )
+    signups_open: bool = Field(
+        True,
+        description=(
+            "Anyone may create an account; false: only with an invitation link the operator "
+            "made on /admin"
+        ),
+    )
     api_docs: bool | None = Field(
         None,
         description=(

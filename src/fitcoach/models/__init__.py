@@ -146,6 +146,41 @@ class OAuthToken(Base):
     )
 
 
+class Passkey(Base):
+    """A passkey (WebAuthn credential) an athlete signs in with: the authenticator's
+    credential id and public key, and its signature counter (a clone shows as a counter
+    that goes back)."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(OwnId, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), index=True
+    )
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Invitation(Base):
+    """A sign-up link the operator made while sign-ups are closed: only the SHA-256 of its
+    token is kept, so the table does not hold working links. Used once."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(OwnId, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    note: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The account it made (no foreign key: the record outlives a deleted account).
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
 def _start_day_default(context: Any) -> date:
     # A Core insert that names no day (rows built by hand): the same rule as the ORM's.
     values = context.get_current_parameters()

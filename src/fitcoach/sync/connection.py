@@ -124,17 +124,26 @@ def disconnect_strava(
     A failed deauthorization (token already revoked, Strava down) does not keep the data:
     the athlete asked for it to go. Returns how many activities went.
     """
+    revoke_at_strava(sessions, ring, client, athlete_id)
+    return forget_strava(sessions, athlete_id, today, reason="disconnected in fitcoach")
+
+
+def revoke_at_strava(
+    sessions: sessionmaker[Session], ring: MultiFernet, client: StravaClient, athlete_id: int
+) -> None:
+    """Tell Strava that fitcoach's access ends, when the account has Strava tokens; a
+    failure is logged and nothing else: the athlete's wish to leave stands."""
     with sessions() as session:
         tokens = load_tokens(session, ring, athlete_id)
-    if tokens is not None:
-        try:
-            client.deauthorize(tokens.access_token)
-        except StravaError as error:
-            log.warning(
-                "deauthorize failed; forgetting the connection anyway",
-                extra={"athlete_id": athlete_id, "error": str(error)},
-            )
-    return forget_strava(sessions, athlete_id, today, reason="disconnected in fitcoach")
+    if tokens is None:
+        return
+    try:
+        client.deauthorize(tokens.access_token)
+    except StravaError as error:
+        log.warning(
+            "deauthorize failed; forgetting the connection anyway",
+            extra={"athlete_id": athlete_id, "error": str(error)},
+        )
 
 
 def forget_strava(

@@ -31,6 +31,7 @@ from fitcoach.strava.client import StravaClient
 from fitcoach.web import sessions
 from fitcoach.web.queries import session_version_of
 from fitcoach.web.sessions import SessionPolicy
+from fitcoach.web.throttle import LoginLimits
 
 # Seconds a page read waits for its turn (``PageReader.turn``) before the answer is "busy".
 READ_WAIT = 10.0
@@ -93,6 +94,7 @@ class Services:
     session_policy: SessionPolicy = field(
         default=SessionPolicy(timedelta(days=7), timedelta(days=30))
     )
+    logins: LoginLimits = field(default_factory=LoginLimits, repr=False)
 
 
 def services(request: Request) -> Services:
@@ -121,6 +123,10 @@ def _strava(app: AppServices) -> StravaClient:
 
 def _queue(app: AppServices) -> TaskQueue:
     return app.queue
+
+
+def _logins(app: AppServices) -> LoginLimits:
+    return app.logins
 
 
 def _now(app: AppServices) -> datetime:
@@ -171,3 +177,4 @@ PageReads = Annotated[PageReader, Depends(_reader)]
 Strava = Annotated[StravaClient, Depends(_strava)]
 Queue = Annotated[TaskQueue, Depends(_queue)]
 CurrentAthlete = Annotated[int, Depends(current_athlete)]
+Logins = Annotated[LoginLimits, Depends(_logins)]

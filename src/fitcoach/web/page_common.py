@@ -13,9 +13,9 @@ def login_required(request: Request) -> HTMLResponse:
         request,
         "Please log in",
         "This page shows your own training data, so fitcoach needs to know who you are.",
-        "Log in with your Strava account; you come back to the dashboard.",
+        "Sign in with your e-mail and password, or with Strava.",
         status_code=401,
-        action=("/auth/strava/login", "Connect with Strava"),
+        action=("/auth/signin", "Sign in"),
     )
 
 

@@ -43,3 +43,28 @@ class Throttle:
             while len(self._buckets) > self.max_keys:
                 self._buckets.popitem(last=False)
         return None if allowed else (1.0 - tokens) / self.rate
+
+
+# Password tries: a burst of 5 per account, then one every 3 minutes (an attacker gets
+# some 480 guesses a day at one account, a person who mistypes is not locked out); a burst
+# of 20 per address, then 10 a minute (spraying many accounts from one address).
+ACCOUNT_BURST, ACCOUNT_PER_MINUTE = 5, 1 / 3
+SOURCE_BURST, SOURCE_PER_MINUTE = 20, 10.0
+
+
+class LoginLimits:
+    """Sign-in tries, limited per account (the e-mail typed, whether or not it has an
+    account, so the limit says nothing of which exist) and per source address."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_account = Throttle(ACCOUNT_BURST, ACCOUNT_PER_MINUTE, clock=clock)
+        self.per_source = Throttle(SOURCE_BURST, SOURCE_PER_MINUTE, clock=clock)
+
+    def take(self, account: str, source: str) -> float | None:
+        """Spend a try of both; None when both had one, else the seconds to wait."""
+        waits = [
+            wait
+            for wait in (self.per_source.take(source), self.per_account.take(account))
+            if wait is not None
+        ]
+        return max(waits) if waits else None
