@@ -203,11 +203,12 @@ def test_changing_the_email_and_password_needs_the_password(site: Site) -> None:
     token = csrf(client, "/account")
     refused = client.post(
         "/account/email",
-        data={"csrf": token, "email": "ada@new.example", "password": "wrong password"},
+        data={"csrf": token, "email": "ada@new.example", "email_password": "wrong password"},
     )
     assert refused.status_code == 400 and "That is not your password." in refused.text
     moved = client.post(
-        "/account/email", data={"csrf": token, "email": "ada@new.example", "password": PASSWORD}
+        "/account/email",
+        data={"csrf": token, "email": "ada@new.example", "email_password": PASSWORD},
     )
     assert moved.status_code == 200 and "You now sign in with ada@new.example." in moved.text
     changed = client.post(
@@ -266,14 +267,14 @@ def test_download_my_data_reads_back_and_delete_leaves_only_the_record(site: Sit
 
     token = csrf(client, "/account")
     for data, problem in (
-        ({"confirm": "delete", "password": "wrong password"}, "That is not your password."),
-        ({"confirm": "", "password": PASSWORD}, "Type delete to confirm"),
+        ({"confirm": "delete", "delete_password": "wrong password"}, "That is not your password."),
+        ({"confirm": "", "delete_password": PASSWORD}, "Type delete to confirm"),
     ):
         refused = client.post("/account/delete", data={"csrf": token, **data})
         assert refused.status_code == 400 and problem in refused.text
     assert site.count(Activity) == 1
     deleted = client.post(
-        "/account/delete", data={"csrf": token, "confirm": "delete", "password": PASSWORD}
+        "/account/delete", data={"csrf": token, "confirm": "delete", "delete_password": PASSWORD}
     )
     assert deleted.status_code == 200 and "Your account is deleted" in deleted.text
     assert (site.count(Athlete), site.count(Activity), site.count(ImportedFile)) == (0, 0, 0)

@@ -99,13 +99,15 @@ def new_email(
     athlete_id: CurrentAthlete,
     csrf: Annotated[str, Form()] = "",
     email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
+    email_password: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf)
     address = normalized_email(email)
     problem = email_problem(email)
     errors = {"email": problem} if problem else {}
-    errors = errors or _confirm(request, store, logins, athlete_id, password, now, "email_password")
+    errors = errors or _confirm(
+        request, store, logins, athlete_id, email_password, now, "email_password"
+    )
     if not errors:
         try:
             change_email(store, athlete_id, address)
@@ -166,7 +168,7 @@ def delete(
     now: Now,
     athlete_id: CurrentAthlete,
     csrf: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
+    delete_password: Annotated[str, Form()] = "",
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf)
@@ -176,7 +178,7 @@ def delete(
         else {"confirm": "Type delete to confirm that everything should go."}
     )
     errors = errors or _confirm(
-        request, app.sessions, logins, athlete_id, password, now, "delete_password"
+        request, app.sessions, logins, athlete_id, delete_password, now, "delete_password"
     )
     if errors:
         return _render(request, app.sessions, athlete_id, errors, 400)
