@@ -1,4 +1,4 @@
-"""Migration 0010 on a database of today's schema with data in it, on SQLite and on
+"""Migration 0011 on a database of today's schema with data in it, on SQLite and on
 PostgreSQL: accounts, their Strava connection and activities carry over untouched, and
 the new passkeys and invitations tables take rows (a passkey goes with its account)."""
 
@@ -17,7 +17,7 @@ from fitcoach.models import Activity, Athlete, Invitation, Passkey, StravaConnec
 START = datetime(2026, 5, 4, 7, tzinfo=UTC)
 
 
-def _fill_schema_0009(engine: sa.Engine) -> tuple[int, int]:
+def _fill_schema_0010(engine: sa.Engine) -> tuple[int, int]:
     """A Strava-connected account with an activity, and one signing in with a password."""
     with engine.begin() as connection:
         for firstname, email, password in (
@@ -57,10 +57,10 @@ def _fill_schema_0009(engine: sa.Engine) -> tuple[int, int]:
 def test_accounts_carry_over_and_take_passkeys_and_invitations(database_url: URL) -> None:
     engine = make_engine(database_url)
     try:
-        migrations.upgrade(engine, "0009")
-        ada, bea = _fill_schema_0009(engine)
+        migrations.upgrade(engine, "0010")
+        ada, bea = _fill_schema_0010(engine)
         migrations.upgrade(engine)
-        assert migrations.current_revision(engine) == "0010_accounts_credentials"
+        assert migrations.current_revision(engine) == "0011_accounts_credentials"
         sessions = session_factory(engine)
         with transaction(sessions) as session:
             strava = session.get(StravaConnection, ada)
@@ -83,7 +83,7 @@ def test_accounts_carry_over_and_take_passkeys_and_invitations(database_url: URL
         with sessions() as session:
             assert session.scalars(sa.select(Passkey)).all() == []
             assert session.scalars(sa.select(Invitation.token_sha256)).all() == ["a" * 64]
-        migrations.downgrade(engine, "0009")
+        migrations.downgrade(engine, "0010")
         assert not {"passkeys", "invitations"} & set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
