@@ -26,6 +26,7 @@ from fitcoach.web.throttle import ACCOUNT_BURST, SOURCE_BURST
 from tests.conftest import MovableClock, RunningServer, recording_app, services_of
 from tests.dashboard.dashboard_support import settings_for
 from tests.imports.builders import fit_file, ride
+from tests.planning.plan_support import GOAL_FORM
 
 PASSWORD = "correct horse battery"
 START = datetime(2026, 3, 1, 6, tzinfo=UTC)
@@ -241,6 +242,18 @@ def test_download_my_data_reads_back_and_delete_leaves_only_the_record(site: Sit
             "goal_event_priority": "A",
         },
     )
+    planned = client.post(
+        "/plan/goal",
+        data={
+            "csrf": token,
+            **GOAL_FORM,
+            "goal_name": "Autumn 100",
+            "goal_date": "2026-08-30",
+            "sports": "ride",
+        },
+        follow_redirects=False,
+    )
+    assert planned.status_code == 303, planned.text
     download = client.get("/account/export")
     assert download.status_code == 200
     assert download.headers["content-type"] == "application/zip"
@@ -251,6 +264,7 @@ def test_download_my_data_reads_back_and_delete_leaves_only_the_record(site: Sit
         "activities.csv",
         "activities.json",
         "profile.json",
+        "plan.json",
         "daily_loads.csv",
     }
     rows = list(csv.DictReader(io.StringIO(bundle.read("activities.csv").decode())))
@@ -262,8 +276,12 @@ def test_download_my_data_reads_back_and_delete_leaves_only_the_record(site: Sit
     profile = json.loads(bundle.read("profile.json"))
     assert profile["account"]["email"] == "ada@example.com"
     assert profile["settings"]["ftp_watts"] == 260
-    assert profile["goal_event"] == {"name": "Marmotte", "date": "2026-07-05", "priority": "A"}
+    # The plan's goal is the athlete's goal (the plan form sets it).
+    assert profile["goal_event"] == {"name": "Autumn 100", "date": "2026-08-30", "priority": "A"}
     assert {line["name"] for line in profile["thresholds_in_use"]} >= {"FTP"}
+    plan = json.loads(bundle.read("plan.json"))
+    assert plan["goal"]["name"] == "Autumn 100" and "feed_token" not in json.dumps(plan)
+    assert plan["sessions"] and all(item["day"] <= "2026-08-30" for item in plan["sessions"])
 
     token = csrf(client, "/account")
     for data, problem in (

@@ -6,6 +6,8 @@ athlete, in formats other tools read.
   was imported from and that file's SHA-256; when fitcoach got it);
 - ``profile.json``: the account, the thresholds they set and those in use with their
   sources, the goal event;
+- ``plan.json``: the training plan (its goal, hours, sports, the athlete's own changes)
+  and the sessions of its current version;
 - ``daily_loads.csv``: the training load fitcoach keeps per day where the activities are
   gone (retention, a disconnected Strava);
 - ``README.txt``: what each file is. fitcoach does not keep the original files after it
@@ -23,7 +25,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from fitcoach.accounts.queries import activities_for_export, daily_loads_of, imported_files_of
+from fitcoach.accounts.queries import (
+    activities_for_export,
+    daily_loads_of,
+    imported_files_of,
+    plan_of,
+    planned_workouts_of,
+)
 from fitcoach.athletes.repository import get_athlete
 from fitcoach.athletes.thresholds import thresholds_for
 from fitcoach.athletes.views import threshold_lines
@@ -67,6 +75,8 @@ activities.json  the same activities with everything fitcoach read for each
                  (`document`), and their provenance.
 profile.json     your account, your settings, the thresholds in use and where
                  each came from, your goal event.
+plan.json        your training plan and the sessions of its current version
+                 (none when you have no plan).
 daily_loads.csv  training load fitcoach keeps per day for activities it no
                  longer holds (data retention, a disconnected Strava).
 
@@ -138,10 +148,43 @@ def _profile(session: Session, athlete_id: int, today: date) -> dict[str, Any]:
     }
 
 
+def _plan(session: Session, athlete_id: int) -> dict[str, Any] | None:
+    plan = plan_of(session, athlete_id)
+    if plan is None:
+        return None
+    # The calendar feed's secret stays out: it is a key, not the athlete's data.
+    return {
+        "goal": {
+            "name": plan.goal_name,
+            "date": _value(plan.goal_date),
+            "priority": plan.goal_priority,
+            "sport": plan.goal_sport,
+        },
+        "hours": plan.hours,
+        "sports": plan.sports,
+        "own_changes": plan.locks,
+        "version": plan.version,
+        "sessions": [
+            {
+                "day": _value(workout.day),
+                "sport": workout.sport,
+                "workout_type": workout.workout_type,
+                "name": workout.name,
+                "minutes": workout.minutes,
+                "planned_load": workout.planned_load,
+                "reason": workout.reason,
+                "locked": workout.locked,
+            }
+            for workout in planned_workouts_of(session, athlete_id, plan.version)
+        ],
+    }
+
+
 def export_zip(store: sessionmaker[Session], athlete_id: int, now: datetime) -> bytes:
     """The athlete's data as a zip archive's bytes (read in one transaction)."""
     with store() as session:
         profile = _profile(session, athlete_id, now.date())
+        plan = _plan(session, athlete_id)
         files = {file.activity_id: file for file in imported_files_of(session, athlete_id)}
         activities = activities_for_export(session, athlete_id)
         rows = [_row(activity, files.get(activity.id)) for activity in activities]
@@ -167,5 +210,6 @@ def export_zip(store: sessionmaker[Session], athlete_id: int, now: datetime) -> 
         bundle.writestr("activities.csv", table.getvalue())
         bundle.writestr("activities.json", json.dumps(documents, indent=1, default=str))
         bundle.writestr("profile.json", json.dumps(profile, indent=1))
+        bundle.writestr("plan.json", json.dumps(plan, indent=1))
         bundle.writestr("daily_loads.csv", carried.getvalue())
     return archive.getvalue()

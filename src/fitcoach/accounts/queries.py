@@ -1,5 +1,5 @@
 """What "Download my data" reads: every activity of the athlete with where it came from,
-the files they imported, and the daily loads fitcoach keeps."""
+the files they imported, the daily loads fitcoach keeps, and their training plan."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fitcoach.models import Activity, DailyLoad, ImportedFile
+from fitcoach.models import Activity, DailyLoad, ImportedFile, PlannedWorkout, TrainingPlan
 
 
 def activities_for_export(session: Session, athlete_id: int) -> Sequence[Activity]:
@@ -28,4 +28,19 @@ def imported_files_of(session: Session, athlete_id: int) -> Sequence[ImportedFil
 def daily_loads_of(session: Session, athlete_id: int) -> Sequence[DailyLoad]:
     return session.scalars(
         select(DailyLoad).where(DailyLoad.athlete_id == athlete_id).order_by(DailyLoad.day)
+    ).all()
+
+
+def plan_of(session: Session, athlete_id: int) -> TrainingPlan | None:
+    return session.scalar(select(TrainingPlan).where(TrainingPlan.athlete_id == athlete_id))
+
+
+def planned_workouts_of(
+    session: Session, athlete_id: int, version: int
+) -> Sequence[PlannedWorkout]:
+    """The sessions of the plan's version ``version``, by day."""
+    return session.scalars(
+        select(PlannedWorkout)
+        .where(PlannedWorkout.athlete_id == athlete_id, PlannedWorkout.version == version)
+        .order_by(PlannedWorkout.day, PlannedWorkout.id)
     ).all()
