@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fitcoach import __version__
-from fitcoach.accounts import account_endpoints, password_endpoints
+from fitcoach.accounts import account_endpoints, operator_endpoints, password_endpoints
 from fitcoach.accounts import endpoints as accounts
 from fitcoach.athletes import endpoints as athletes
 from fitcoach.core.clock import Clock, utc_now
@@ -183,6 +183,7 @@ def create_app(
         accounts.router,
         password_endpoints.router,
         account_endpoints.router,
+        operator_endpoints.router,
         dashboard.router,
         activity_page.router,
         browse.router,

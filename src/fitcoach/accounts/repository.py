@@ -3,7 +3,6 @@ invitation links."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -35,10 +34,3 @@ def invitation_for_update(session: Session, token_sha256: str) -> Invitation | N
     return session.scalar(
         select(Invitation).where(Invitation.token_sha256 == token_sha256).with_for_update()
     )
-
-
-def invitations(session: Session, limit: int = 50) -> Sequence[Invitation]:
-    """The newest invitations first."""
-    return session.scalars(
-        select(Invitation).order_by(Invitation.created_at.desc()).limit(limit)
-    ).all()

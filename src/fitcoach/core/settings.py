@@ -150,7 +150,7 @@ class Settings(BaseSettings):
         True,
         description=(
             "Anyone may create an account; false: only with an invitation link the operator "
-            "made on /admin"
+            "made on /admin/accounts"
         ),
     )
     api_docs: bool | None = Field(

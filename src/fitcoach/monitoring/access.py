@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 from dataclasses import dataclass
 
 from fitcoach.core.settings import Settings
+from fitcoach.web.operators import token_matches
 
 # A request relayed by a proxy on this machine arrives from loopback; these headers say
 # it came from further away, so it is not treated as local.
@@ -18,16 +18,6 @@ class Refusal:
     status: int
     reason: str
     what_to_do: str
-
-
-def token_matches(authorization: str | None, expected: str) -> bool:
-    """Whether an ``Authorization: Bearer <token>`` header carries `expected`."""
-    if not expected or not authorization:
-        return False
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer":
-        return False
-    return hmac.compare_digest(token.strip().encode(), expected.encode())
 
 
 def is_loopback(host: str | None) -> bool:

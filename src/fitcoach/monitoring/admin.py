@@ -15,8 +15,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from fitcoach.core.settings import Settings
-from fitcoach.monitoring.access import token_matches
 from fitcoach.monitoring.athletes import top
 from fitcoach.monitoring.endpoints import budget_of
 from fitcoach.monitoring.queries import (
@@ -35,6 +33,7 @@ from fitcoach.monitoring.queries import (
 )
 from fitcoach.strava.budget import BudgetError, WindowUsage
 from fitcoach.web.deps import AppServices, OptionalAthlete
+from fitcoach.web.operators import is_operator
 from fitcoach.web.templating import message_page, page
 
 router = APIRouter()
@@ -78,12 +77,6 @@ class AdminView:
     webhooks: WebhookStatus
     queue: QueueStatus | None
     problems: list[str]
-
-
-def is_operator(request: Request, settings: Settings, athlete_id: int | None) -> bool:
-    if token_matches(request.headers.get("authorization"), settings.admin_token):
-        return True
-    return athlete_id is not None and athlete_id in settings.admin_ids
 
 
 @router.get("/admin", response_class=HTMLResponse, include_in_schema=False)
