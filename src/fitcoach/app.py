@@ -7,12 +7,15 @@ import logging
 import random
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 from redis import Redis
 from starlette.datastructures import URL, Headers, MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fitcoach import __version__
@@ -30,6 +33,10 @@ from fitcoach.dashboard import endpoints as dashboard
 from fitcoach.imports import endpoints as imports
 from fitcoach.imports.parsing.limits import limits_from
 from fitcoach.inline_queue import InlineQueue
+from fitcoach.mcp import endpoints as assistant
+from fitcoach.mcp.http import PATH as MCP_PATH
+from fitcoach.mcp.http import McpHttp
+from fitcoach.mcp.server import ServerSetup
 from fitcoach.monitoring import admin, health
 from fitcoach.monitoring import endpoints as metrics
 from fitcoach.monitoring.process import configure_process
@@ -158,10 +165,28 @@ def create_app(
         session_policy=SessionPolicy.from_settings(settings),
         logins=LoginLimits(clock=lambda: clock().timestamp()),
     )
+    mcp = McpHttp(
+        ServerSetup(
+            sessions,
+            clock,
+            settings.coach_llm_allow_strava_data,
+            settings.mcp_max_response_kb * 1024,
+        ),
+        settings.mcp_requests_per_minute,
+        clock,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The MCP server's HTTP sessions live as long as the app serves.
+        async with mcp.running():
+            yield
+
     # The API documentation shows every route and parameter: not in production unless
     # API_DOCS says so.
     docs = settings.serves_api_docs
     app = FastAPI(
+        lifespan=lifespan,
         title="fitcoach",
         version=__version__,
         telemetry=NO_TELEMETRY,
@@ -195,11 +220,14 @@ def create_app(
         sync.router,
         imports.router,
         planning.router,
+        assistant.router,
         admin.router,
         metrics.router,
     ):
         app.include_router(router)
     app.mount("/static", static_files(), name="static")
+    # An ASGI app of its own (the SDK's transport), reached through the middleware above.
+    app.router.routes.append(Route(MCP_PATH, mcp, methods=["GET", "POST", "DELETE"]))
     https = settings.public_url.startswith("https://")
     app.add_middleware(
         SessionMiddleware,

@@ -34,6 +34,11 @@ keys_app = typer.Typer(help="Token-encryption key commands.", invoke_without_com
 app.add_typer(keys_app, name="keys")
 plan_app = typer.Typer(help="Training plan commands.", invoke_without_command=True)
 app.add_typer(plan_app, name="plan")
+mcp_app = typer.Typer(
+    help="The MCP server for an athlete's own AI assistant (docs/assistant.md).",
+    invoke_without_command=True,
+)
+app.add_typer(mcp_app, name="mcp")
 
 
 def _version(value: bool) -> None:
@@ -548,6 +553,58 @@ def keys_rotate() -> None:
     typer.echo(
         f"{count} athletes' tokens re-encrypted with the newest key; the older keys in "
         "TOKEN_ENCRYPTION_KEYS can now be removed"
+    )
+
+
+@mcp_app.callback()
+def mcp_serve(
+    context: typer.Context,
+    athlete: Annotated[
+        int | None, typer.Option("--athlete", help="The fitcoach athlete id to answer for.")
+    ] = None,
+    scope: Annotated[
+        str, typer.Option("--scope", help="read, or read-write to let the assistant plan.")
+    ] = "read",
+) -> None:
+    """Serve the MCP server over stdio for one athlete (a desktop assistant starts this)."""
+    if context.invoked_subcommand is not None:
+        return
+    if athlete is None:
+        typer.echo(context.get_help())
+        raise typer.Exit()
+    from fitcoach.mcp.stdio import serve_stdio, stdio_setup
+    from fitcoach.mcp.tokens import parse_scope
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)  # to stderr: stdout is MCP's
+    engine = prepare_database(settings)
+    serve_stdio(stdio_setup(session_factory(engine), settings, athlete, parse_scope(scope)))
+
+
+@mcp_app.command("token")
+def mcp_token(
+    athlete: Annotated[int, typer.Option("--athlete", help="The fitcoach athlete id.")],
+    scope: Annotated[str, typer.Option("--scope", help="read or read-write.")] = "read",
+    name: Annotated[str | None, typer.Option("--name", help="A name to tell it apart.")] = None,
+    days: Annotated[
+        int | None, typer.Option("--days", help="Expire after this many days (default never).")
+    ] = None,
+) -> None:
+    """Print a new MCP token for the athlete (shown once; stored only as a hash)."""
+    from fitcoach.core.clock import utc_now
+    from fitcoach.mcp.tokens import create_token, parse_scope
+
+    settings = load_settings()
+    engine = prepare_database(settings)
+    token = create_token(
+        session_factory(engine), athlete, parse_scope(scope), name, utc_now(), days=days
+    )
+    typer.echo(token.secret)
+    until = f", until {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else ""
+    typer.echo(
+        f"token {token.id} '{token.name}' ({token.scope}{until}) for athlete {athlete}; "
+        f"send it as 'Authorization: Bearer <token>' to {settings.public_url.rstrip('/')}/mcp",
+        err=True,
     )
 
 

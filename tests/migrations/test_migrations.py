@@ -27,6 +27,7 @@ TABLES = {
     "planned_workouts",
     "passkeys",
     "invitations",
+    "mcp_tokens",
 }
 
 

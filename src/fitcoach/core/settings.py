@@ -129,6 +129,22 @@ class Settings(BaseSettings):
             "default it sees only the athlete's own files (Strava's 2026 policy, 5.3)"
         ),
     )
+    mcp_requests_per_minute: int = Field(
+        60,
+        ge=1,
+        description=(
+            "Requests one MCP token may make to /mcp a minute (counted per web process); "
+            "more are answered 429"
+        ),
+    )
+    mcp_max_response_kb: int = Field(
+        256,
+        ge=1,
+        description=(
+            "Largest answer of one MCP tool call; a larger one is refused with a hint to "
+            "narrow the request"
+        ),
+    )
     max_upload_mb: int = Field(
         1024, ge=1, description="Largest file or Strava archive accepted by the import page"
     )

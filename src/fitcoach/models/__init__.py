@@ -506,6 +506,32 @@ class PlannedWorkout(Base):
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class McpToken(Base):
+    """A token an athlete gave their own AI assistant to reach fitcoach's MCP server.
+
+    Only the SHA-256 of the token is stored (the token is a 256-bit random secret, so a
+    fast hash is enough and lookups stay one indexed read); the athlete sees it once.
+    ``scope`` is "read" or "read-write". A revoked token keeps its row, so the settings
+    page can say when it stopped working.
+    """
+
+    __tablename__ = "mcp_tokens"
+
+    id: Mapped[int] = mapped_column(OwnId, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters of the token, so the athlete can tell their tokens apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 @event.listens_for(Activity, "before_insert")
 @event.listens_for(Activity, "before_update")
 def _set_start_day(_mapper: Any, _connection: Any, activity: Activity) -> None:

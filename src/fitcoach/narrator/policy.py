@@ -5,6 +5,10 @@ Section 5.3 forbids using Strava Data in the operation of an AI application, inc
 findings it explains are computed only from the athlete's own files and archive (and
 the loads fitcoach derived from them); ``COACH_LLM_ALLOW_STRAVA_DATA=true`` widens that
 to everything stored. The rule engine on the pages keeps using everything either way.
+
+The athlete's own assistant, connected through the MCP server (``fitcoach.mcp``), is a
+language model too: it asks ``allowed_sources`` and ``withheld_note`` here, so the rule is
+written once.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from fitcoach.activities.queries import daily_load_history, holds_api_data, week_rows
+from fitcoach.activities.queries import Reader, daily_load_history, holds_api_data, week_rows
 from fitcoach.athletes.repository import get_athlete
 from fitcoach.athletes.views import goal_of
 from fitcoach.coach import Recommendation, recommend
@@ -23,6 +27,24 @@ from fitcoach.dashboard.queries import compared_since
 from fitcoach.dashboard.views import week_summary
 from fitcoach.models import OWN_SOURCES, Source
 from fitcoach.narrator.client import grounding_numbers
+
+
+def allowed_sources(*, allow_strava_data: bool) -> tuple[Source, ...]:
+    """The activity sources a language model may be given numbers from."""
+    return (*OWN_SOURCES, Source.STRAVA_API) if allow_strava_data else OWN_SOURCES
+
+
+def strava_data_withheld(reader: Reader, athlete_id: int, *, allow_strava_data: bool) -> bool:
+    """Whether the policy kept some of this athlete's stored data from the model."""
+    return not allow_strava_data and holds_api_data(reader, athlete_id)
+
+
+# What a model's answer says when it was computed without the athlete's Strava data.
+WITHHELD = (
+    "Strava's API terms do not allow Strava data to be sent to a language model, so "
+    "activities that came from Strava's API were left out; only the athlete's own files "
+    "and archive were used."
+)
 
 
 @dataclass(frozen=True)
@@ -44,7 +66,7 @@ def narrator_input(
 ) -> NarratorInput | None:
     """The narrator's grounding for this athlete, from the sources policy allows; None for
     an unknown athlete."""
-    sources = (*OWN_SOURCES, Source.STRAVA_API) if allow_strava_data else OWN_SOURCES
+    sources = allowed_sources(allow_strava_data=allow_strava_data)
     with sessions() as session:
         athlete = get_athlete(session, athlete_id)
         if athlete is None:
@@ -52,7 +74,7 @@ def narrator_input(
         goal = goal_of(athlete)
         series = daily_load_history(session, athlete_id, sources).series_until(today)
         week = week_summary(week_rows(session, athlete_id, compared_since(today), sources), today)
-        withheld = not allow_strava_data and holds_api_data(session, athlete_id)
+        withheld = strava_data_withheld(session, athlete_id, allow_strava_data=allow_strava_data)
     numbers = grounding_numbers(series, today=today, week=week)
     findings = recommend(series, today=today, goal=goal)
     note = (

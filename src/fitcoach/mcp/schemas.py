@@ -1,0 +1,146 @@
+"""What the MCP tools answer, as pydantic models: the SDK turns each into the tool's output
+schema, so an assistant knows every field's meaning before it calls.
+
+Every answer carries ``sources`` (the activity sources it was computed from) and
+``withheld`` (None, or why some of the athlete's data was left out: Strava's API terms).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class Provenance(BaseModel):
+    """Which data an answer was computed from."""
+
+    sources: list[str] = Field(
+        description="Activity sources used: 'file' and 'archive' are the athlete's own "
+        "recordings, 'strava_api' is data fetched from Strava"
+    )
+    withheld: str | None = Field(
+        None, description="Set when some of the athlete's data was left out, and why"
+    )
+
+
+class FitnessDay(BaseModel):
+    """One day's numbers as of the morning, before that day's training."""
+
+    day: date
+    load: float = Field(description="Training load (TSS scale) of the day's own activities")
+    fitness: float = Field(description="Fitness (CTL, 42-day load average) that morning")
+    fatigue: float = Field(description="Fatigue (ATL, 7-day load average) that morning")
+    form: float = Field(description="Form (TSB) = fitness - fatigue; negative means tired")
+    ramp: float = Field(description="Change in fitness over the 7 days before")
+
+
+class FitnessAndForm(Provenance):
+    """Fitness, fatigue and form for each day of a range, and today's."""
+
+    start: date
+    end: date
+    today: FitnessDay | None = Field(description="This morning's numbers; None without data")
+    days: list[FitnessDay]
+
+
+class SportWeek(BaseModel):
+    """One sport family's week against its average of the weeks before."""
+
+    sport: str = Field(description="'all' for every sport together, else a sport family")
+    count: float
+    moving_time_h: float
+    distance_km: float
+    elevation_m: float
+    load: float
+    average_count: float = Field(description="Per-week average of the compared weeks")
+    average_moving_time_h: float
+    average_distance_km: float
+    average_load: float
+
+
+class WeekSummary(Provenance):
+    """A week (Monday to Sunday) against the weeks before it."""
+
+    start: date
+    end: date
+    compared_weeks: int
+    total: SportWeek
+    sports: list[SportWeek]
+
+
+class ActivityItem(BaseModel):
+    """An activity as a list shows it."""
+
+    id: int = Field(description="fitcoach's id of the activity (use it with get_activity)")
+    name: str
+    sport_type: str
+    start_local: datetime = Field(description="Start, on the clock where it was recorded")
+    moving_time_s: int
+    distance_km: float
+    elevation_m: float
+    load: float | None = Field(description="Training load (TSS scale); None until computed")
+    load_method: str | None = Field(description="How the load was computed")
+    source: str
+
+
+class ActivityList(Provenance):
+    """Activities matching the filters, newest first."""
+
+    activities: list[ActivityItem]
+    more: bool = Field(description="True when more activities match than were returned")
+
+
+class ZoneShare(BaseModel):
+    label: str = Field(description="The zone's name and its bounds")
+    seconds: float
+    share: float = Field(description="Fraction of the recorded time, 0 to 1")
+
+
+class ZoneBreakdown(BaseModel):
+    kind: str = Field(description="'power', 'heart_rate' or 'pace'")
+    zones: list[ZoneShare]
+
+
+class ActivitySummary(Provenance):
+    """One activity's summary, its load, and time in zones when its streams are stored."""
+
+    activity: ActivityItem
+    elapsed_time_s: int
+    average_watts: float | None
+    weighted_average_watts: float | None
+    average_heartrate: float | None
+    max_heartrate: float | None
+    average_speed_m_s: float | None
+    kilojoules: float | None
+    trainer: bool
+    commute: bool
+    load_explanation: str = Field(description="How the load was computed, in words")
+    zones: list[ZoneBreakdown] = Field(
+        description="Time in zones; empty when no streams are stored for the activity"
+    )
+
+
+class Threshold(BaseModel):
+    name: str = Field(
+        description="ftp (W), threshold_hr (bpm), threshold_pace (s/km), "
+        "swim_threshold_pace (s/100 m), max_hr (bpm) or resting_hr (bpm)"
+    )
+    value: float | None = Field(description="None when it cannot be estimated")
+    source: str = Field(description="The athlete's setting, or how it was estimated")
+
+
+class ThresholdsAt(BaseModel):
+    """The thresholds as they stood on one day."""
+
+    day: date
+    thresholds: list[Threshold]
+
+
+class Thresholds(Provenance):
+    """The thresholds loads and zones are computed with, and how they moved month by month."""
+
+    today: ThresholdsAt
+    history: list[ThresholdsAt] = Field(
+        description="The same thresholds at the end of each earlier month, oldest first"
+    )

@@ -1,0 +1,428 @@
+"""The MCP server's tools: each a plain function of a ``ToolContext`` and typed arguments,
+kept in one registry with its name, description and whether it changes anything.
+
+The server (``fitcoach.mcp.server``) exposes each entry; a read token may call only those
+whose ``writes`` is False. Every tool reads only the sources the language-model policy
+allows (``narrator.policy``) and says in ``withheld`` when data was left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session, sessionmaker
+
+from fitcoach.activities.queries import daily_load_history, week_rows
+from fitcoach.athletes.repository import get_athlete
+from fitcoach.athletes.thresholds import athlete_settings, coach_activity
+from fitcoach.coach import (
+    CoachError,
+    PeriodSummary,
+    ResolvedThresholds,
+    SportSummary,
+    Streams,
+    activity_load,
+    activity_zone_times,
+    daily_numbers,
+    performance_series,
+    resolve_thresholds,
+    weekly_summary,
+)
+from fitcoach.dashboard.queries import COMPARE_WEEKS
+from fitcoach.dashboard.views import method_label
+from fitcoach.mcp import queries
+from fitcoach.mcp.errors import ToolRefused
+from fitcoach.mcp.schemas import (
+    ActivityItem,
+    ActivityList,
+    ActivitySummary,
+    FitnessAndForm,
+    FitnessDay,
+    SportWeek,
+    Threshold,
+    Thresholds,
+    ThresholdsAt,
+    WeekSummary,
+    ZoneBreakdown,
+    ZoneShare,
+)
+from fitcoach.mcp.tokens import Caller
+from fitcoach.models import Activity, Source
+from fitcoach.narrator.policy import WITHHELD, allowed_sources, strava_data_withheld
+
+# The longest range one call may ask for: a year of days is about 40 KB of answer.
+MAX_RANGE_DAYS = 366
+DEFAULT_RANGE_DAYS = 42
+MAX_ACTIVITIES = 100
+THRESHOLD_MONTHS = 6
+# The streams the coach's zone maths reads (the activity page keeps the same ones).
+STREAM_KEYS = ("time", "watts", "heartrate", "velocity_smooth", "altitude", "grade_smooth")
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool call may use: who asks, the store, today, and the policy."""
+
+    caller: Caller
+    sessions: sessionmaker[Session]
+    today: date
+    allow_strava_data: bool
+
+    @property
+    def athlete_id(self) -> int:
+        return self.caller.athlete_id
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        return allowed_sources(allow_strava_data=self.allow_strava_data)
+
+    def withheld(self, session: Session) -> str | None:
+        """The policy's note when it kept some of this athlete's data out of the answer."""
+        held = strava_data_withheld(
+            session, self.athlete_id, allow_strava_data=self.allow_strava_data
+        )
+        return WITHHELD if held else None
+
+    def provenance(self, session: Session) -> dict[str, Any]:
+        return {"sources": [str(s) for s in self.sources], "withheld": self.withheld(session)}
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool: its name, its function, what a model reads to decide to call it, and
+    whether it changes the athlete's data (then only a read-write token may call it)."""
+
+    name: str
+    function: Callable[..., BaseModel]
+    description: str
+    writes: bool = False
+
+
+def _range(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    last = end or today
+    first = start or last - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    if last > today:
+        raise ToolRefused(
+            f"end {last} is after today ({today}): fitness is known up to this morning"
+        )
+    if first > last:
+        raise ToolRefused(f"start {first} is after end {last}")
+    if (last - first).days + 1 > MAX_RANGE_DAYS:
+        raise ToolRefused(
+            f"the range {first} to {last} is longer than {MAX_RANGE_DAYS} days; ask for a "
+            "shorter one"
+        )
+    return first, last
+
+
+def fitness_and_form(
+    context: ToolContext, start: date | None = None, end: date | None = None
+) -> FitnessAndForm:
+    first, last = _range(start, end, context.today)
+    with context.sessions() as session:
+        history = daily_load_history(session, context.athlete_id, context.sources)
+        provenance = context.provenance(session)
+    if history.first() is None:
+        return FitnessAndForm(start=first, end=last, today=None, days=[], **provenance)
+    # From the range's start when it is before the first activity: those days count as
+    # days without training, as the chart shows them.
+    origin = min(history.first() or first, first)
+    numbers = daily_numbers(performance_series(history.totals(origin, context.today), origin))
+    days = []
+    offset = (first - numbers.start).days
+    for i in range(max(0, offset), (last - numbers.start).days + 1):
+        days.append(_day(numbers.start + timedelta(days=i), numbers, i))
+    today = _day(context.today, numbers, (context.today - numbers.start).days)
+    return FitnessAndForm(start=first, end=last, today=today, days=days, **provenance)
+
+
+def _day(day: date, numbers: Any, i: int) -> FitnessDay:
+    return FitnessDay(
+        day=day,
+        load=round(float(numbers.load[i]), 1),
+        fitness=round(float(numbers.fitness[i]), 1),
+        fatigue=round(float(numbers.fatigue[i]), 1),
+        form=round(float(numbers.form[i]), 1),
+        ramp=round(float(numbers.ramp[i]), 1),
+    )
+
+
+def week_summary(context: ToolContext, week_of: date | None = None) -> WeekSummary:
+    day = week_of or context.today
+    if day > context.today:
+        raise ToolRefused(f"{day} is after today ({context.today}): that week has no data yet")
+    monday = day - timedelta(days=day.weekday())
+    since = datetime.combine(monday - timedelta(weeks=COMPARE_WEEKS, days=1), time(), UTC)
+    with context.sessions() as session:
+        rows = [
+            row
+            for row in week_rows(session, context.athlete_id, since, context.sources)
+            if row.start_date_local.date() <= monday + timedelta(days=6)
+        ]
+        provenance = context.provenance(session)
+    summary = weekly_summary(
+        rows, [row.load for row in rows], week_of=day, compare_weeks=COMPARE_WEEKS
+    )
+    return _week(summary, provenance)
+
+
+def _week(summary: PeriodSummary, provenance: Mapping[str, Any]) -> WeekSummary:
+    def sport(item: SportSummary) -> SportWeek:
+        now, mean = item.current, item.recent_average
+        return SportWeek(
+            sport=item.sport,
+            count=now.count,
+            moving_time_h=round(now.moving_time_s / 3600, 2),
+            distance_km=round(now.distance_m / 1000, 2),
+            elevation_m=round(now.elevation_m),
+            load=round(now.load, 1),
+            average_count=round(mean.count, 2),
+            average_moving_time_h=round(mean.moving_time_s / 3600, 2),
+            average_distance_km=round(mean.distance_m / 1000, 2),
+            average_load=round(mean.load, 1),
+        )
+
+    return WeekSummary(
+        start=summary.start,
+        end=summary.end,
+        compared_weeks=summary.compared_periods,
+        total=sport(summary.total),
+        sports=[sport(item) for item in summary.sports],
+        **provenance,
+    )
+
+
+def _item(row: queries.ActivityItemRow | Activity) -> ActivityItem:
+    return ActivityItem(
+        id=row.id,
+        name=row.name,
+        sport_type=row.sport_type,
+        start_local=row.start_date_local or row.start_date,
+        moving_time_s=row.moving_time_s,
+        distance_km=round(row.distance_m / 1000, 2),
+        elevation_m=round(row.elevation_gain_m),
+        load=None if row.load is None else round(row.load, 1),
+        load_method=row.load_method,
+        source=row.source,
+    )
+
+
+def list_activities(
+    context: ToolContext,
+    start: date | None = None,
+    end: date | None = None,
+    sport_types: list[str] | None = None,
+    min_distance_km: float | None = None,
+    limit: int = 20,
+) -> ActivityList:
+    if not 1 <= limit <= MAX_ACTIVITIES:
+        raise ToolRefused(f"limit must be between 1 and {MAX_ACTIVITIES}")
+    if start is not None and end is not None and start > end:
+        raise ToolRefused(f"start {start} is after end {end}")
+    if min_distance_km is not None and min_distance_km < 0:
+        raise ToolRefused("min_distance_km cannot be negative")
+    with context.sessions() as session:
+        rows = queries.filtered_activities(
+            session,
+            context.athlete_id,
+            context.sources,
+            after=None if start is None else _midnight(start),
+            before=None if end is None else _midnight(end + timedelta(days=1)),
+            sport_types=sport_types,
+            min_distance_m=None if min_distance_km is None else min_distance_km * 1000,
+            limit=limit + 1,
+        )
+        provenance = context.provenance(session)
+    return ActivityList(
+        activities=[_item(row) for row in rows[:limit]], more=len(rows) > limit, **provenance
+    )
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
+
+
+def get_activity(context: ToolContext, activity_id: int) -> ActivitySummary:
+    with context.sessions() as session:
+        row = queries.activity_of(session, context.athlete_id, activity_id)
+        if row is None:
+            raise ToolRefused(f"there is no activity {activity_id} of this athlete")
+        if row.source not in context.sources:
+            raise ToolRefused(
+                f"activity {activity_id} came from Strava's API. {WITHHELD} Ask for one "
+                "recorded in the athlete's own files."
+            )
+        streams = queries.streams_for(session, activity_id)
+        resolved = _thresholds_on(session, context, context.today)
+        provenance = context.provenance(session)
+        summary = coach_activity(row)
+        item = _item(row)
+        fields = {
+            "elapsed_time_s": row.elapsed_time_s,
+            "average_watts": row.average_watts,
+            "weighted_average_watts": row.weighted_average_watts,
+            "average_heartrate": row.average_heartrate,
+            "max_heartrate": row.max_heartrate,
+            "average_speed_m_s": row.average_speed,
+            "kilojoules": row.kilojoules,
+            "trainer": row.trainer,
+            "commute": row.commute,
+        }
+    thresholds = resolved.as_thresholds()
+    explanation = method_label(row.load_method)[1]
+    zones: list[ZoneBreakdown] = []
+    coach_streams = _streams(streams)
+    if coach_streams is not None:
+        try:
+            with_streams = replace(summary, streams=coach_streams)
+            explanation = activity_load(with_streams, thresholds).explanation
+            zones = _zones(activity_zone_times(with_streams, thresholds))
+        except CoachError:
+            zones = []  # malformed streams: the summary still answers
+    return ActivitySummary(
+        activity=item, load_explanation=explanation, zones=zones, **fields, **provenance
+    )
+
+
+def _streams(stored: Mapping[str, Sequence[float | None]] | None) -> Streams | None:
+    if not stored:
+        return None
+    usable = {key: list(values) for key, values in stored.items() if key in STREAM_KEYS}
+    if not usable or len({len(values) for values in usable.values()}) != 1:
+        return None
+    try:
+        return Streams(**usable)
+    except CoachError:
+        return None
+
+
+def _zones(times: Mapping[str, Sequence[Any]]) -> list[ZoneBreakdown]:
+    result = []
+    for kind, zone_times in times.items():
+        total = sum(zone.seconds for zone in zone_times) or 1.0
+        result.append(
+            ZoneBreakdown(
+                kind=kind,
+                zones=[
+                    ZoneShare(
+                        label=zone.zone.label,
+                        seconds=round(zone.seconds),
+                        share=round(zone.seconds / total, 3),
+                    )
+                    for zone in zone_times
+                ],
+            )
+        )
+    return result
+
+
+def _thresholds_on(session: Session, context: ToolContext, day: date) -> ResolvedThresholds:
+    athlete = get_athlete(session, context.athlete_id)
+    if athlete is None:
+        raise ToolRefused("this athlete no longer exists")
+    rows = queries.activities_from(session, context.athlete_id, context.sources)
+    return resolve_thresholds(
+        athlete_settings(athlete), [coach_activity(row) for row in rows], today=day
+    )
+
+
+def _threshold_list(resolved: ResolvedThresholds) -> list[Threshold]:
+    named = (
+        ("ftp", resolved.ftp),
+        ("threshold_hr", resolved.threshold_hr),
+        ("threshold_pace", resolved.threshold_pace_s_per_km),
+        ("swim_threshold_pace", resolved.swim_threshold_pace_s_per_100m),
+        ("max_hr", resolved.max_hr),
+        ("resting_hr", resolved.resting_hr),
+    )
+    return [
+        Threshold(
+            name=name,
+            value=None if estimate.value is None else round(estimate.value, 1),
+            source=estimate.source,
+        )
+        for name, estimate in named
+    ]
+
+
+def thresholds(context: ToolContext) -> Thresholds:
+    with context.sessions() as session:
+        athlete = get_athlete(session, context.athlete_id)
+        if athlete is None:
+            raise ToolRefused("this athlete no longer exists")
+        settings = athlete_settings(athlete)
+        history = [
+            coach_activity(row)
+            for row in queries.activities_from(session, context.athlete_id, context.sources)
+        ]
+        provenance = context.provenance(session)
+    month_ends = []
+    first = context.today.replace(day=1)
+    for _ in range(THRESHOLD_MONTHS):
+        first = (first - timedelta(days=1)).replace(day=1)
+        month_ends.append((first + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+    return Thresholds(
+        today=ThresholdsAt(
+            day=context.today,
+            thresholds=_threshold_list(resolve_thresholds(settings, history, today=context.today)),
+        ),
+        history=[
+            ThresholdsAt(
+                day=day,
+                thresholds=_threshold_list(resolve_thresholds(settings, history, today=day)),
+            )
+            for day in reversed(month_ends)
+        ],
+        **provenance,
+    )
+
+
+READ_TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        "get_fitness_and_form",
+        fitness_and_form,
+        "The athlete's fitness (CTL), fatigue (ATL) and form (TSB) for each day from start "
+        "to end (ISO dates, at most 366 days; default the last 42 days up to today), as of "
+        "each morning, plus today's. Use it to say how fit or tired the athlete is, or how "
+        "their fitness moved. Form below about -30 means overreaching; above +5 fresh.",
+    ),
+    ToolSpec(
+        "get_week_summary",
+        week_summary,
+        "Totals of the week (Monday to Sunday) holding week_of (an ISO date; default today) "
+        "per sport family and for all sports together (count, hours, km, elevation, load), "
+        "each against the average of the 4 weeks before. Use it for 'how is my week going'.",
+    ),
+    ToolSpec(
+        "list_activities",
+        list_activities,
+        "The athlete's activities newest first, optionally between start and end (ISO dates, "
+        "inclusive, the athlete's local days), of the given Strava sport_types (e.g. Ride, "
+        "Run, Swim, VirtualRide, TrailRun) and at least min_distance_km long; at most limit "
+        "(1-100, default 20). Each has an id to pass to get_activity.",
+    ),
+    ToolSpec(
+        "get_activity",
+        get_activity,
+        "One activity by its id (from list_activities): duration, distance, power, heart "
+        "rate, speed, its training load and how it was computed, and time in power, "
+        "heart-rate and pace zones when its recorded streams are stored.",
+    ),
+    ToolSpec(
+        "get_thresholds",
+        thresholds,
+        "The thresholds the athlete's loads and zones are computed with (FTP, threshold and "
+        "maximum heart rate, threshold run and swim pace, resting heart rate), each with its "
+        "source (the athlete's setting or how it was estimated), today and at the end of each "
+        "of the last 6 months, to show how they moved.",
+    ),
+)
+
+# Tools that change the athlete's data join here; only read-write tokens may call them.
+WRITE_TOOLS: tuple[ToolSpec, ...] = ()
+
+TOOLS: tuple[ToolSpec, ...] = READ_TOOLS + WRITE_TOOLS
