@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from fitcoach.sync.context import SyncContext
     from fitcoach.web.deps import Services
 
-pytest_plugins = ["tests.stores"]
+pytest_plugins = ["tests.stores", "tests.assistant.support"]
 
 POSTGRES_URL = os.environ.get(
     "FITCOACH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -18,8 +18,7 @@ from sqlalchemy.engine import URL
 from fitcoach.mcp.tokens import revoke
 from fitcoach.mcp.tools import TOOLS
 from fitcoach.models import Activity, McpToken
-from tests.conftest import MovableClock, RunningServer
-from tests.mcp.support import (
+from tests.assistant.support import (
     API_DISTANCE_M,
     NOW,
     OTHER,
@@ -29,10 +28,8 @@ from tests.mcp.support import (
     connected,
     days_ago,
     serve,
-    world,  # noqa: F401 (a fixture)
 )
-from tests.mcp.support import clock as clock  # noqa: F401 (a fixture)
-from tests.mcp.support import served as served  # noqa: F401 (a fixture)
+from tests.conftest import MovableClock, RunningServer
 
 
 async def _call(client: Client, name: str, arguments: dict[str, Any] | None = None) -> Any:
@@ -89,9 +86,7 @@ def test_every_tool_answers_from_the_athletes_own_files(
     assert all(tool.description and tool.output_schema for tool in tools.values())
 
     fitness = answers["fitness"]
-    assert [day["day"] for day in fitness["days"]] == [
-        str(days_ago(n)) for n in range(13, -1, -1)
-    ]
+    assert [day["day"] for day in fitness["days"]] == [str(days_ago(n)) for n in range(13, -1, -1)]
     assert fitness["today"]["fitness"] > 0
     assert fitness["sources"] == ["file", "archive"]
     assert "Strava" in fitness["withheld"]
@@ -206,7 +201,9 @@ def test_strava_only_data_is_withheld_by_default_and_shown_when_allowed(
         allowed.stop()
     assert fitness["today"]["fitness"] > 0 and fitness["withheld"] is None
     assert fitness["sources"] == ["file", "archive", "strava_api"]
-    assert {item["distance_km"] for item in listed["activities"]} == {round(API_DISTANCE_M / 1000, 2)}
+    assert {item["distance_km"] for item in listed["activities"]} == {
+        round(API_DISTANCE_M / 1000, 2)
+    }
     assert not activity.is_error
 
 
@@ -225,9 +222,7 @@ def test_limits_rate_size_and_the_audit_log(
     async def session() -> tuple[Any, Any]:
         async with connected(server, token) as client:
             small = await client.call_tool("get_fitness_and_form", {"start": str(TODAY)})
-            large = await client.call_tool(
-                "get_fitness_and_form", {"start": str(days_ago(365))}
-            )
+            large = await client.call_tool("get_fitness_and_form", {"start": str(days_ago(365))})
             return small, large
 
     caplog.set_level(logging.INFO, logger="fitcoach.mcp")
@@ -238,9 +233,7 @@ def test_limits_rate_size_and_the_audit_log(
             "Authorization": f"Bearer {token}",
         }
         body = {"jsonrpc": "2.0", "id": 9, "method": "tools/list", "params": {}}
-        statuses = [
-            httpx.post(f"{server.url}/mcp", json=body, headers=headers) for _ in range(4)
-        ]
+        statuses = [httpx.post(f"{server.url}/mcp", json=body, headers=headers) for _ in range(4)]
     finally:
         server.stop()
     assert not small.is_error
@@ -258,4 +251,4 @@ def test_limits_rate_size_and_the_audit_log(
     ]
     # The audit says who called what and how it went, never the arguments or the answer.
     logged = json.dumps([record.__dict__ for record in audit], default=str)
-    assert str(days_ago(365)) not in logged and "fitness\": " not in logged
+    assert str(days_ago(365)) not in logged and 'fitness": ' not in logged

@@ -1,4 +1,5 @@
-"""A store with three athletes for the MCP tests, fitcoach served on loopback, and the
+"""Fixtures of the assistant's tests (registered by the root conftest): a store with
+three athletes for the MCP tests, fitcoach served on loopback, and the
 SDK's own client over HTTP.
 
 - ``own``: 9 activities from their own archive (rides with power and heart-rate streams,
@@ -20,6 +21,7 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from sqlalchemy import select
 from sqlalchemy.engine import URL
 
 from fitcoach.activities.loads import compute_loads
@@ -32,7 +34,7 @@ from fitcoach.imports.parsing.limits import Limits
 from fitcoach.imports.service import import_path
 from fitcoach.mcp.tokens import Scope, create_token
 from fitcoach.models import Athlete
-from tests.conftest import MovableClock, RunningServer
+from tests.conftest import MovableClock, RunningServer, session_cookie
 from tests.imports.builders import ArchiveItem, archive_items, ride, write_archive
 from tests.stores import Store, make_store
 
@@ -47,9 +49,7 @@ def api_rides(athlete_id: int, first_id: int, days_back: range) -> list[dict[str
     rows = []
     for i, back in enumerate(days_back):
         start = NOW - timedelta(days=back, hours=3)
-        document = ArchiveItem(first_id + i, ride(start, 60), "", "API").strava_document(
-            athlete_id
-        )
+        document = ArchiveItem(first_id + i, ride(start, 60), "", "API").strava_document(athlete_id)
         document.update(moving_time=4 * 3600, elapsed_time=4 * 3600, distance=API_DISTANCE_M)
         rows.append(row_from_strava(document, athlete_id))
     return rows
@@ -129,6 +129,15 @@ async def connected(server: RunningServer, token: str | None) -> AsyncIterator[C
         Client(streamable_http_client(f"{server.url}/mcp", http_client=http)) as client,
     ):
         yield client
+
+
+def login_cookie(world: World, secret_key: str, athlete_id: int) -> str:
+    """A session cookie of this athlete, signed as a login at ``NOW`` would sign it."""
+    with world.store.sessions() as session:
+        version = session.scalars(
+            select(Athlete.session_version).where(Athlete.id == athlete_id)
+        ).one()
+    return session_cookie(secret_key, athlete_id, version, NOW)
 
 
 def days_ago(n: int) -> date:
