@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from fitcoach.activities.queries import daily_load_history, week_rows
 from fitcoach.athletes.repository import get_athlete
 from fitcoach.athletes.thresholds import athlete_settings, coach_activity
+from fitcoach.coach import Activity as CoachActivity
 from fitcoach.coach import (
+    AthleteThresholds,
     CoachError,
     PeriodSummary,
     ResolvedThresholds,
@@ -257,7 +259,8 @@ def get_activity(context: ToolContext, activity_id: int) -> ActivitySummary:
                 "recorded in the athlete's own files."
             )
         streams = queries.streams_for(session, activity_id)
-        resolved = _thresholds_on(session, context, context.today)
+        # Zones need the thresholds, estimated from the whole history: only with streams.
+        resolved = _thresholds_on(session, context, context.today) if streams else None
         provenance = context.provenance(session)
         summary = coach_activity(row)
         item = _item(row)
@@ -272,11 +275,11 @@ def get_activity(context: ToolContext, activity_id: int) -> ActivitySummary:
             "trainer": row.trainer,
             "commute": row.commute,
         }
-    thresholds = resolved.as_thresholds()
     explanation = method_label(row.load_method)[1]
     zones: list[ZoneBreakdown] = []
     coach_streams = _streams(streams)
-    if coach_streams is not None:
+    if coach_streams is not None and resolved is not None:
+        thresholds = resolved.as_thresholds()
         try:
             with_streams = replace(summary, streams=coach_streams)
             explanation = activity_load(with_streams, thresholds).explanation
@@ -371,14 +374,19 @@ def thresholds(context: ToolContext) -> Thresholds:
             thresholds=_threshold_list(resolve_thresholds(settings, history, today=context.today)),
         ),
         history=[
-            ThresholdsAt(
-                day=day,
-                thresholds=_threshold_list(resolve_thresholds(settings, history, today=day)),
-            )
+            ThresholdsAt(day=day, thresholds=_threshold_list(_as_of(settings, history, day)))
             for day in reversed(month_ends)
         ],
         **provenance,
     )
+
+
+def _as_of(
+    settings: AthleteThresholds, history: Sequence[CoachActivity], day: date
+) -> ResolvedThresholds:
+    """The thresholds as they could be known on ``day``: from the activities up to it."""
+    before = [a for a in history if a.start_date_local.date() <= day]
+    return resolve_thresholds(settings, before, today=day)
 
 
 READ_TOOLS: tuple[ToolSpec, ...] = (
