@@ -15,8 +15,8 @@ from mcp import Client
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 
+from fitcoach.mcp.registry import TOOLS
 from fitcoach.mcp.tokens import revoke
-from fitcoach.mcp.tools import TOOLS
 from fitcoach.models import Activity, McpToken
 from tests.assistant.support import (
     API_DISTANCE_M,

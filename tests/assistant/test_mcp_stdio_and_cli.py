@@ -16,8 +16,8 @@ from sqlalchemy.engine import URL
 from fitcoach.cli import main
 from fitcoach.core.clock import utc_now
 from fitcoach.mcp.errors import InvalidToken
+from fitcoach.mcp.registry import TOOLS
 from fitcoach.mcp.tokens import Scope, authenticate
-from fitcoach.mcp.tools import TOOLS
 from fitcoach.models import McpToken
 from tests.assistant.support import OTHER, World
 

@@ -8,6 +8,7 @@ Every answer carries ``sources`` (the activity sources it was computed from) and
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -144,3 +145,48 @@ class Thresholds(Provenance):
     history: list[ThresholdsAt] = Field(
         description="The same thresholds at the end of each earlier month, oldest first"
     )
+
+
+class PlannedSessionOut(BaseModel):
+    """A session of the plan (or an activity nobody planned, with ``id`` None)."""
+
+    id: int | None = Field(description="The session's id, for the tools that change the plan")
+    sport: str
+    type: str | None = Field(description="The workout type, e.g. endurance, threshold, vo2max")
+    name: str
+    planned_load: float
+    planned_duration_s: float
+    status: str | None = Field(
+        description="upcoming, done, partly_done, missed, moved, extra; None when withheld"
+    )
+    why: str | None = Field(description="Why the plan put it there")
+    locked: bool = Field(description="True when the athlete chose it (kept across re-plans)")
+    steps: list[dict[str, Any]] = Field(description="The workout's steps and their targets")
+    compliance: dict[str, Any] | None = Field(
+        description="How what was done compares; None when upcoming or withheld"
+    )
+
+
+class PlanDayOut(BaseModel):
+    day: date
+    phase: str = Field(description="The training phase of the day (base, build, peak, taper…)")
+    sessions: list[PlannedSessionOut] = Field(description="Empty on a rest day")
+
+
+class PlanOut(Provenance):
+    """The athlete's training plan for a span of days."""
+
+    version: int = Field(description="The plan's version; each change makes a new one")
+    as_of: date
+    goal: dict[str, Any] | None = Field(description="The goal event: name, date, priority, sport")
+    race_day_tsb: float | None = Field(description="Form the plan aims at on race day")
+    days: list[PlanDayOut]
+
+
+class PlanChanged(BaseModel):
+    """What a change to the plan did: the new version, in words, and the plan around it."""
+
+    version: int
+    note: str = Field(description="What changed, in words")
+    changes: list[dict[str, Any]] = Field(description="Each day the re-plan changed, and why")
+    plan: PlanOut = Field(description="The plan from today for the next two weeks")

@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from fitcoach import __version__
 from fitcoach.core.clock import Clock
 from fitcoach.core.errors import FitcoachError
+from fitcoach.mcp.context import ToolContext, ToolSpec
 from fitcoach.mcp.errors import InvalidToken, ScopeRefused, ToolRefused
+from fitcoach.mcp.registry import TOOLS
 from fitcoach.mcp.tokens import Caller
-from fitcoach.mcp.tools import TOOLS, ToolContext, ToolSpec
 
 log = logging.getLogger("fitcoach.mcp")
 
@@ -80,7 +81,7 @@ def call_tool(
                 f"{spec.name} changes the athlete's data and this token is read-only. "
                 f"{ScopeRefused.what_to_do}"
             )
-        context = ToolContext(caller, setup.sessions, setup.clock().date(), setup.allow_strava_data)
+        context = ToolContext(caller, setup.sessions, setup.clock(), setup.allow_strava_data)
         answer = spec.function(context, **arguments)
         size = len(answer.model_dump_json())
         if size > setup.max_response_bytes:

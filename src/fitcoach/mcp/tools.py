@@ -8,13 +8,12 @@ allows (``narrator.policy``) and says in ``withheld`` when data was left out.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from pydantic import BaseModel
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from fitcoach.activities.queries import daily_load_history, week_rows
 from fitcoach.athletes.repository import get_athlete
@@ -37,6 +36,7 @@ from fitcoach.coach import (
 from fitcoach.dashboard.queries import COMPARE_WEEKS
 from fitcoach.dashboard.views import method_label
 from fitcoach.mcp import queries
+from fitcoach.mcp.context import ToolContext, ToolSpec
 from fitcoach.mcp.errors import ToolRefused
 from fitcoach.mcp.schemas import (
     ActivityItem,
@@ -52,9 +52,8 @@ from fitcoach.mcp.schemas import (
     ZoneBreakdown,
     ZoneShare,
 )
-from fitcoach.mcp.tokens import Caller
-from fitcoach.models import Activity, Source
-from fitcoach.narrator.policy import WITHHELD, allowed_sources, strava_data_withheld
+from fitcoach.models import Activity
+from fitcoach.narrator.policy import WITHHELD
 
 # The longest range one call may ask for: a year of days is about 40 KB of answer.
 MAX_RANGE_DAYS = 366
@@ -63,45 +62,6 @@ MAX_ACTIVITIES = 100
 THRESHOLD_MONTHS = 6
 # The streams the coach's zone maths reads (the activity page keeps the same ones).
 STREAM_KEYS = ("time", "watts", "heartrate", "velocity_smooth", "altitude", "grade_smooth")
-
-
-@dataclass(frozen=True)
-class ToolContext:
-    """What a tool call may use: who asks, the store, today, and the policy."""
-
-    caller: Caller
-    sessions: sessionmaker[Session]
-    today: date
-    allow_strava_data: bool
-
-    @property
-    def athlete_id(self) -> int:
-        return self.caller.athlete_id
-
-    @property
-    def sources(self) -> tuple[Source, ...]:
-        return allowed_sources(allow_strava_data=self.allow_strava_data)
-
-    def withheld(self, session: Session) -> str | None:
-        """The policy's note when it kept some of this athlete's data out of the answer."""
-        held = strava_data_withheld(
-            session, self.athlete_id, allow_strava_data=self.allow_strava_data
-        )
-        return WITHHELD if held else None
-
-    def provenance(self, session: Session) -> dict[str, Any]:
-        return {"sources": [str(s) for s in self.sources], "withheld": self.withheld(session)}
-
-
-@dataclass(frozen=True)
-class ToolSpec:
-    """One tool: its name, its function, what a model reads to decide to call it, and
-    whether it changes the athlete's data (then only a read-write token may call it)."""
-
-    name: str
-    function: Callable[..., BaseModel]
-    description: str
-    writes: bool = False
 
 
 def _range(start: date | None, end: date | None, today: date) -> tuple[date, date]:
@@ -429,8 +389,3 @@ READ_TOOLS: tuple[ToolSpec, ...] = (
         "of the last 6 months, to show how they moved.",
     ),
 )
-
-# Tools that change the athlete's data join here; only read-write tokens may call them.
-WRITE_TOOLS: tuple[ToolSpec, ...] = ()
-
-TOOLS: tuple[ToolSpec, ...] = READ_TOOLS + WRITE_TOOLS

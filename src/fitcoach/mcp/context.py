@@ -1,0 +1,59 @@
+"""What every MCP tool is given (``ToolContext``) and how the registry names a tool
+(``ToolSpec``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session, sessionmaker
+
+from fitcoach.mcp.tokens import Caller
+from fitcoach.models import Source
+from fitcoach.narrator.policy import WITHHELD, allowed_sources, strava_data_withheld
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool call may use: who asks, the store, today, and the policy."""
+
+    caller: Caller
+    sessions: sessionmaker[Session]
+    now: datetime
+    allow_strava_data: bool
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    @property
+    def athlete_id(self) -> int:
+        return self.caller.athlete_id
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        return allowed_sources(allow_strava_data=self.allow_strava_data)
+
+    def withheld(self, session: Session) -> str | None:
+        """The policy's note when it kept some of this athlete's data out of the answer."""
+        held = strava_data_withheld(
+            session, self.athlete_id, allow_strava_data=self.allow_strava_data
+        )
+        return WITHHELD if held else None
+
+    def provenance(self, session: Session) -> dict[str, Any]:
+        return {"sources": [str(s) for s in self.sources], "withheld": self.withheld(session)}
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One tool: its name, its function, what a model reads to decide to call it, and
+    whether it changes the athlete's data (then only a read-write token may call it)."""
+
+    name: str
+    function: Callable[..., BaseModel]
+    description: str
+    writes: bool = False
