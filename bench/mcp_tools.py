@@ -6,11 +6,13 @@ Run: uv run python bench/mcp_tools.py [--activities N] [--calls N] [--database-u
 The store is built through the project's migrations (SQLite in a temporary folder unless
 ``--database-url`` names another, e.g. an empty PostgreSQL database): one athlete with N
 activities from their own files over the last N/2 days (rides with power and heart rate,
-runs, swims; loads computed), the newest ride with an hour of 1 Hz streams. Each call goes
+runs, swims; loads computed), the newest ride with an hour of 1 Hz streams, and a plan
+toward a goal ten weeks ahead. Each call goes
 through the SDK: ``mcp.Client`` connected in memory to the server ``build_server`` makes
 (the same server ``/mcp`` and ``fitcoach mcp`` serve: argument validation, the registry's
 checks, the policy, the size bound, the audit line, the structured answer), without HTTP
-in between. Goal: every tool's p99 under 100 ms.
+in between; ``move_workout`` (a write: a new plan version each call) moves one session
+back and forth. Goal: every tool's p99 under 100 ms.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from fitcoach.core.db import make_engine, session_factory, transaction
 from fitcoach.mcp.server import ServerSetup, build_server
 from fitcoach.mcp.tokens import Caller, Scope
 from fitcoach.models import Activity, ActivityStreams, Athlete
+from fitcoach.planning.schemas import cli_goal_settings
+from fitcoach.planning.service import set_goal
 
 GOAL_MS = 100.0
 ATHLETE = 1
@@ -92,6 +96,11 @@ def build_store(url: str, activities: int) -> Any:
                 },
             )
         )
+    with transaction(sessions) as session:
+        goal = cli_goal_settings(
+            "Bench 100", str(NOW.date() + timedelta(days=70)), "A", "ride", 8, NOW.date()
+        )
+        set_goal(session, ATHLETE, goal, now=NOW)
     return engine, sessions, ride
 
 
@@ -105,7 +114,33 @@ def calls(ride: int) -> list[tuple[str, dict[str, Any]]]:
         ("list_activities", {"sport_types": ["Run"], "min_distance_km": 5, "limit": 100}),
         ("get_activity", {"activity_id": ride}),
         ("get_thresholds", {}),
+        ("get_plan", {"end": str(today + timedelta(days=27))}),
     ]
+
+
+async def measure_moves(client: Client, repeats: int) -> list[float]:
+    """``move_workout`` back and forth: the same session between two days, each call a
+    new plan version and a re-plan of the weeks around it."""
+    plan = await client.call_tool("get_plan", {"end": str(NOW.date() + timedelta(days=13))})
+    assert plan.structured_content is not None
+    days = plan.structured_content["days"]
+    session_day = next(d for d in days if d["sessions"] and d["day"] > str(NOW.date()))
+    rest_day = next(d for d in days if not d["sessions"] and d["day"] > str(NOW.date()))
+    workout = session_day["sessions"][0]["id"]
+    samples = []
+    for i in range(repeats):
+        to_day = rest_day["day"] if i % 2 == 0 else session_day["day"]
+        started = time.perf_counter()
+        result = await client.call_tool("move_workout", {"workout_id": workout, "to_day": to_day})
+        samples.append((time.perf_counter() - started) * 1000)
+        if result.is_error:
+            raise SystemExit(f"move_workout failed: {result.content}")
+        moved = result.structured_content
+        assert moved is not None
+        workout = next(
+            s["id"] for d in moved["plan"]["days"] if d["day"] == to_day for s in d["sessions"]
+        )
+    return samples
 
 
 async def measure(setup: ServerSetup, ride: int, repeats: int) -> dict[str, list[float]]:
@@ -121,6 +156,7 @@ async def measure(setup: ServerSetup, ride: int, repeats: int) -> dict[str, list
                 samples.append((time.perf_counter() - started) * 1000)
                 if result.is_error:
                     raise SystemExit(f"{key} failed: {result.content}")
+        timings["move_workout (read-write)"] = await measure_moves(client, max(10, repeats // 4))
     return timings
 
 
@@ -144,7 +180,7 @@ def main() -> int:
             f"built in {time.perf_counter() - started:.1f} s"
         )
         setup = ServerSetup(
-            sessions, lambda: NOW, False, 256 * 1024, Caller(ATHLETE, Scope.READ), "bench"
+            sessions, lambda: NOW, False, 256 * 1024, Caller(ATHLETE, Scope.READ_WRITE), "bench"
         )
         # As ``fitcoach serve`` does after startup (app.create_app_from_env): what lives as
         # long as the process is kept out of the collector's generations.

@@ -3,19 +3,55 @@ their own history where a setting is unset (``coach.resolve_thresholds``)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from fitcoach import coach
 from fitcoach.athletes import repository
 from fitcoach.coach import AthleteThresholds, ResolvedThresholds, Sex, resolve_thresholds
-from fitcoach.models import Activity, Athlete
+from fitcoach.models import Athlete
 
 _SEX = {"M": Sex.MALE, "F": Sex.FEMALE}
 
 
-def coach_activity(row: Activity) -> coach.Activity:
+class SummaryFields(Protocol):
+    """What ``coach_activity`` reads: an ``Activity``, or a row of these columns."""
+
+    @property
+    def sport_type(self) -> str: ...
+    @property
+    def start_date(self) -> datetime: ...
+    @property
+    def start_date_local(self) -> datetime | None: ...
+    @property
+    def moving_time_s(self) -> int: ...
+    @property
+    def elapsed_time_s(self) -> int: ...
+    @property
+    def distance_m(self) -> float: ...
+    @property
+    def elevation_gain_m(self) -> float: ...
+    @property
+    def average_watts(self) -> float | None: ...
+    @property
+    def weighted_average_watts(self) -> float | None: ...
+    @property
+    def device_watts(self) -> bool: ...
+    @property
+    def kilojoules(self) -> float | None: ...
+    @property
+    def average_heartrate(self) -> float | None: ...
+    @property
+    def max_heartrate(self) -> float | None: ...
+    @property
+    def trainer(self) -> bool: ...
+    @property
+    def manual(self) -> bool: ...
+
+
+def coach_activity(row: SummaryFields) -> coach.Activity:
     """The coach's view of a stored activity (its summary fields, without streams)."""
     return coach.Activity(
         sport_type=row.sport_type,

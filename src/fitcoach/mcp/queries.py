@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, defer, load_only
+from sqlalchemy.orm import Session, defer
 
 from fitcoach.models import Activity, ActivityStreams
 from fitcoach.models.types import UTCDateTime
@@ -81,35 +81,34 @@ def activity_of(session: Session, athlete_id: int, activity_id: int) -> Activity
     return session.execute(query).scalar_one_or_none()
 
 
-# What the threshold estimates read of an activity (``athletes.thresholds.coach_activity``).
-_SUMMARY = (
-    Activity.sport_type,
-    Activity.start_date,
-    Activity.start_date_local,
-    Activity.moving_time_s,
-    Activity.elapsed_time_s,
-    Activity.distance_m,
-    Activity.elevation_gain_m,
-    Activity.average_watts,
-    Activity.weighted_average_watts,
-    Activity.device_watts,
-    Activity.kilojoules,
-    Activity.average_heartrate,
-    Activity.max_heartrate,
-    Activity.trainer,
-    Activity.manual,
-)
+class SummaryRow(NamedTuple):
+    """What the threshold estimates read of an activity (``athletes.thresholds.SummaryFields``)."""
+
+    sport_type: str
+    start_date: datetime
+    start_date_local: datetime | None
+    moving_time_s: int
+    elapsed_time_s: int
+    distance_m: float
+    elevation_gain_m: float
+    average_watts: float | None
+    weighted_average_watts: float | None
+    device_watts: bool
+    kilojoules: float | None
+    average_heartrate: float | None
+    max_heartrate: float | None
+    trainer: bool
+    manual: bool
 
 
-def activities_from(session: Session, athlete_id: int, sources: Sequence[str]) -> list[Activity]:
-    """The athlete's activities from ``sources``, only the columns the threshold estimates
-    read (a fifth of the time of whole rows for a thousand activities)."""
-    query = (
-        select(Activity)
-        .options(load_only(*_SUMMARY))
-        .where(Activity.athlete_id == athlete_id, Activity.source.in_(sources))
-    )
-    return list(session.execute(query).scalars())
+_SUMMARY = tuple(getattr(Activity, name) for name in SummaryRow._fields)
+
+
+def summaries_from(session: Session, athlete_id: int, sources: Sequence[str]) -> list[SummaryRow]:
+    """The summary columns of the athlete's activities from ``sources``, as plain rows: a
+    tenth of the time of loading them as ORM objects, for a thousand activities."""
+    query = select(*_SUMMARY).where(Activity.athlete_id == athlete_id, Activity.source.in_(sources))
+    return [SummaryRow._make(row) for row in session.execute(query)]
 
 
 def streams_for(session: Session, activity_id: int) -> dict[str, Any] | None:

@@ -287,7 +287,7 @@ def _thresholds_on(session: Session, context: ToolContext, day: date) -> Resolve
     athlete = get_athlete(session, context.athlete_id)
     if athlete is None:
         raise ToolRefused("this athlete no longer exists")
-    rows = queries.activities_from(session, context.athlete_id, context.sources)
+    rows = queries.summaries_from(session, context.athlete_id, context.sources)
     return resolve_thresholds(
         athlete_settings(athlete), [coach_activity(row) for row in rows], today=day
     )
@@ -320,7 +320,7 @@ def thresholds(context: ToolContext) -> Thresholds:
         settings = athlete_settings(athlete)
         history = [
             coach_activity(row)
-            for row in queries.activities_from(session, context.athlete_id, context.sources)
+            for row in queries.summaries_from(session, context.athlete_id, context.sources)
         ]
         provenance = context.provenance(session)
     month_ends = []
