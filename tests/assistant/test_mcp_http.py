@@ -86,7 +86,9 @@ def test_every_tool_answers_from_the_athletes_own_files(
     assert all(tool.description and tool.output_schema for tool in tools.values())
 
     fitness = answers["fitness"]
-    assert [day["day"] for day in fitness["days"]] == [str(days_ago(n)) for n in range(13, -1, -1)]
+    assert fitness["days"] == [str(days_ago(n)) for n in range(13, -1, -1)]
+    assert len(fitness["fitness"]) == len(fitness["form"]) == 14
+    assert fitness["fitness"][-1] == fitness["today"]["fitness"]
     assert fitness["today"]["fitness"] > 0
     assert fitness["sources"] == ["file", "archive"]
     assert "Strava" in fitness["withheld"]

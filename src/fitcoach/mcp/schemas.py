@@ -37,12 +37,21 @@ class FitnessDay(BaseModel):
 
 
 class FitnessAndForm(Provenance):
-    """Fitness, fatigue and form for each day of a range, and today's."""
+    """Fitness, fatigue and form for each day of a range, and today's.
+
+    The series are columns: ``days[i]``'s numbers are ``load[i]``, ``fitness[i]`` and so on
+    (a year of days is a third of the size as a list of objects, and checks faster).
+    """
 
     start: date
     end: date
     today: FitnessDay | None = Field(description="This morning's numbers; None without data")
-    days: list[FitnessDay]
+    days: list[date] = Field(description="Each day of the range, oldest first")
+    load: list[float] = Field(description="Each day's training load (TSS scale)")
+    fitness: list[float] = Field(description="Each morning's fitness (CTL)")
+    fatigue: list[float] = Field(description="Each morning's fatigue (ATL)")
+    form: list[float] = Field(description="Each morning's form (TSB = fitness - fatigue)")
+    ramp: list[float] = Field(description="Each morning's change in fitness over 7 days")
 
 
 class SportWeek(BaseModel):

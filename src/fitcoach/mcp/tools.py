@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from fitcoach.activities.queries import daily_load_history, week_rows
@@ -22,6 +23,7 @@ from fitcoach.coach import Activity as CoachActivity
 from fitcoach.coach import (
     AthleteThresholds,
     CoachError,
+    DailyNumbers,
     PeriodSummary,
     ResolvedThresholds,
     SportSummary,
@@ -88,21 +90,36 @@ def fitness_and_form(
     with context.sessions() as session:
         history = daily_load_history(session, context.athlete_id, context.sources)
         provenance = context.provenance(session)
+    empty: dict[str, list[Any]] = {
+        key: [] for key in ("days", "load", "fitness", "fatigue", "form", "ramp")
+    }
     if history.first() is None:
-        return FitnessAndForm(start=first, end=last, today=None, days=[], **provenance)
+        return FitnessAndForm(start=first, end=last, today=None, **empty, **provenance)
     # From the range's start when it is before the first activity: those days count as
     # days without training, as the chart shows them.
     origin = min(history.first() or first, first)
     numbers = daily_numbers(performance_series(history.totals(origin, context.today), origin))
-    days = []
-    offset = (first - numbers.start).days
-    for i in range(max(0, offset), (last - numbers.start).days + 1):
-        days.append(_day(numbers.start + timedelta(days=i), numbers, i))
-    today = _day(context.today, numbers, (context.today - numbers.start).days)
-    return FitnessAndForm(start=first, end=last, today=today, days=days, **provenance)
+    lo, hi = (first - origin).days, (last - origin).days + 1
+
+    def column(values: Any) -> list[float]:
+        rounded: list[float] = np.round(values[lo:hi], 1).tolist()
+        return rounded
+
+    return FitnessAndForm(
+        start=first,
+        end=last,
+        today=_day(context.today, numbers, (context.today - origin).days),
+        days=[first + timedelta(days=i) for i in range(hi - lo)],
+        load=column(numbers.load),
+        fitness=column(numbers.fitness),
+        fatigue=column(numbers.fatigue),
+        form=column(numbers.form),
+        ramp=column(numbers.ramp),
+        **provenance,
+    )
 
 
-def _day(day: date, numbers: Any, i: int) -> FitnessDay:
+def _day(day: date, numbers: DailyNumbers, i: int) -> FitnessDay:
     return FitnessDay(
         day=day,
         load=round(float(numbers.load[i]), 1),
