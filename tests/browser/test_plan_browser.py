@@ -1,5 +1,5 @@
-"""The plan in Chromium, on a desktop and a phone: set a goal, read the plan, open a
-session and download it for a watch, skip one and see the week planned again, and the
+"""The plan in Chromium, on a desktop and a phone: set a goal, read the plan and the
+calendar, open a session and download it for a watch, skip one and see the week planned again, and the
 calendar address shown and rotated."""
 
 from __future__ import annotations
@@ -68,6 +68,12 @@ def test_a_goal_a_plan_a_download_a_skip_and_the_feed(
         expect(weeks).to_have_count(4)
         no_sideways_scroll(page)
         page.screenshot(path=f"/tmp/fitcoach-plan-{size}.png", full_page=True)
+
+        # The calendar holds the planned sessions beside what was done.
+        page.get_by_role("link", name="Calendar").click()
+        expect(page.locator(".cal-planned a").first).to_be_visible()
+        no_sideways_scroll(page)
+        page.goto(f"{server.url}/plan")
 
         # A session's page: why, the step chart, the file for a watch.
         first = page.locator(".session a").first

@@ -191,3 +191,20 @@ def test_the_cli_sets_a_goal_and_shows_the_api_document(
         == 1
     )
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_the_calendar_shows_the_planned_sessions_beside_what_was_done(site: PlanSite) -> None:
+    site.post("/plan/goal", sports="ride", **GOAL_FORM)
+    page = site.client.get("/calendar", params={"month": f"{TODAY:%Y-%m}"})
+    assert page.status_code == 200
+    document = site.client.get(
+        "/api/plan", params={"from": TODAY.isoformat(), "to": "2026-04-05"}
+    ).json()  # the month's grid ends on Sunday 5 April
+    ids = [w["id"] for d in document["days"] for w in d["workouts"]]
+    assert ids
+    for workout_id in ids:
+        assert f'href="/plan/workouts/{workout_id}"' in page.text
+    assert page.text.count('class="cal-planned"') == len(document["days"]) - sum(
+        1 for d in document["days"] if not d["workouts"]
+    )
+    assert "Planned load" in page.text  # weeks still to come show their planned load

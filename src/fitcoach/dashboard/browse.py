@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from fitcoach.activities.queries import ApiActivityRow, sports_of
 from fitcoach.dashboard.calendar import MonthView, grid_bounds, month_view, parse_month
 from fitcoach.dashboard.listing import SORTS, list_request, read_list_page
-from fitcoach.dashboard.queries import read_calendar
+from fitcoach.dashboard.queries import PlannedRow, read_calendar
 from fitcoach.dashboard.views import method_label
 from fitcoach.models import Source
 from fitcoach.web.deps import Now, OptionalAthlete, PageReads
@@ -115,5 +115,8 @@ def calendar(
     start, end = grid_bounds(first)
     with reader.turn() as connection:
         reads = read_calendar(connection, athlete_id, start, end)
-    view: MonthView[str] = month_view(first, today, reads.activities, reads.history)
+    planned: dict[date, list[PlannedRow]] = {}
+    for row in reads.planned:
+        planned.setdefault(row.day, []).append(row)
+    view: MonthView[PlannedRow] = month_view(first, today, reads.activities, reads.history, planned)
     return page(request, "calendar.html", month=view, today=today, nav="calendar")

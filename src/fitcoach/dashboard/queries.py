@@ -24,7 +24,7 @@ from fitcoach.activities.queries import (
 )
 from fitcoach.athletes.views import goal_of
 from fitcoach.coach import DailyLoads, GoalEvent
-from fitcoach.models import Activity, Athlete, StravaConnection, SyncState
+from fitcoach.models import Activity, Athlete, PlannedWorkout, StravaConnection, SyncState
 from fitcoach.sync.repository import SyncMarks
 
 RECENT_ACTIVITIES = 10
@@ -142,19 +142,57 @@ def read_goal_history(connection: Connection, athlete_id: int) -> GoalHistory | 
     return GoalHistory(goal_of(row), daily_load_history(connection, athlete_id))
 
 
+class PlannedRow(NamedTuple):
+    """A session of the athlete's current plan, as the calendar shows it."""
+
+    id: int
+    day: date
+    sport: str
+    name: str
+    minutes: int
+    planned_load: float
+
+
+def planned_between(
+    connection: Connection, athlete_id: int, first: date, last: date
+) -> list[PlannedRow]:
+    """The current plan's sessions on the days from ``first`` to ``last``."""
+    query = (
+        select(
+            PlannedWorkout.id,
+            PlannedWorkout.day,
+            PlannedWorkout.sport,
+            PlannedWorkout.name,
+            PlannedWorkout.minutes,
+            PlannedWorkout.planned_load,
+        )
+        .where(
+            PlannedWorkout.athlete_id == athlete_id,
+            PlannedWorkout.day >= first,
+            PlannedWorkout.day <= last,
+        )
+        .order_by(PlannedWorkout.day, PlannedWorkout.sport)
+    )
+    return [PlannedRow._make(row) for row in connection.execute(query)]
+
+
 @dataclass(frozen=True)
 class CalendarReads:
-    """What the calendar reads: the days' activities and the whole load history."""
+    """What the calendar reads: the days' activities, the plan's sessions on those days
+    and the whole load history."""
 
     activities: list[DayActivityRow]
     history: DailyLoads
+    planned: list[PlannedRow]
 
 
 def read_calendar(
     connection: Connection, athlete_id: int, first: date, last: date
 ) -> CalendarReads:
-    """The activities on the days from ``first`` to ``last``, and the load history."""
+    """The activities and planned sessions on the days from ``first`` to ``last``, and
+    the load history."""
     return CalendarReads(
         activities_between(connection, athlete_id, first, last),
         daily_load_history(connection, athlete_id),
+        planned_between(connection, athlete_id, first, last),
     )
