@@ -1,6 +1,6 @@
 """The plan in Chromium, on a desktop and a phone: set a goal, read the plan and the
-calendar, open a session and download it for a watch, skip one and see the week planned again, and the
-calendar address shown and rotated."""
+calendar, open a session and download it for a watch, skip one and see the week planned
+again, and the calendar address shown and rotated."""
 
 from __future__ import annotations
 
