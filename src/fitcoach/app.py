@@ -19,7 +19,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fitcoach import __version__
-from fitcoach.accounts import account_endpoints, operator_endpoints, password_endpoints
+from fitcoach.accounts import (
+    account_endpoints,
+    operator_endpoints,
+    passkey_endpoints,
+    password_endpoints,
+)
 from fitcoach.accounts import endpoints as accounts
 from fitcoach.athletes import endpoints as athletes
 from fitcoach.core.clock import Clock, utc_now
@@ -209,6 +214,7 @@ def create_app(
         password_endpoints.router,
         account_endpoints.router,
         operator_endpoints.router,
+        passkey_endpoints.router,
         dashboard.router,
         activity_page.router,
         browse.router,

@@ -1,4 +1,6 @@
-"""Accounts in Chromium, at a desktop's and a phone's size: sign up without Strava, import
+"""Accounts in Chromium, at a desktop's and a phone's size: sign up with a passkey (a
+virtual authenticator through the DevTools protocol) and sign in with it; sign up without
+Strava, import
 an own file, download my data (the zip reads back), delete the account; sign in with a
 password, connect Strava from the settings page and disconnect it (the confirmation says
 what goes and what stays; the own file, the settings and the goal stay)."""
@@ -18,7 +20,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.engine import URL
 
-from fitcoach.models import Activity, Athlete, Deletion
+from fitcoach.models import Activity, Athlete, Deletion, Passkey
 from tests.browser.conftest import LiveSite, csp_violations
 from tests.conftest import RunningServer, recording_app, services_of, sync_of
 from tests.dashboard.dashboard_support import settings_for
@@ -38,8 +40,10 @@ def site(sqlite_url: URL, simulator: RunningServer, isolated_settings: Path) -> 
     )
     state = services_of(app)
     server = RunningServer(app)
-    state.settings.public_url = server.url
-    live = LiveSite(server.url, simulator, state, queue)  # type: ignore[arg-type]
+    # localhost, not 127.0.0.1: a passkey's relying party is a domain, never an address.
+    url = server.url.replace("127.0.0.1", "localhost")
+    state.settings.public_url = url
+    live = LiveSite(url, simulator, state, queue)  # type: ignore[arg-type]
     yield live
     server.stop()
     state.engine.dispose()
@@ -50,7 +54,7 @@ def sign_up(page: Page, site: LiveSite, email: str) -> None:
     page.get_by_role("link", name="Create an account").click()
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name="Create account", exact=True).click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
@@ -154,3 +158,44 @@ def _backfill_page(site: LiveSite, athlete_id: int) -> bool:
     from fitcoach.sync.activities import backfill_page
 
     return backfill_page(sync_of(site.state), athlete_id, 0).more
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_sign_up_and_sign_in_with_a_passkey(page: Page, site: LiveSite, viewport: str) -> None:
+    page.set_viewport_size(VIEWPORTS[viewport])
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("WebAuthn.enable")
+    authenticator = devtools.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )["authenticatorId"]
+    page.goto(f"{site.url}/auth/signup")
+    page.get_by_role("button", name="Create account with a passkey").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    with site.state.sessions() as session:
+        athlete = session.scalars(select(Athlete)).one()
+        assert (athlete.email, athlete.password_hash) == (None, None)
+        passkey = session.scalars(select(Passkey)).one()
+        assert passkey.athlete_id == athlete.id and passkey.last_used_at is None
+    stored = devtools.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
+    assert len(stored["credentials"]) == 1 and stored["credentials"][0]["isResidentCredential"]
+
+    page.get_by_role("button", name="Log out").click()
+    page.goto(f"{site.url}/auth/signin")
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_text("You have 1 passkey")).to_be_visible()
+    with site.state.sessions() as session:
+        used = session.scalars(select(Passkey)).one()
+        assert used.athlete_id == athlete.id and used.last_used_at is not None
+    assert site.outside_requests == [] and site.page_errors == [] and csp_violations(page) == []

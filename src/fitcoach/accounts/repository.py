@@ -1,5 +1,5 @@
 """Accounts' own credentials: e-mail and password on the athlete row, and the operator's
-invitation links."""
+invitation links and the passkeys accounts sign in with."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fitcoach.models import Athlete, Invitation
+from fitcoach.models import Athlete, Invitation, Passkey
 
 
 def email_in_use(session: Session, email: str, other_than: int | None = None) -> bool:
@@ -33,4 +33,36 @@ def invitation_for_update(session: Session, token_sha256: str) -> Invitation | N
     """The invitation of this token, locked until the transaction ends (used once)."""
     return session.scalar(
         select(Invitation).where(Invitation.token_sha256 == token_sha256).with_for_update()
+    )
+
+
+def add_passkey(
+    session: Session,
+    athlete_id: int,
+    credential_id: bytes,
+    public_key: bytes,
+    sign_count: int,
+    name: str,
+) -> None:
+    session.add(
+        Passkey(
+            athlete_id=athlete_id,
+            credential_id=credential_id,
+            public_key=public_key,
+            sign_count=sign_count,
+            name=name,
+        )
+    )
+
+
+def passkey_for_update(session: Session, credential_id: bytes) -> Passkey | None:
+    """The passkey of this credential id, locked while its counter moves."""
+    return session.scalar(
+        select(Passkey).where(Passkey.credential_id == credential_id).with_for_update()
+    )
+
+
+def passkey_ids_of(session: Session, athlete_id: int) -> list[bytes]:
+    return list(
+        session.scalars(select(Passkey.credential_id).where(Passkey.athlete_id == athlete_id))
     )

@@ -27,6 +27,7 @@ from fitcoach.athletes.repository import (
 )
 from fitcoach.core.db import transaction
 from fitcoach.core.errors import FitcoachError, NotLoggedIn
+from fitcoach.models import Invitation
 from fitcoach.strava.client import StravaClient
 from fitcoach.sync.connection import delete_account, revoke_at_strava
 from fitcoach.web import sessions
@@ -99,6 +100,21 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def admit(
+    session: Session, now: datetime, signups_open: bool, invitation: str
+) -> Invitation | None:
+    """Whether a new account may be made now: sign-ups open, or a valid invitation (locked,
+    returned for the caller to mark used with the account it makes)."""
+    if invitation:
+        invited = repository.invitation_for_update(session, token_digest(invitation))
+        if invited is None or invited.used_at is not None or invited.expires_at <= now:
+            raise InvitationNotValid("This invitation link is not valid any more.")
+        return invited
+    if not signups_open:
+        raise SignupsClosed("This fitcoach takes new accounts by invitation only.")
+    return None
+
+
 def sign_up(
     store: sessionmaker[Session],
     email: str,
@@ -114,13 +130,7 @@ def sign_up(
     the account's id."""
     hashed = hash_password(password)
     with transaction(store) as session:
-        invited = None
-        if invitation:
-            invited = repository.invitation_for_update(session, token_digest(invitation))
-            if invited is None or invited.used_at is not None or invited.expires_at <= now:
-                raise InvitationNotValid("This invitation link is not valid any more.")
-        elif not signups_open:
-            raise SignupsClosed("This fitcoach takes new accounts by invitation only.")
+        invited = admit(session, now, signups_open, invitation)
         if repository.email_in_use(session, email):
             raise EmailTaken("An account with this e-mail address already exists.")
         athlete = create_athlete(session, email=email, password_hash=hashed)
@@ -151,6 +161,7 @@ class AccountView:
     email: str | None
     has_password: bool
     name: str
+    passkeys: int
 
 
 def account_view(store: sessionmaker[Session], athlete_id: int) -> AccountView | None:
@@ -159,7 +170,15 @@ def account_view(store: sessionmaker[Session], athlete_id: int) -> AccountView |
         if athlete is None:
             return None
         name = f"{athlete.firstname} {athlete.lastname}".strip()
-        return AccountView(athlete.email, athlete.password_hash is not None, name)
+        count = len(repository.passkey_ids_of(session, athlete_id))
+        return AccountView(athlete.email, athlete.password_hash is not None, name, count)
+
+
+def passkey_ids(store: sessionmaker[Session], athlete_id: int) -> list[bytes]:
+    """The credential ids of the athlete's passkeys (an authenticator is not asked to
+    make a second passkey for the same account)."""
+    with store() as session:
+        return repository.passkey_ids_of(session, athlete_id)
 
 
 def confirm_owner(
