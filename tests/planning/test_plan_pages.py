@@ -208,3 +208,33 @@ def test_the_calendar_shows_the_planned_sessions_beside_what_was_done(site: Plan
         1 for d in document["days"] if not d["workouts"]
     )
     assert "Planned load" in page.text  # weeks still to come show their planned load
+
+
+def test_replace_and_swap_from_the_session_page(site: PlanSite) -> None:
+    site.post("/plan/goal", sports="ride", **GOAL_FORM)
+    document = site.client.get("/api/plan").json()
+    first, second = [w for d in document["days"] for w in d["workouts"]][:2]
+    page = site.client.get(f"/plan/workouts/{first['id']}").text
+    assert "Replace with" in page and f'<option value="{second["id"]}">' in page
+    for bad in (
+        {"workout_type": "juggling", "minutes": "60"},
+        {"workout_type": "endurance", "minutes": "sixty"},
+        {"workout_type": "endurance", "minutes": "7"},
+    ):
+        assert site.post(f"/plan/workouts/{first['id']}/replace", **bad).status_code == 400
+    assert site.post(f"/plan/workouts/{first['id']}/swap", other="x").status_code == 400
+    assert site.client.get("/api/plan").json()["version"] == 1
+    swapped = site.post(f"/plan/workouts/{first['id']}/swap", other=str(second["id"]))
+    assert swapped.status_code == 303
+    days = {d["date"]: d["workouts"] for d in site.client.get("/api/plan").json()["days"]}
+    first_day = next(d["date"] for d in document["days"] if first in d["workouts"])
+    second_day = next(d["date"] for d in document["days"] if second in d["workouts"])
+    assert days[first_day][0]["name"] == second["name"] and days[first_day][0]["locked"]
+    assert days[second_day][0]["name"] == first["name"]
+    target = days[first_day][0]["id"]
+    replaced = site.post(f"/plan/workouts/{target}/replace", workout_type="recovery", minutes="30")
+    assert replaced.status_code == 303
+    after = site.client.get("/api/plan").json()
+    shown = next(d for d in after["days"] if d["date"] == first_day)["workouts"][0]
+    assert shown["type"] == "recovery" and shown["planned_duration_s"] == 1800
+    assert after["version"] == 3

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -13,7 +14,7 @@ from fitcoach.coach import plan_icalendar, workout_fit, workout_zwo
 from fitcoach.core.db import transaction
 from fitcoach.core.errors import NotLoggedIn
 from fitcoach.planning import service
-from fitcoach.planning.errors import NotExportable
+from fitcoach.planning.errors import NotExportable, PlanInputError
 from fitcoach.planning.schemas import (
     HOURS_FIELDS,
     WEEKDAY_NAMES,
@@ -21,7 +22,13 @@ from fitcoach.planning.schemas import (
     parse_day,
     parse_goal_form,
 )
-from fitcoach.planning.views import outline, step_chart, weeks_view
+from fitcoach.planning.views import (
+    outline,
+    step_chart,
+    swap_choices,
+    type_choices,
+    weeks_view,
+)
 from fitcoach.web.deps import AppSettings, Now, OptionalAthlete, Sessions
 from fitcoach.web.page_common import login_required
 from fitcoach.web.security import check_csrf
@@ -30,6 +37,8 @@ from fitcoach.web.templating import page
 router = APIRouter()
 NOTE = "plan_note"
 SPORTS = (("ride", "Ride"), ("run", "Run"), ("swim", "Swim"))
+# A session can be swapped with the sessions of the next two weeks.
+SWAP_DAYS = timedelta(days=13)
 
 
 def feed_url(public_url: str, token: str) -> str:
@@ -157,6 +166,63 @@ def move(
     return _changed(request, plan.version, f"Moved to {day:%a %d %b}.")
 
 
+def _whole(value: str, name: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError as error:
+        raise PlanInputError(f"'{name}' must be a whole number, got {value!r}") from error
+
+
+@router.post("/plan/workouts/{workout_id}/replace")
+def replace_workout(
+    request: Request,
+    workout_id: int,
+    athlete_id: OptionalAthlete,
+    sessions: Sessions,
+    now: Now,
+    csrf: Annotated[str, Form()] = "",
+    workout_type: Annotated[str, Form()] = "",
+    minutes: Annotated[str, Form()] = "",
+) -> Response:
+    """Put another workout of the library on the session's day."""
+    check_csrf(request, csrf)
+    if athlete_id is None:
+        return login_required(request)
+    length = _whole(minutes, "minutes")
+    with transaction(sessions) as session:
+        detail = service.workout_detail(session, athlete_id, workout_id)
+        plan = service.add_workout(
+            session,
+            athlete_id,
+            detail.row.day,
+            detail.row.sport,
+            workout_type,
+            length,
+            now=now,
+        )
+    return _changed(request, plan.version, "Replaced.")
+
+
+@router.post("/plan/workouts/{workout_id}/swap")
+def swap(
+    request: Request,
+    workout_id: int,
+    athlete_id: OptionalAthlete,
+    sessions: Sessions,
+    now: Now,
+    csrf: Annotated[str, Form()] = "",
+    other: Annotated[str, Form()] = "",
+) -> Response:
+    """Swap the days of two sessions."""
+    check_csrf(request, csrf)
+    if athlete_id is None:
+        return login_required(request)
+    other_id = _whole(other, "other")
+    with transaction(sessions) as session:
+        plan = service.swap_workouts(session, athlete_id, workout_id, other_id, now=now)
+    return _changed(request, plan.version, "Swapped.")
+
+
 @router.post("/plan/feed/rotate")
 def rotate(
     request: Request,
@@ -216,8 +282,10 @@ def workout_page(
 ) -> Response:
     if athlete_id is None:
         return login_required(request)
+    today = now.date()
     with sessions() as session:
         detail = service.workout_detail(session, athlete_id, workout_id)
+        span = service.plan_span(session, athlete_id, today, today + SWAP_DAYS, today=today)
     w = detail.day.workout
     return page(
         request,
@@ -227,7 +295,10 @@ def workout_page(
         steps=[service.step_json(b) for b in w.blocks],
         bars=step_chart(w),
         zwift=w.sport in ("ride", "run"),
-        changeable=detail.day.day >= now.date(),
+        changeable=detail.day.day >= today,
+        types=type_choices(w.sport),
+        swaps=swap_choices(span, detail.id, today),
+        minutes=detail.row.minutes,
         nav="plan",
     )
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from typing import Final
 
 from fitcoach.coach import PlannedWeek, SessionCompliance, Status
-from fitcoach.coach.workouts import Workout, WorkoutType
+from fitcoach.coach.workouts import Workout, WorkoutType, duration_range, workout_types
 from fitcoach.planning.service import PlannedSession, PlanSpan
 
 # Weeks the plan page shows in full: this one and the next three.
@@ -188,3 +188,38 @@ def step_chart(workout: Workout) -> list[Bar]:
         )
         x += width
     return bars
+
+
+@dataclass(frozen=True)
+class TypeChoice:
+    value: str
+    label: str
+    shortest: int
+    longest: int
+
+
+def type_choices(sport: str) -> list[TypeChoice]:
+    """The library's workouts of a sport (rest is Skip), with their duration ranges."""
+    out: list[TypeChoice] = []
+    for kind in workout_types(sport):
+        if kind is WorkoutType.REST:
+            continue
+        low, high = duration_range(sport, kind)
+        out.append(TypeChoice(kind.value, kind.value.replace("_", " ").capitalize(), low, high))
+    return out
+
+
+@dataclass(frozen=True)
+class SwapChoice:
+    id: int
+    label: str
+
+
+def swap_choices(span: PlanSpan, workout_id: int, today: date) -> list[SwapChoice]:
+    """The other sessions still to come in the span, to swap days with."""
+    return [
+        SwapChoice(s.id, f"{s.day.day:%a %d %b}: {s.day.workout.name}")
+        for day, sessions in sorted(span.sessions.items())
+        for s in sessions
+        if s.id != workout_id and day >= today
+    ]
