@@ -74,6 +74,10 @@ def run_demo(host: str, port: int, simulator_port: int, athletes: int) -> None:
         # LOG_LEVEL=INFO (or LOG_FORMAT=json) to see every request.
         "LOG_FORMAT": "text",
         "LOG_LEVEL": "WARNING",
+        # The demo's "Strava" is the simulator and its activities are generated, so the
+        # language-model policy has nothing to protect: the narrator and a connected
+        # assistant see them (set COACH_LLM_ALLOW_STRAVA_DATA=false to see the policy work).
+        "COACH_LLM_ALLOW_STRAVA_DATA": "true",
         **os.environ,
         "DATA_DIR": str(data_dir),
         "STRAVA_BASE_URL": f"http://127.0.0.1:{simulator_port}",
