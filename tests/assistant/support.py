@@ -90,8 +90,17 @@ def build_world(url: URL, tmp_path: Path) -> tuple[World, Any]:
 
 
 @pytest.fixture
-def world(sqlite_url: URL, tmp_path: Path) -> Iterator[World]:
-    made, engine = build_world(sqlite_url, tmp_path)
+def world_url(request: pytest.FixtureRequest) -> URL:
+    """The store's database: SQLite, or PostgreSQL for a test parametrized
+    ``@pytest.mark.parametrize("world_url", ["sqlite", "postgres"], indirect=True)``."""
+    kind = getattr(request, "param", "sqlite")
+    url: URL = request.getfixturevalue("sqlite_url" if kind == "sqlite" else "postgres_url")
+    return url
+
+
+@pytest.fixture
+def world(world_url: URL, tmp_path: Path) -> Iterator[World]:
+    made, engine = build_world(world_url, tmp_path)
     yield made
     engine.dispose()
 
@@ -113,9 +122,9 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 def served(
-    world: World, sqlite_url: URL, monkeypatch: pytest.MonkeyPatch, clock: MovableClock
+    world: World, world_url: URL, monkeypatch: pytest.MonkeyPatch, clock: MovableClock
 ) -> Iterator[RunningServer]:
-    server = serve(sqlite_url, monkeypatch, clock)
+    server = serve(world_url, monkeypatch, clock)
     yield server
     server.stop()
 

@@ -51,6 +51,7 @@ def _own_ride_id(world: World) -> int:
         )
 
 
+@pytest.mark.parametrize("world_url", ["sqlite", "postgres"], indirect=True)
 def test_every_tool_answers_from_the_athletes_own_files(
     world: World, served: RunningServer
 ) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio
 import httpx
+import pytest
 from mcp import Client
 from sqlalchemy import select
 
@@ -40,6 +41,7 @@ def _version(world: World) -> int:
         return int(session.scalars(select(TrainingPlan.version)).one())
 
 
+@pytest.mark.parametrize("world_url", ["sqlite", "postgres"], indirect=True)
 def test_a_read_write_token_changes_the_plan_and_the_calendar_shows_it(
     world: World, served: RunningServer
 ) -> None:
