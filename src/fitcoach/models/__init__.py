@@ -479,7 +479,9 @@ class PlanVersion(Base):
     cause: Mapped[str] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(Text, default="")
     changes: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
-    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    # The whole plan as ``planning.codec.plan_json`` writes it, zlib-compressed JSON: a
+    # year's plan is ~180 KB of JSON and ~8 KB packed, and a version is kept most days.
+    packed_document: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class PlannedWorkout(Base):

@@ -69,7 +69,7 @@ def add_version(
     cause: str,
     note: str,
     changes: list[dict[str, Any]],
-    document: dict[str, Any],
+    document: bytes,
 ) -> None:
     session.add(
         PlanVersion(
@@ -80,7 +80,7 @@ def add_version(
             cause=cause,
             note=note,
             changes=changes,
-            document=document,
+            packed_document=document,
         )
     )
 

@@ -41,7 +41,15 @@ from fitcoach.coach.season import ADAPT_WHEN_OFF_BY
 from fitcoach.coach.workouts import PLANNED_SPORTS, Repeat, Step, Workout, WorkoutType, rest_workout
 from fitcoach.models import PlannedWorkout, TrainingPlan
 from fitcoach.planning import repository
-from fitcoach.planning.codec import change_json, plan_json, plan_of, rebuild, workout_minutes
+from fitcoach.planning.codec import (
+    change_json,
+    pack,
+    plan_json,
+    plan_of,
+    rebuild,
+    unpack,
+    workout_minutes,
+)
 from fitcoach.planning.errors import FeedNotFound, NoPlan, PlanInputError, WorkoutNotFound
 from fitcoach.planning.schemas import GoalSettings
 
@@ -63,7 +71,7 @@ def current_plan(session: Session, athlete_id: int) -> Plan:
     found = repository.latest_version(session, athlete_id)
     if found is None:
         raise NoPlan("You have no training plan yet.")
-    return plan_of(found.document)
+    return plan_of(unpack(found.packed_document))
 
 
 def _row(session: Session, athlete_id: int) -> TrainingPlan:
@@ -84,7 +92,15 @@ def _store(
     row.checked_on = now.date()
     changes = [change_json(c) for c in plan.changes]
     repository.add_version(
-        session, row.athlete_id, version, plan.as_of, now, cause, note, changes, plan_json(plan)
+        session,
+        row.athlete_id,
+        version,
+        plan.as_of,
+        now,
+        cause,
+        note,
+        changes,
+        pack(plan_json(plan)),
     )
     th = plan.request.thresholds
     existing = {
