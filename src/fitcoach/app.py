@@ -33,7 +33,7 @@ from fitcoach.core.db import make_engine, reads_only, session_factory
 from fitcoach.core.logs import configure_logging, request_id
 from fitcoach.core.queue import TaskQueue
 from fitcoach.core.settings import Settings, load_settings
-from fitcoach.dashboard import activity_page, api, browse
+from fitcoach.dashboard import activity_page, api, browse, curves
 from fitcoach.dashboard import endpoints as dashboard
 from fitcoach.imports import endpoints as imports
 from fitcoach.imports.parsing.limits import limits_from
@@ -218,6 +218,7 @@ def create_app(
         dashboard.router,
         activity_page.router,
         browse.router,
+        curves.router,
         athletes.router,
         narrator.router,
         webhooks.router,

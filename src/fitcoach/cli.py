@@ -39,6 +39,8 @@ mcp_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(mcp_app, name="mcp")
+curves_app = typer.Typer(help="Best-effort curve commands.", invoke_without_command=True)
+app.add_typer(curves_app, name="curves")
 
 
 def _version(value: bool) -> None:
@@ -520,6 +522,18 @@ def capacity(
         echo=typer.echo,
         progress=lambda line: typer.echo(line, err=True),
     )
+
+
+@curves_app.command("fill")
+def curves_fill() -> None:
+    """Compute the best-effort curves of activities whose streams were stored before
+    curves were kept (new ones get theirs when stored). Safe to stop and run again."""
+    from fitcoach.activities.curves import fill_curves
+
+    settings = load_settings()
+    engine = prepare_database(settings)
+    read, kept = fill_curves(session_factory(engine))
+    typer.echo(f"{read} activities with streams read; {kept} curves stored")
 
 
 @app.command()

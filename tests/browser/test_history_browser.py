@@ -95,3 +95,33 @@ def test_the_calendar_shows_the_month_and_moves_by_keyboard(
     assert date.fromisoformat(page.locator(".cal-day").first.get_attribute("data-day") or "")
     assert csp_violations(page) == []
     assert site.outside_requests == [] and site.page_errors == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_curves_chart_and_its_table(page: Page, site: LiveSite, size: str) -> None:
+    page.set_viewport_size(SIZES[size])
+    connect(page, site)
+    # An activity's page stores its streams, and with them its curves.
+    page.goto(f"{site.url}/activities?sport=Ride")
+    page.locator('#activity-list td[data-label="Activity"] a').first.click()
+    expect(page.locator("[data-chart=activity] canvas").first).to_be_visible()
+    page.get_by_role("link", name="Best efforts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Best efforts")
+    expect(page.locator("[data-chart=curve] canvas").first).to_be_visible()
+    expect(page.locator("[data-chart=curve] .u-legend")).to_contain_text("Last 90 days")
+    rows = page.locator("#curve-table tbody tr")
+    expect(rows.first.locator("th")).to_have_text("1 s")
+    assert rows.count() >= 20  # 1 s up to at least the length of one ride
+    expect(rows.first.locator("td").first).to_contain_text(" W")
+    no_sideways_scroll(page)
+    page.screenshot(path=SCREENSHOTS.format(f"curves-{size}"), full_page=True)
+
+    # Another curve and ranges through the form: heart rate, this year against all time.
+    page.get_by_label("Curve", exact=True).select_option("heart_rate")
+    page.get_by_label("Range", exact=True).select_option("ytd")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"curve=heart_rate.*range=ytd"))
+    expect(page.locator("#curve-table tbody tr").first.locator("td").first).to_contain_text("bpm")
+    expect(page.locator("[data-chart=curve] canvas").first).to_be_visible()
+    assert csp_violations(page) == []
+    assert site.outside_requests == [] and site.page_errors == []

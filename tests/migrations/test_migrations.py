@@ -28,6 +28,7 @@ TABLES = {
     "passkeys",
     "invitations",
     "mcp_tokens",
+    "activity_curves",
 }
 
 

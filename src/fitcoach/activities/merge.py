@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fitcoach.activities import repository
+from fitcoach.activities.curves import store_curves
 from fitcoach.coach.sports import sport_family
 from fitcoach.models import Activity, Source
 
@@ -104,6 +105,21 @@ def find_match(
     return matches[0] if matches else None
 
 
+def _keep_curves(
+    session: Session, activity_id: int, values: dict[str, Any], streams: dict[str, Any] | None
+) -> None:
+    # Computed once here, from the file's streams: years of history get their best efforts
+    # at no API cost, and no page view ever parses a stream for them.
+    store_curves(
+        session,
+        activity_id,
+        int(values["athlete_id"]),
+        values["start_date"],
+        str(values.get("sport_type") or "Workout"),
+        streams or {},
+    )
+
+
 def store_own(
     session: Session,
     values: dict[str, Any],
@@ -139,11 +155,13 @@ def store_own(
         activity_id = repository.add_activity(
             session, {**values, "claimed_strava_id": claimed_strava_id}, streams or {}
         )
+        _keep_curves(session, activity_id, values, streams)
         return Outcome.IMPORTED, activity_id
     if existing.source == Source.STRAVA_API:
         # The file wins every field; the row keeps its Strava id.
         repository.update_activity(session, existing, values)
         repository.write_streams(session, existing.id, streams or {})
+        _keep_curves(session, existing.id, values, streams)
         return Outcome.MERGED, existing.id
     return Outcome.DUPLICATE, existing.id
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Select, SQLColumnExpression, and_, func, or_,
 from sqlalchemy.orm import Session
 
 from fitcoach.coach import DailyLoads
-from fitcoach.models import Activity, DailyLoad, Source
+from fitcoach.models import Activity, ActivityCurve, DailyLoad, Source
 from fitcoach.models.types import UTCDateTime
 
 Reader = Connection | Session
@@ -340,3 +340,23 @@ def activities_between(
         .order_by(Activity.start_date, Activity.id)
     )
     return [DayActivityRow._make(row) for row in reader.execute(query)]
+
+
+class CurveRow(NamedTuple):
+    """One activity's stored curve of a kind: ``points`` are [key, value] pairs."""
+
+    activity_id: int
+    start_date: datetime
+    points: list[list[float]]
+
+
+def curve_rows(
+    reader: Reader, athlete_id: int, kind: str, since: datetime | None
+) -> list[CurveRow]:
+    """The athlete's stored curves of ``kind`` from activities started since ``since``."""
+    query = select(ActivityCurve.activity_id, ActivityCurve.start_date, ActivityCurve.points).where(
+        ActivityCurve.athlete_id == athlete_id, ActivityCurve.kind == kind
+    )
+    if since is not None:
+        query = query.where(ActivityCurve.start_date >= since)
+    return [CurveRow._make(row) for row in reader.execute(query)]

@@ -13,7 +13,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from fitcoach.models import Activity, ActivityStreams, ClaimConflict, DailyLoad, Source
+from fitcoach.models import (
+    Activity,
+    ActivityCurve,
+    ActivityStreams,
+    ClaimConflict,
+    DailyLoad,
+    Source,
+)
 
 _BATCH = 500
 
@@ -213,10 +220,13 @@ def write_streams(session: Session, activity_id: int, streams: dict[str, Any]) -
         stored.streams = streams
 
 
-def keep_streams(session: Session, activity_id: int, streams: dict[str, Any]) -> None:
-    """Store streams fetched for a page, unless another request stored them first."""
+def keep_streams(session: Session, activity_id: int, streams: dict[str, Any]) -> bool:
+    """Store streams fetched for a page, unless another request stored them first; whether
+    these were stored."""
     if session.get(ActivityStreams, activity_id) is None:
         session.add(ActivityStreams(activity_id=activity_id, streams=streams))
+        return True
+    return False
 
 
 # --- Loads -----------------------------------------------------------------------------
@@ -357,3 +367,52 @@ def drop_carried_until(session: Session, athlete_id: int, last_day: date) -> int
         .where(DailyLoad.day <= last_day)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- Curves ----------------------------------------------------------------------------
+
+
+def replace_curves(
+    session: Session,
+    activity_id: int,
+    athlete_id: int,
+    start_date: datetime,
+    curves: dict[str, list[list[float]]],
+) -> None:
+    """The activity's curves become ``curves`` (by kind); kinds it no longer has go."""
+    session.execute(delete(ActivityCurve).where(ActivityCurve.activity_id == activity_id))
+    session.add_all(
+        ActivityCurve(
+            activity_id=activity_id,
+            kind=kind,
+            athlete_id=athlete_id,
+            start_date=start_date,
+            points=points,
+        )
+        for kind, points in curves.items()
+    )
+
+
+def activities_without_curves(
+    session: Session, after_id: int, limit: int
+) -> list[tuple[int, int, datetime, str, dict[str, Any]]]:
+    """Activities with non-empty streams and no curve yet, by id after ``after_id``: (id,
+    athlete, start, sport, streams), for filling the curves of what was stored before."""
+    has_curve = select(ActivityCurve.activity_id).where(ActivityCurve.activity_id == Activity.id)
+    query = (
+        select(
+            Activity.id,
+            Activity.athlete_id,
+            Activity.start_date,
+            Activity.sport_type,
+            ActivityStreams.streams,
+        )
+        .join(ActivityStreams, ActivityStreams.activity_id == Activity.id)
+        .where(Activity.id > after_id, ~has_curve.exists())
+        .order_by(Activity.id)
+        .limit(limit)
+    )
+    return [
+        (int(row.id), int(row.athlete_id), row.start_date, str(row.sport_type), dict(row.streams))
+        for row in session.execute(query)
+    ]

@@ -332,6 +332,29 @@ class ActivityStreams(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
 
+class ActivityCurve(Base):
+    """One activity's curve of one kind, computed once when its streams are stored: the
+    best mean power or heart rate per duration, or the best time per distance, as
+    ``[[duration_s or distance_m, value], ...]``. Ranges of curves merge on read."""
+
+    __tablename__ = "activity_curves"
+    __table_args__ = (
+        # Serves "this athlete's power curves since a day" without touching others.
+        Index("ix_activity_curves_athlete_kind_start", "athlete_id", "kind", "start_date"),
+    )
+
+    activity_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("activities.id", ondelete="CASCADE"), primary_key=True
+    )
+    # "power", "heart_rate" or "pace".
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE")
+    )
+    start_date: Mapped[datetime] = mapped_column(UTCDateTime)
+    points: Mapped[list[list[float]]] = mapped_column(JSONDocument, default=list)
+
+
 class ClaimConflict(Base):
     """A Strava id an athlete's own data claimed that Strava's API gave to another athlete:
     the API row won, the claim was dropped; operators see these on /admin."""

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from fitcoach.activities import repository
+from fitcoach.activities.curves import store_curves
 from fitcoach.core.db import transaction
 from fitcoach.strava.budget import Priority
 from fitcoach.sync.context import SyncContext
 
-STREAM_KEYS = ("time", "watts", "heartrate", "velocity_smooth", "altitude", "grade_smooth")
+# ``distance`` gives the pace curve; it comes in the same call as the others.
+STREAM_KEYS = (
+    "time",
+    "distance",
+    "watts",
+    "heartrate",
+    "velocity_smooth",
+    "altitude",
+    "grade_smooth",
+)
 
 
 def activity_streams(
@@ -27,6 +37,7 @@ def activity_streams(
         if stored is not None:
             return {key: list(values) for key, values in stored.items()}
         strava_id, manual = activity.strava_id, activity.manual
+        start_date, sport_type = activity.start_date, activity.sport_type
     if manual or strava_id is None:
         return {}  # nothing recorded, or nothing Strava could give
     token = context.token(athlete_id)
@@ -35,5 +46,6 @@ def activity_streams(
     )
     streams = {key: list(stream.data) for key, stream in fetched.items()}
     with transaction(context.sessions) as session:
-        repository.keep_streams(session, activity_id, streams)
+        if repository.keep_streams(session, activity_id, streams):
+            store_curves(session, activity_id, athlete_id, start_date, sport_type, streams)
     return streams

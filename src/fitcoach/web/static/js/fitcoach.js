@@ -130,6 +130,61 @@
     return new uPlot(opts, values, el);
   }
 
+  function durationTick(seconds) {
+    if (seconds < 60) return seconds + " s";
+    if (seconds < 3600) return Math.round(seconds / 60) + " min";
+    return Math.round(seconds / 360) / 10 + " h";
+  }
+
+  function distanceTick(metres) {
+    return metres >= 1000 ? Math.round(metres / 100) / 10 + " km" : Math.round(metres) + " m";
+  }
+
+  function paceText(seconds) {
+    if (seconds == null) return "–";
+    var m = Math.floor(seconds / 60);
+    var s = Math.round(seconds % 60);
+    return m + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  var CURVE_TICKS_S = [1, 5, 15, 60, 300, 1200, 3600, 18000];
+
+  // Best efforts of two ranges; durations on a logarithmic axis (1 s to 5 h in one view).
+  function drawCurve(el, data) {
+    var keyText = data.pace ? distanceTick : durationTick;
+    var valueText = data.pace
+      ? function (u, v) { return v == null ? "–" : paceText(v) + " " + data.unit; }
+      : function (u, v) { return v == null ? "–" : Math.round(v) + " " + data.unit; };
+    var opts = {
+      width: el.clientWidth,
+      height: chartHeight(el),
+      scales: {
+        x: { time: false, distr: 3, log: 10, range: function (u, min, max) { return [min, max]; } },
+        y: { dir: data.pace ? -1 : 1 }
+      },
+      legend: { live: false },
+      series: [
+        { label: data.pace ? "Distance" : "Duration", value: function (u, v) { return keyText(v); } },
+        { label: data.labels[0], stroke: cssVar("--accent"), width: 2.5, value: valueText, spanGaps: true },
+        { label: data.labels[1], stroke: cssVar("--ctl"), width: 1.5, dash: [6, 4], value: valueText, spanGaps: true }
+      ],
+      axes: [
+        {
+          splits: function (u) {
+            var min = u.scales.x.min, max = u.scales.x.max;
+            var marks = data.pace ? data.x : CURVE_TICKS_S;
+            return marks.filter(function (t) { return t >= min && t <= max; });
+          },
+          // uPlot's log axis keeps only powers of ten by default: these marks all show.
+          filter: function (u, splits) { return splits; },
+          values: function (u, ticks) { return ticks.map(function (t) { return t == null ? "" : keyText(t); }); }
+        },
+        { size: 56, values: function (u, ticks) { return ticks.map(function (t) { return data.pace ? paceText(t) : String(Math.round(t)); }); } }
+      ]
+    };
+    return new uPlot(opts, [data.x, data.first, data.second], el);
+  }
+
   function drawCharts(root) {
     if (!window.uPlot) return;
     var scope = root && root.querySelectorAll ? root : document;
@@ -140,7 +195,9 @@
       var data = chartData(el);
       if (!data || !data.x || !data.x.length) return;
       el.setAttribute("data-drawn", "1");
-      var plot = el.getAttribute("data-chart") === "performance" ? drawPerformance(el, data) : drawActivity(el, data);
+      var kind = el.getAttribute("data-chart");
+      var plot = kind === "performance" ? drawPerformance(el, data)
+        : kind === "curve" ? drawCurve(el, data) : drawActivity(el, data);
       keepSized(el, plot);
     });
   }
