@@ -1,7 +1,7 @@
 """activity curves: each activity's best efforts, computed once when its streams are stored
 
-Revision ID: 0018_activity_curves
-Revises: 0017_mcp_tokens
+Revision ID: 0019_activity_curves
+Revises: 0018_plan_documents_packed
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 import fitcoach.models.types
 
-revision: str = "0018_activity_curves"
-down_revision: str | None = "0017_mcp_tokens"
+revision: str = "0019_activity_curves"
+down_revision: str | None = "0018_plan_documents_packed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
