@@ -108,6 +108,19 @@ def test_goal_event_is_marked_and_planned(site: Site) -> None:
     assert isinstance(goal, dict) and goal["label"].startswith("</script>")
     assert len(data["x"]) == 100  # type: ignore[arg-type]  # widened to the goal's day
     assert "taper plan" in page.text
+    # The widened days carry the projection, from today's measured morning to race day.
+    projected = data["projected"]
+    assert isinstance(projected, dict)
+    today_at = len(data["x"]) - 11  # type: ignore[arg-type]
+    for key in ("ctl", "atl", "tsb"):
+        assert projected[key][:today_at] == [None] * today_at
+        assert projected[key][today_at] == data[key][today_at]  # type: ignore[index]
+        assert None not in projected[key][today_at:]
+    # Race morning's form under the chart is the one the coach's advice quotes.
+    shown = re.search(r"Projected form on race\s+morning: <strong>([+−-]?\d+)</strong>", page.text)
+    advised = re.search(r"form on race day is projected at ([+-]?\d+)", page.text)
+    assert shown and advised and shown[1].replace("−", "-") == advised[1]
+    assert [zone["name"] for zone in data["zones"]][:2] == ["Transition", "Fresh"]  # type: ignore[index]
 
 
 def test_athlete_text_renders_as_text(site: Site) -> None:
@@ -140,6 +153,19 @@ def test_activity_page_fetches_streams_once(site: Site) -> None:
     assert strava_reads(site.simulator) == before + 1
     with site.state.sessions() as session:
         assert session.get(ActivityStreams, activity_id) is not None
+
+
+def test_a_run_page_charts_pace_elevation_and_cadence(site: Site) -> None:
+    activity_id = site.add_activity("Track", workout="run_intervals")
+    page = site.client.get(f"/activities/{activity_id}", headers=HTML)
+    assert page.status_code == 200
+    data = chart_data(page.text)
+    assert {"x", "heartrate", "pace", "altitude", "cadence"} <= set(data)
+    assert "speed" not in data and data["pace_per"] == "km" and data["cadence_unit"] == "spm"
+    paces = [v for v in data["pace"] if v is not None]  # type: ignore[union-attr]
+    # Seconds per km of a run: between a sprint and a walk.
+    assert paces and all(150 <= v <= 1200 for v in paces)
+    assert "Heart rate, pace, elevation, cadence</h2>" in page.text
 
 
 @pytest.mark.parametrize(

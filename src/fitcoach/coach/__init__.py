@@ -59,6 +59,7 @@ from fitcoach.coach.planning import (
     weekly_ramps,
 )
 from fitcoach.coach.power import intensity_factor, normalized_power, training_stress_score
+from fitcoach.coach.projection import Projection, project
 from fitcoach.coach.recommendations import (
     Kind,
     Recommendation,
@@ -135,6 +136,7 @@ __all__ = [
     "PlanRequest",
     "PlannedDay",
     "PlannedWeek",
+    "Projection",
     "Reason",
     "Recommendation",
     "Repeat",
@@ -194,6 +196,7 @@ __all__ = [
     "plan_training",
     "plan_uid",
     "power_zones",
+    "project",
     "project_taper",
     "recommend",
     "resolve_thresholds",

@@ -22,6 +22,7 @@ from fitcoach.coach import (
     activity_load,
     activity_zone_times,
 )
+from fitcoach.coach.sports import RUN, SWIM, WALK, sport_family
 from fitcoach.dashboard.views import ActivityLine, activity_line, method_label
 
 STREAM_KEYS = (
@@ -35,6 +36,17 @@ STREAM_KEYS = (
 )
 # Enough points for a sharp line on a wide screen; a 5-hour ride has 18,000 samples.
 CHART_POINTS = 1200
+# Metres a second under which a pace is not drawn (about 33 min/km: standing, not moving).
+MIN_PACE_SPEED = 0.5
+# The chart's series in the order the page draws and reads them (fitcoach.js's).
+CHART_NAMES = (
+    ("watts", "power"),
+    ("heartrate", "heart rate"),
+    ("pace", "pace"),
+    ("speed", "speed"),
+    ("altitude", "elevation"),
+    ("cadence", "cadence"),
+)
 ZONE_TITLES = {"power": "Power zones", "heart_rate": "Heart-rate zones", "pace": "Pace zones"}
 
 
@@ -74,6 +86,11 @@ class ActivityDetail:
     stream_load: ActivityLoad | None = None
     zones: tuple[ZoneTable, ...] = ()
     charts: Mapping[str, Any] | None = None
+
+    @property
+    def chart_names(self) -> list[str]:
+        """What the chart draws, in words and in the order of its readout."""
+        return [name for key, name in CHART_NAMES if self.charts and key in self.charts]
 
 
 def find_activity(sessions: sessionmaker[Session], athlete_id: int, activity_id: int) -> bool:
@@ -129,7 +146,7 @@ def activity_detail(
         detail,
         stream_load=stream_load,
         zones=tuple(_zone_table(key, times) for key, times in zones.items()),
-        charts=chart_series(streams or {}),
+        charts=chart_series(streams or {}, detail.line.sport_type),
     )
 
 
@@ -151,18 +168,47 @@ def _zone_table(key: str, times: Sequence[ZoneTime]) -> ZoneTable:
     return ZoneTable(key, ZONE_TITLES.get(key, key), rows)
 
 
-def chart_series(streams: Mapping[str, Sequence[float | None]]) -> dict[str, Any] | None:
-    """Power and heart rate against time, averaged into at most CHART_POINTS buckets."""
+def chart_series(
+    streams: Mapping[str, Sequence[float | None]], sport_type: str = "Ride"
+) -> dict[str, Any] | None:
+    """Every recorded quantity against time, averaged into at most CHART_POINTS buckets:
+    power, heart rate, pace (runs, walks: seconds per km; swims: per 100 m) or speed
+    (km/h, other sports), elevation and cadence, each only when its stream is there."""
     time_axis = streams.get("time")
     if not time_axis:
         return None
     n = len(time_axis)
     size = max(1, math.ceil(n / CHART_POINTS))
     result: dict[str, Any] = {"x": [_first(time_axis[i : i + size]) for i in range(0, n, size)]}
-    for key in ("watts", "heartrate"):
-        values = streams.get(key)
-        if values is not None and len(values) == n:
-            result[key] = [_mean(values[i : i + size]) for i in range(0, n, size)]
+
+    def bucketed(values: Sequence[float | None] | None) -> list[float | None] | None:
+        if values is None or len(values) != n:
+            return None
+        means = [_mean(values[i : i + size]) for i in range(0, n, size)]
+        return means if any(v is not None for v in means) else None
+
+    for key, name in (("watts", "watts"), ("heartrate", "heartrate"), ("altitude", "altitude")):
+        if (series := bucketed(streams.get(key))) is not None:
+            result[name] = series
+    family = sport_family(sport_type)
+    cadence = bucketed(streams.get("cadence"))
+    if cadence is not None and any(v for v in cadence):
+        result["cadence"] = cadence
+        # Strava records a run's cadence per leg (strides); the page shows steps.
+        if family in (RUN, WALK):
+            result["cadence"] = [None if v is None else round(2 * v) for v in cadence]
+        result["cadence_unit"] = "spm" if family in (RUN, WALK) else "rpm"
+    speed = bucketed(streams.get("velocity_smooth"))
+    if speed is not None:
+        if family in (RUN, WALK, SWIM):
+            per = 100.0 if family == SWIM else 1000.0
+            # Standing still has no pace: below a slow walk the point is left out.
+            result["pace"] = [
+                None if v is None or v < MIN_PACE_SPEED else round(per / v) for v in speed
+            ]
+            result["pace_per"] = "100m" if family == SWIM else "km"
+        else:
+            result["speed"] = [None if v is None else round(3.6 * v, 1) for v in speed]
     return result if len(result) > 1 else None
 
 

@@ -19,9 +19,11 @@ from fitcoach.coach import (
     PerformanceDay,
     PerformanceSeries,
     PeriodSummary,
+    Projection,
     Recommendation,
     daily_numbers,
     day_number,
+    project,
     recommend,
     weekly_summary,
 )
@@ -60,6 +62,17 @@ METHOD_LABELS: dict[str, tuple[str, str]] = {
     ),
     "none": ("no load", "No duration was recorded, so there is no load"),
 }
+# Form (TSB) zones, shaded on the fitness chart and explained beside it: (low, high,
+# name, meaning), None for open ends. The bands of intervals.icu's fitness chart, whose
+# −10 to −30 "optimal" and below −30 "high risk" are the practitioner guidance the coach's
+# form rule follows (docs/metrics.md, "Form zones").
+FORM_ZONES: tuple[tuple[float | None, float | None, str, str], ...] = (
+    (25.0, None, "Transition", "very fresh: fitness is fading, fine only for a short break"),
+    (5.0, 25.0, "Fresh", "rested and ready to race"),
+    (-10.0, 5.0, "Grey zone", "neither rested nor training hard enough to build fitness"),
+    (-30.0, -10.0, "Optimal training", "the fatigue that builds fitness"),
+    (None, -30.0, "High risk", "fatigue well above fitness: rest before it costs you"),
+)
 NOT_COMPUTED = ("pending", "The load is computed shortly after the activity arrives")
 
 
@@ -88,6 +101,22 @@ class Performance:
     today: PerformanceDay
     goal: GoalEvent | None
     history_days: int
+    # The mornings after today up to the goal (None before today), when a goal is in view.
+    projection: Projection | None = None
+    projected_ctl: tuple[float | None, ...] = ()
+    projected_atl: tuple[float | None, ...] = ()
+    projected_tsb: tuple[float | None, ...] = ()
+
+    @property
+    def form_zones(self) -> tuple[tuple[float | None, float | None, str, str], ...]:
+        return FORM_ZONES
+
+    @property
+    def race_day_form(self) -> float | None:
+        """The projected form on the goal's morning, as the chart's dashed line ends."""
+        if self.projection is None or self.goal is None:
+            return None
+        return round(float(self.projection.form[-1]), 1)
 
     def chart_data(self) -> dict[str, Any]:
         """What the browser's chart needs, x as UTC midnight epoch seconds."""
@@ -106,6 +135,16 @@ class Performance:
             "load": list(self.load),
             "today": epoch(self.today.day),
             "goal": goal,
+            "projected": None
+            if self.projection is None
+            else {
+                "ctl": list(self.projected_ctl),
+                "atl": list(self.projected_atl),
+                "tsb": list(self.projected_tsb),
+            },
+            "zones": [
+                {"low": low, "high": high, "name": name} for low, high, name, _ in FORM_ZONES
+            ],
         }
 
     def table_rows(
@@ -225,13 +264,34 @@ def performance(
         ctl, atl, tsb, load = ((None,) * before + values for values in (ctl, atl, tsb, load))
     # An upcoming goal close enough to matter widens the chart to it, with no values yet,
     # so the athlete sees how far away it is on the same time axis.
+    # Its days carry the projection (coach.project: the recent load kept, then the taper
+    # the coach advises), drawn apart from what was measured; today's morning joins them.
     ahead = max(21, len(day_list) // 3)
+    projection = None
+    projected: list[tuple[float | None, ...]] = [(), (), ()]
     if goal is not None and today < goal.day <= today + timedelta(days=ahead):
         extra = (goal.day - today).days
         day_list += [today + timedelta(days=i) for i in range(1, extra + 1)]
         ctl, atl, tsb, load = (values + (None,) * extra for values in (ctl, atl, tsb, load))
+        projection = project(series, today, goal.day, goal)
+        past = (None,) * (len(day_list) - extra - 1)
+        projected = [
+            past + _rounded(values)
+            for values in (projection.fitness, projection.fatigue, projection.form)
+        ]
     return Performance(
-        key, label, tuple(day_list), load, ctl, atl, tsb, numbers.on(today), goal, length
+        key,
+        label,
+        tuple(day_list),
+        load,
+        ctl,
+        atl,
+        tsb,
+        numbers.on(today),
+        goal,
+        length,
+        projection,
+        *projected,
     )
 
 

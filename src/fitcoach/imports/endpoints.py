@@ -48,7 +48,7 @@ def import_page(
         "import.html",
         jobs=recent_job_views(sessions, athlete_id, RECENT_JOBS),
         max_upload_mb=settings.max_upload_mb,
-        nav="settings",
+        nav="import",
     )
 
 

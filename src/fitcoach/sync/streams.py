@@ -8,7 +8,8 @@ from fitcoach.core.db import transaction
 from fitcoach.strava.budget import Priority
 from fitcoach.sync.context import SyncContext
 
-# ``distance`` gives the pace curve; it comes in the same call as the others.
+# ``distance`` gives the pace curve, ``cadence`` the activity chart; they come in the
+# same call as the others.
 STREAM_KEYS = (
     "time",
     "distance",
@@ -17,6 +18,7 @@ STREAM_KEYS = (
     "velocity_smooth",
     "altitude",
     "grade_smooth",
+    "cadence",
 )
 
 

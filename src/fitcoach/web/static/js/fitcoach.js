@@ -76,26 +76,129 @@
     });
   }
 
+  // ---- readouts: the date and every series' value at the pointer or the tap ---------
+
+  function readoutBox(el) {
+    return el.parentElement.querySelector(".chart-readout");
+  }
+
+  function fixed(v, digits) {
+    if (v == null) return "–";
+    var text = v.toFixed(digits);
+    return text === "-0" || text === "-0.0" ? text.slice(1) : text.replace("-", "−");
+  }
+
+  function signedText(v) {
+    if (v == null) return "–";
+    var text = fixed(v, 0);
+    return text.charAt(0) === "−" || text === "0" ? text : "+" + text;
+  }
+
+  var WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+  function dayText(t) {
+    var d = new Date(t * 1e3);
+    return WEEKDAYS[d.getUTCDay()] + " " + d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear();
+  }
+
+  // Writes ``describe(i)`` for the point under the cursor; the last reading stays when the
+  // pointer leaves, so a tap's answer can be read after the finger lifts.
+  function readoutPlugin(box, describe) {
+    return {
+      hooks: {
+        setCursor: [function (u) {
+          var i = u.cursor.idx;
+          if (box && i != null) box.textContent = describe(i);
+        }]
+      }
+    };
+  }
+
+  // A touch moves uPlot's cursor to the tapped point (uPlot follows the mouse only).
+  function tapToRead(plot) {
+    plot.over.addEventListener("pointerdown", function (event) {
+      if (event.pointerType === "mouse") return;
+      var rect = plot.over.getBoundingClientRect();
+      plot.setCursor({ left: event.clientX - rect.left, top: event.clientY - rect.top });
+    });
+  }
+
+  // Form zones as horizontal bands behind the lines, on the axis form is read against.
+  function zonesPlugin(zones) {
+    var shades = ["rgba(29, 107, 52, 0.05)", "rgba(29, 107, 52, 0.11)", "rgba(74, 79, 85, 0.07)",
+                  "rgba(37, 99, 235, 0.09)", "rgba(185, 28, 28, 0.10)"];
+    return {
+      hooks: {
+        drawAxes: [function (u) {
+          var ctx = u.ctx;
+          var ratio = uPlot.pxRatio;
+          var top = u.bbox.top, bottom = u.bbox.top + u.bbox.height;
+          ctx.save();
+          zones.forEach(function (zone, k) {
+            var y1 = zone.high == null ? top : Math.max(top, u.valToPos(zone.high, "y", true));
+            var y2 = zone.low == null ? bottom : Math.min(bottom, u.valToPos(zone.low, "y", true));
+            if (y2 <= y1) return;
+            ctx.fillStyle = shades[k % shades.length];
+            ctx.fillRect(u.bbox.left, y1, u.bbox.width, y2 - y1);
+            if (y2 - y1 >= 14 * ratio) {
+              ctx.fillStyle = cssVar("--muted");
+              ctx.font = Math.round(11 * ratio) + "px system-ui, sans-serif";
+              ctx.textAlign = "right";
+              ctx.fillText(zone.name, u.bbox.left + u.bbox.width - 4 * ratio, y2 - 4 * ratio);
+            }
+          });
+          ctx.restore();
+        }]
+      }
+    };
+  }
+
   function drawPerformance(el, data) {
     var markers = [];
     var lastX = data.x[data.x.length - 1];
     if (data.today !== lastX) markers.push({ t: data.today, label: "Today", color: cssVar("--muted"), dash: true, row: 1 });
     if (data.goal) markers.push({ t: data.goal.t, label: data.goal.label, color: cssVar("--accent"), dash: false, row: 0 });
+    var projected = data.projected;
+    var box = readoutBox(el);
+    function describe(i) {
+      var future = data.ctl[i] == null && projected && projected.ctl[i] != null;
+      var src = future ? projected : data;
+      var text = dayText(data.x[i]) + (future ? " (projection)" : "") + ": fitness " + fixed(src.ctl[i], 1) +
+        ", fatigue " + fixed(src.atl[i], 1) + ", form " + signedText(src.tsb[i]);
+      if (!future) text += ", load " + fixed(data.load[i], 0);
+      return text;
+    }
+    var bars = uPlot.paths && uPlot.paths.bars ? uPlot.paths.bars({ size: [0.7, 12] }) : null;
+    var series = [
+      {},
+      { label: "Load", scale: "load", stroke: "rgba(74, 79, 85, 0.5)", fill: "rgba(74, 79, 85, 0.25)", width: 0, paths: bars, points: { show: false } },
+      { label: "Fitness (CTL)", stroke: cssVar("--ctl"), width: 2.5 },
+      { label: "Fatigue (ATL)", stroke: cssVar("--atl"), width: 1.5 },
+      { label: "Form (TSB)", stroke: cssVar("--tsb"), width: 1.5 }
+    ];
+    var values = [data.x, data.load, data.ctl, data.atl, data.tsb];
+    if (projected) {
+      series.push(
+        { label: "Projected fitness", stroke: cssVar("--ctl"), width: 2, dash: [6, 5] },
+        { label: "Projected fatigue", stroke: cssVar("--atl"), width: 1.5, dash: [6, 5] },
+        { label: "Projected form", stroke: cssVar("--tsb"), width: 1.5, dash: [6, 5] }
+      );
+      values.push(projected.ctl, projected.atl, projected.tsb);
+    }
     var opts = {
       width: el.clientWidth,
       height: chartHeight(el),
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); },
-      series: [
-        {},
-        { label: "Fitness (CTL)", stroke: cssVar("--ctl"), width: 2.5 },
-        { label: "Fatigue (ATL)", stroke: cssVar("--atl"), width: 1.5 },
-        { label: "Form (TSB)", stroke: cssVar("--tsb"), width: 1.5, fill: "rgba(138, 90, 0, 0.08)" }
-      ],
+      series: series,
+      // The day's load stands in the lower quarter, below the lines it drives.
+      scales: { load: { range: function (u, min, max) { return [0, Math.max(max, 1) * 4]; } } },
       legend: { live: false },
       axes: [{ values: dayTicks, size: 48 }, { size: 46 }],
-      plugins: [markersPlugin(markers)]
+      plugins: [zonesPlugin(data.zones || []), markersPlugin(markers), readoutPlugin(box, describe)]
     };
-    return new uPlot(opts, [data.x, data.ctl, data.atl, data.tsb], el);
+    var plot = new uPlot(opts, values, el);
+    tapToRead(plot);
+    return plot;
   }
 
   function clock(seconds) {
@@ -105,29 +208,63 @@
     return h + ":" + (m < 10 ? "0" : "") + m;
   }
 
+  // The activity's streams present, each with its unit, formatting and colour.
+  var ACTIVITY_SERIES = [
+    { key: "watts", label: "Power", unit: "W", digits: 0, color: "--ctl", width: 1 },
+    { key: "heartrate", label: "Heart rate", unit: "bpm", digits: 0, color: "--atl", width: 1.5 },
+    { key: "pace", label: "Pace", unit: "", digits: 0, color: "--info", width: 1.5, text: paceText },
+    { key: "speed", label: "Speed", unit: "km/h", digits: 1, color: "--info", width: 1.5 },
+    { key: "altitude", label: "Elevation", unit: "m", digits: 0, color: "--muted", width: 1 },
+    { key: "cadence", label: "Cadence", unit: "rpm", digits: 0, color: "--tsb", width: 1 }
+  ];
+
+  // Seconds per km (or per 100 m for swims) as m:ss.
+  function paceText(v, data) {
+    if (v == null) return "–";
+    var m = Math.floor(v / 60), s = Math.round(v % 60);
+    if (s === 60) { m += 1; s = 0; }
+    return m + ":" + (s < 10 ? "0" : "") + s + (data.pace_per === "100m" ? " /100 m" : " /km");
+  }
+
   function drawActivity(el, data) {
     var series = [{ label: "Time", value: function (u, v) { return clock(v); } }];
     var values = [data.x];
     var axes = [{ values: function (u, ticks) { return ticks.map(clock); } }];
-    if (data.watts) {
-      series.push({ label: "Power (W)", scale: "W", stroke: cssVar("--ctl"), width: 1 });
-      values.push(data.watts);
-      axes.push({ scale: "W", size: 46 });
-    }
-    if (data.heartrate) {
-      series.push({ label: "Heart rate (bpm)", scale: "bpm", stroke: cssVar("--atl"), width: 1.5 });
-      values.push(data.heartrate);
-      axes.push({ scale: "bpm", side: axes.length > 1 ? 1 : 3, size: 46, grid: { show: axes.length === 1 } });
+    var shown = [];
+    ACTIVITY_SERIES.forEach(function (s) {
+      if (!data[s.key]) return;
+      var unit = s.key === "cadence" && data.cadence_unit ? data.cadence_unit : s.unit;
+      shown.push({ spec: s, unit: unit, values: data[s.key] });
+      series.push({ label: s.label + (unit ? " (" + unit + ")" : ""), scale: s.key, stroke: cssVar(s.color), width: s.width });
+      values.push(data[s.key]);
+      // Two axes at most, one each side; the readout gives every value.
+      if (axes.length < 3) {
+        axes.push({ scale: s.key, side: axes.length > 1 ? 1 : 3, size: 50, grid: { show: axes.length === 1 },
+                    values: s.text ? function (u, ticks) { return ticks.map(function (t) { return paceText(t, data).split(" ")[0]; }); } : undefined });
+      }
+    });
+    var scales = { x: { time: false } };
+    if (data.pace) scales.pace = { dir: -1 }; // faster pace higher up
+    function describe(i) {
+      var parts = shown.map(function (s) {
+        var v = s.values[i];
+        var text = s.spec.text ? s.spec.text(v, data) : (v == null ? "–" : fixed(v, s.spec.digits) + " " + s.unit);
+        return s.spec.label.toLowerCase() + " " + text;
+      });
+      return clock(data.x[i]) + ": " + parts.join(", ");
     }
     var opts = {
       width: el.clientWidth,
       height: chartHeight(el),
-      scales: { x: { time: false } },
+      scales: scales,
       legend: { live: false },
       series: series,
-      axes: axes
+      axes: axes,
+      plugins: [readoutPlugin(readoutBox(el), describe)]
     };
-    return new uPlot(opts, values, el);
+    var plot = new uPlot(opts, values, el);
+    tapToRead(plot);
+    return plot;
   }
 
   function durationTick(seconds) {
