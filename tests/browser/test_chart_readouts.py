@@ -23,7 +23,7 @@ DAY = re.compile(
     r"^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (\d+) (\w{3}) (\d{4})( \(projection\))?: fitness "
     r"([\d.]+), fatigue ([\d.]+), form ([+−]?\d+)(?:, load (\d+))?$"
 )
-MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 @pytest.fixture(params=["desktop", "phone"])
