@@ -34,7 +34,13 @@ BY_DURATION = (POWER, HEART_RATE)
 def curves_of(sport_type: str, streams: Mapping[str, Any]) -> dict[str, list[CurvePoint]]:
     """The curves an activity's streams give; a stream the maths refuses (lengths that
     disagree) gives no curve of its kind rather than stopping the others."""
-    time = streams.get("time") or None
+
+    def present(key: str) -> Any:
+        # Lists from the store, arrays from a caller: an empty stream is no stream.
+        values = streams.get(key)
+        return values if values is not None and len(values) else None
+
+    time = present("time")
     found: dict[str, list[CurvePoint]] = {}
 
     def attempt(kind: str, compute: Any) -> None:
@@ -46,13 +52,13 @@ def curves_of(sport_type: str, streams: Mapping[str, Any]) -> dict[str, list[Cur
         if points:
             found[kind] = points
 
-    if streams.get("watts"):
-        attempt(POWER, lambda: best_means(streams["watts"], time=time))
-    if streams.get("heartrate"):
-        attempt(HEART_RATE, lambda: best_means(streams["heartrate"], time=time))
+    watts, heart, distance = present("watts"), present("heartrate"), present("distance")
+    if watts is not None:
+        attempt(POWER, lambda: best_means(watts, time=time))
+    if heart is not None:
+        attempt(HEART_RATE, lambda: best_means(heart, time=time))
     family = sports.sport_family(sport_type)
-    distance = streams.get("distance")
-    if distance and time and family in (sports.RUN, sports.SWIM):
+    if distance is not None and time is not None and family in (sports.RUN, sports.SWIM):
         run = family == sports.RUN
         kind, standard = (RUN_PACE, RUN_DISTANCES_M) if run else (SWIM_PACE, SWIM_DISTANCES_M)
         attempt(kind, lambda: best_times(distance, time, standard))
