@@ -33,7 +33,7 @@ from fitcoach.core.db import make_engine, reads_only, session_factory
 from fitcoach.core.logs import configure_logging, request_id
 from fitcoach.core.queue import TaskQueue
 from fitcoach.core.settings import Settings, load_settings
-from fitcoach.dashboard import activity_page, api, browse, curves
+from fitcoach.dashboard import activity_page, api, browse, curves, threshold_history
 from fitcoach.dashboard import endpoints as dashboard
 from fitcoach.imports import endpoints as imports
 from fitcoach.imports.parsing.limits import limits_from
@@ -219,6 +219,7 @@ def create_app(
         activity_page.router,
         browse.router,
         curves.router,
+        threshold_history.router,
         athletes.router,
         narrator.router,
         webhooks.router,

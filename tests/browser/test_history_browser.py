@@ -125,3 +125,12 @@ def test_the_curves_chart_and_its_table(page: Page, site: LiveSite, size: str) -
     expect(page.locator("[data-chart=curve] canvas").first).to_be_visible()
     assert csp_violations(page) == []
     assert site.outside_requests == [] and site.page_errors == []
+
+    # Thresholds over time, from the settings page: the monthly FTP chart and its table.
+    page.goto(f"{site.url}/settings")
+    page.get_by_role("link", name="Thresholds over time").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thresholds over time")
+    expect(page.locator("[data-chart=ftp] canvas").first).to_be_visible()
+    expect(page.locator("#ftp-table tbody tr").first.locator("td").first).to_contain_text(" W")
+    no_sideways_scroll(page)
+    assert csp_violations(page) == [] and site.page_errors == []

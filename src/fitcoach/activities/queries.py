@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Select, SQLColumnExpression, and_, func, or_,
 from sqlalchemy.orm import Session
 
 from fitcoach.coach import DailyLoads
-from fitcoach.models import Activity, ActivityCurve, DailyLoad, Source
+from fitcoach.models import Activity, ActivityCurve, Athlete, DailyLoad, Source
 from fitcoach.models.types import UTCDateTime
 
 Reader = Connection | Session
@@ -360,3 +360,10 @@ def curve_rows(
     if since is not None:
         query = query.where(ActivityCurve.start_date >= since)
     return [CurveRow._make(row) for row in reader.execute(query)]
+
+
+def ftp_setting(reader: Reader, athlete_id: int) -> float | None:
+    """The FTP the athlete set themselves (None: estimated)."""
+    query = select(Athlete.ftp_watts).where(Athlete.id == athlete_id)
+    value = reader.execute(query).scalar_one_or_none()
+    return None if value is None else float(value)

@@ -322,6 +322,18 @@
     return new uPlot(opts, [data.x, data.first, data.second], el);
   }
 
+  function drawFtp(el, data) {
+    var opts = {
+      width: el.clientWidth,
+      height: chartHeight(el),
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); },
+      legend: { live: false },
+      series: [{}, { label: "Estimated FTP (W)", stroke: cssVar("--accent"), width: 2, points: { show: true } }],
+      axes: [{ values: dayTicks, size: 48 }, { size: 46 }]
+    };
+    return new uPlot(opts, [data.x, data.ftp], el);
+  }
+
   function drawCharts(root) {
     if (!window.uPlot) return;
     var scope = root && root.querySelectorAll ? root : document;
@@ -334,7 +346,8 @@
       el.setAttribute("data-drawn", "1");
       var kind = el.getAttribute("data-chart");
       var plot = kind === "performance" ? drawPerformance(el, data)
-        : kind === "curve" ? drawCurve(el, data) : drawActivity(el, data);
+        : kind === "curve" ? drawCurve(el, data)
+        : kind === "ftp" ? drawFtp(el, data) : drawActivity(el, data);
       keepSized(el, plot);
     });
   }

@@ -1,0 +1,82 @@
+"""Thresholds over time: critical power fitted to the stored power curves' 2–20 minutes,
+an FTP estimate per month from that month's best 20 minutes, and a change proposed (never
+applied) when the newest estimate is more than 3 % from the athlete's setting."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import URL
+
+from fitcoach.core.db import transaction
+from fitcoach.models import Activity, ActivityCurve, Athlete
+from tests.conftest import RunningServer
+from tests.dashboard.dashboard_support import HTML, Site, logged_in_site
+
+
+@pytest.fixture
+def site(sqlite_url: URL, simulator: RunningServer) -> Iterator[Site]:
+    yield from logged_in_site(sqlite_url, simulator)
+
+
+def test_critical_power_and_monthly_ftp_from_the_stored_curves(site: Site) -> None:
+    with site.state.sessions() as session:
+        rides = list(
+            session.scalars(
+                select(Activity)
+                .where(Activity.athlete_id == site.athlete_id, Activity.average_watts.is_not(None))
+                .order_by(Activity.start_date.desc())
+                .limit(6)
+            )
+        )
+    for ride in rides:  # each page view stores the ride's streams and curves
+        assert site.client.get(f"/activities/{ride.id}", headers=HTML).status_code == 200
+    points = site.client.get("/api/curves/power", params={"range": "90d"}).json()["points"]
+    fit = [(p["duration_s"], p["value"]) for p in points if 120 <= p["duration_s"] <= 1200]
+    page = site.client.get("/settings/thresholds", headers=HTML)
+    assert page.status_code == 200
+    assert len(fit) >= 3
+    slope, intercept = np.polyfit([t for t, _ in fit], [t * w for t, w in fit], 1)
+    shown = re.search(r'id="critical-power">([\d,]+) ', page.text)
+    if slope > 0 and intercept >= 0:
+        assert shown is not None
+        assert abs(float(shown.group(1).replace(",", "")) - slope) <= 0.5
+    else:  # efforts that are not maximal: no fit, said in words
+        assert shown is None and "Not enough to fit" in page.text
+
+    # Each month's estimate: 95 % of that month's best 20 minutes, from the stored curves.
+    with site.state.sessions() as session:
+        stored = session.execute(
+            select(ActivityCurve.start_date, ActivityCurve.points).where(
+                ActivityCurve.athlete_id == site.athlete_id, ActivityCurve.kind == "power"
+            )
+        ).all()
+    best: dict[str, float] = {}
+    for start, curve in stored:
+        twenty = [value for key, value in curve if key == 1200]
+        month = start.strftime("%B %Y")
+        if twenty:
+            best[month] = max(best.get(month, 0.0), twenty[0])
+    assert best
+    for month, watts in best.items():
+        row = re.search(rf'<th scope="row">{month}</th><td>([\d,]+) W</td>', page.text)
+        assert row is not None, month
+        assert abs(float(row.group(1).replace(",", "")) - 0.95 * watts) <= 0.5
+    ftp = 0.95 * best[max(rides, key=lambda r: r.start_date).start_date.strftime("%B %Y")]
+
+    # A setting more than 3 % away gets a proposal; nothing is changed by it.
+    with transaction(site.state.sessions) as session:
+        athlete = session.get(Athlete, site.athlete_id)
+        assert athlete is not None
+        athlete.ftp_watts = round(ftp * 1.10)
+    proposed = site.client.get("/settings/thresholds", headers=HTML).text
+    assert 'id="proposal"' in proposed and f"{round(ftp * 1.10)} W" in proposed
+    with site.state.sessions() as session:
+        assert session.get(Athlete, site.athlete_id).ftp_watts == round(ftp * 1.10)  # type: ignore[union-attr]
+    with transaction(site.state.sessions) as session:
+        session.get(Athlete, site.athlete_id).ftp_watts = ftp * 1.02  # type: ignore[union-attr]
+    assert 'id="proposal"' not in site.client.get("/settings/thresholds", headers=HTML).text
