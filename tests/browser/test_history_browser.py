@@ -9,6 +9,8 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from fitcoach.core.db import transaction
+from fitcoach.models import Athlete
 from tests.browser.conftest import LiveSite, csp_violations
 from tests.browser.test_dashboard_browser import SCREENSHOTS, connect, no_sideways_scroll
 
@@ -132,5 +134,36 @@ def test_the_curves_chart_and_its_table(page: Page, site: LiveSite, size: str) -
     expect(page.get_by_role("heading", level=1)).to_have_text("Thresholds over time")
     expect(page.locator("[data-chart=ftp] canvas").first).to_be_visible()
     expect(page.locator("#ftp-table tbody tr").first.locator("td").first).to_contain_text(" W")
+    no_sideways_scroll(page)
+    assert csp_violations(page) == [] and site.page_errors == []
+
+
+@pytest.mark.parametrize(("size", "decision"), [("desktop", "decline"), ("phone", "accept")])
+def test_the_ftp_proposal_is_accepted_or_declined(
+    page: Page, site: LiveSite, size: str, decision: str
+) -> None:
+    page.set_viewport_size(SIZES[size])
+    connect(page, site)
+    page.goto(f"{site.url}/activities?sport=Ride&sort=duration")
+    page.locator('#activity-list td[data-label="Activity"] a').first.click()
+    expect(page.locator("[data-chart=activity] canvas").first).to_be_visible()
+    with transaction(site.state.sessions) as session:
+        athlete = session.get(Athlete, site.athlete_id())
+        assert athlete is not None
+        athlete.ftp_watts = 999.0  # far from any estimate
+    page.goto(f"{site.url}/settings/thresholds")
+    proposal = page.locator("#proposal")
+    expect(proposal).to_contain_text("999 W")
+    if decision == "accept":
+        page.get_by_role("button", name=re.compile(r"^Use \d+ W as my FTP$")).click()
+        expect(page.locator("#decided")).to_contain_text("Your FTP is now")
+    else:
+        page.get_by_role("button", name="Keep 999 W").click()
+        expect(page.locator("#decided")).to_contain_text("will not be proposed again")
+    expect(page.locator("#proposal")).to_have_count(0)
+    with site.state.sessions() as session:
+        athlete = session.get(Athlete, site.athlete_id())
+        assert athlete is not None
+        assert (athlete.ftp_watts == 999.0) is (decision == "decline")
     no_sideways_scroll(page)
     assert csp_violations(page) == [] and site.page_errors == []

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import URL
 
 from fitcoach.core.db import transaction
-from fitcoach.models import Activity, ActivityCurve, Athlete
+from fitcoach.models import Activity, ActivityCurve, Athlete, DeclinedFtp
 from tests.conftest import RunningServer
 from tests.dashboard.dashboard_support import HTML, Site, logged_in_site
 
@@ -68,15 +68,44 @@ def test_critical_power_and_monthly_ftp_from_the_stored_curves(site: Site) -> No
         assert abs(float(row.group(1).replace(",", "")) - 0.95 * watts) <= 0.5
     ftp = 0.95 * best[max(rides, key=lambda r: r.start_date).start_date.strftime("%B %Y")]
 
-    # A setting more than 3 % away gets a proposal; nothing is changed by it.
+    # A setting more than 3 % away gets a proposal; it changes nothing by itself.
+    setting = round(ftp * 1.10)
     with transaction(site.state.sessions) as session:
         athlete = session.get(Athlete, site.athlete_id)
         assert athlete is not None
-        athlete.ftp_watts = round(ftp * 1.10)
+        athlete.ftp_watts = setting
     proposed = site.client.get("/settings/thresholds", headers=HTML).text
-    assert 'id="proposal"' in proposed and f"{round(ftp * 1.10)} W" in proposed
-    with site.state.sessions() as session:
-        assert session.get(Athlete, site.athlete_id).ftp_watts == round(ftp * 1.10)  # type: ignore[union-attr]
+    assert 'id="proposal"' in proposed and f"{setting} W" in proposed
+
+    def ftp_of() -> tuple[float | None, float | None]:
+        with site.state.sessions() as session:
+            athlete = session.get(Athlete, site.athlete_id)
+            declined = session.get(DeclinedFtp, site.athlete_id)
+            assert athlete is not None
+            return athlete.ftp_watts, None if declined is None else declined.watts
+
+    def decide(decision: str) -> int:
+        answer = site.client.post(
+            "/settings/thresholds/ftp",
+            data={"csrf": site.csrf(), "decision": decision},
+            headers=HTML,
+            follow_redirects=False,
+        )
+        return answer.status_code
+
+    assert decide("maybe") == 400 and ftp_of() == (setting, None)  # refused, nothing changed
+    recomputed = len(site.recomputed)
+    assert decide("decline") == 303
+    assert ftp_of() == (setting, round(ftp))
+    page = site.client.get("/settings/thresholds", headers=HTML).text
+    assert 'id="proposal"' not in page and "will not be proposed again" in page
+    assert decide("decline") == 400  # nothing left to decide
+    assert len(site.recomputed) == recomputed
+
     with transaction(site.state.sessions) as session:
-        session.get(Athlete, site.athlete_id).ftp_watts = ftp * 1.02  # type: ignore[union-attr]
-    assert 'id="proposal"' not in site.client.get("/settings/thresholds", headers=HTML).text
+        session.execute(delete(DeclinedFtp))
+    assert decide("accept") == 303
+    assert ftp_of() == (round(ftp), None)
+    assert site.recomputed[-1] == site.athlete_id  # loads recomputed with the new FTP
+    page = site.client.get("/settings/thresholds", headers=HTML).text
+    assert 'id="proposal"' not in page and f"Your FTP is now {round(ftp)} W" in page

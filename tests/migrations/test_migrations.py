@@ -29,6 +29,7 @@ TABLES = {
     "invitations",
     "mcp_tokens",
     "activity_curves",
+    "declined_ftp",
 }
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Select, SQLColumnExpression, and_, func, or_,
 from sqlalchemy.orm import Session
 
 from fitcoach.coach import DailyLoads
-from fitcoach.models import Activity, ActivityCurve, Athlete, DailyLoad, Source
+from fitcoach.models import Activity, ActivityCurve, Athlete, DailyLoad, DeclinedFtp, Source
 from fitcoach.models.types import UTCDateTime
 
 Reader = Connection | Session
@@ -362,8 +362,18 @@ def curve_rows(
     return [CurveRow._make(row) for row in reader.execute(query)]
 
 
-def ftp_setting(reader: Reader, athlete_id: int) -> float | None:
-    """The FTP the athlete set themselves (None: estimated)."""
-    query = select(Athlete.ftp_watts).where(Athlete.id == athlete_id)
-    value = reader.execute(query).scalar_one_or_none()
-    return None if value is None else float(value)
+def ftp_setting(reader: Reader, athlete_id: int) -> tuple[float | None, float | None]:
+    """The FTP the athlete set themselves (None: estimated) and the proposed one they
+    declined (None: none)."""
+    query = (
+        select(Athlete.ftp_watts, DeclinedFtp.watts)
+        .outerjoin(DeclinedFtp, DeclinedFtp.athlete_id == Athlete.id)
+        .where(Athlete.id == athlete_id)
+    )
+    row = reader.execute(query).first()
+    if row is None:
+        return None, None
+    return (
+        None if row[0] is None else float(row[0]),
+        None if row[1] is None else float(row[1]),
+    )

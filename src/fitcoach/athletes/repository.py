@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from fitcoach.models import Activity, Athlete, Deletion, SyncState
+from fitcoach.models import Activity, Athlete, DeclinedFtp, Deletion, SyncState
 
 
 def create_athlete(
@@ -77,3 +77,10 @@ def delete_athlete(session: Session, athlete: Athlete, reason: str, activities: 
 def record_deletion(session: Session, athlete_id: int, reason: str, activities: int) -> None:
     """The record that data of the athlete was deleted: why, how many activities, when."""
     session.add(Deletion(athlete_id=athlete_id, reason=reason, activities_deleted=activities))
+
+
+def set_declined_ftp(session: Session, athlete_id: int, watts: float | None) -> None:
+    """Remember the FTP estimate the athlete declined (None: forget it)."""
+    session.execute(delete(DeclinedFtp).where(DeclinedFtp.athlete_id == athlete_id))
+    if watts is not None:
+        session.add(DeclinedFtp(athlete_id=athlete_id, watts=watts))

@@ -56,3 +56,18 @@ def settings_view(
         connection = connection_of(session, athlete_id)
         connected = None if connection is None else connection.connected
         return SettingsView(settings_form(athlete), lines, connected)
+
+
+def decide_ftp(
+    sessions: sessionmaker[Session], athlete_id: int, watts: float, accept: bool
+) -> bool:
+    """The athlete's answer to a proposed FTP: accepted, it becomes their setting; declined,
+    it is remembered so it is not proposed again. False when the athlete is not stored."""
+    with transaction(sessions) as session:
+        athlete = repository.get_athlete(session, athlete_id)
+        if athlete is None:
+            return False
+        if accept:
+            athlete.ftp_watts = watts
+        repository.set_declined_ftp(session, athlete_id, None if accept else watts)
+        return True

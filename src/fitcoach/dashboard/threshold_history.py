@@ -9,23 +9,28 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fitcoach.activities.curves import POWER, RUN_PACE
 from fitcoach.activities.queries import CurveRow, curve_rows, ftp_setting
+from fitcoach.athletes.service import decide_ftp
 from fitcoach.coach import CriticalFit, MonthlyFtp, critical_power, critical_speed, ftp_by_month
 from fitcoach.coach.curves import CurvePoint, merge_best
+from fitcoach.core.errors import BadInput
 from fitcoach.dashboard.curves import since_of
-from fitcoach.web.deps import Now, OptionalAthlete, PageReads
+from fitcoach.web.deps import Now, OptionalAthlete, PageReads, Queue, Sessions
 from fitcoach.web.page_common import login_required
+from fitcoach.web.security import check_csrf
 from fitcoach.web.templating import page
 
 router = APIRouter()
 
 # An estimate this far from the athlete's own setting is worth telling them about.
 PROPOSE_FROM = 0.03
+DECIDED = "ftp_decided"
 
 
 def _curve(rows: Sequence[CurveRow], higher_is_better: bool) -> list[CurvePoint]:
@@ -58,6 +63,7 @@ def threshold_history(
     pace_rows: Sequence[CurveRow],
     recent_since: datetime | None,
     ftp_setting: float | None,
+    declined: float | None = None,
 ) -> ThresholdHistory:
     recent = [row for row in power_rows if recent_since is None or row.start_date >= recent_since]
     recent_pace = [
@@ -67,7 +73,10 @@ def threshold_history(
     proposal = None
     if months and ftp_setting:
         newest = months[-1]
-        if abs(newest.watts - ftp_setting) / ftp_setting > PROPOSE_FROM:
+        moved = abs(newest.watts - ftp_setting) / ftp_setting > PROPOSE_FROM
+        # A declined estimate is not proposed again until the estimate moves on from it.
+        again = declined is None or abs(newest.watts - declined) / declined > PROPOSE_FROM
+        if moved and again:
             proposal = (newest, ftp_setting)
     return ThresholdHistory(
         critical_power(_curve(recent, True)),
@@ -83,15 +92,64 @@ def thresholds_page(
 ) -> HTMLResponse:
     if athlete_id is None:
         return login_required(request)
-    with reader.turn() as connection:
-        power = curve_rows(connection, athlete_id, POWER, None)
-        pace = curve_rows(connection, athlete_id, RUN_PACE, None)
-        setting = ftp_setting(connection, athlete_id)
-    history = threshold_history(power, pace, since_of("90d", now.date()), setting)
+    history, setting = _history(reader, athlete_id, now)
     chart = {
         "x": [int(datetime(m.month.year, m.month.month, 15).timestamp()) for m in history.months],
         "ftp": [round(m.watts, 1) for m in history.months],
     }
+    note = request.session.pop(DECIDED, None)
     return page(
-        request, "thresholds.html", history=history, chart=chart, setting=setting, nav="settings"
+        request,
+        "thresholds.html",
+        history=history,
+        chart=chart,
+        setting=setting,
+        note=note if isinstance(note, str) else None,
+        nav="settings",
     )
+
+
+def _history(
+    reader: PageReads, athlete_id: int, now: datetime
+) -> tuple[ThresholdHistory, float | None]:
+    with reader.turn() as connection:
+        power = curve_rows(connection, athlete_id, POWER, None)
+        pace = curve_rows(connection, athlete_id, RUN_PACE, None)
+        setting, declined = ftp_setting(connection, athlete_id)
+    since = since_of("90d", now.date())
+    return threshold_history(power, pace, since, setting, declined), setting
+
+
+@router.post("/settings/thresholds/ftp", response_class=HTMLResponse)
+def decide(
+    request: Request,
+    athlete_id: OptionalAthlete,
+    reader: PageReads,
+    sessions: Sessions,
+    queue: Queue,
+    now: Now,
+    csrf: Annotated[str, Form()] = "",
+    decision: Annotated[str, Form()] = "",
+) -> Response:
+    """Accept or decline the proposed FTP. The estimate is the server's own, computed again
+    here: the form names only the decision."""
+    check_csrf(request, csrf)
+    if athlete_id is None:
+        return login_required(request)
+    if decision not in ("accept", "decline"):
+        raise BadInput(f"'decision' must be accept or decline, not {decision!r}")
+    history, _ = _history(reader, athlete_id, now)
+    if history.proposal is None:
+        raise BadInput("there is no FTP proposal to decide on any more; nothing was changed")
+    watts = round(history.proposal[0].watts)
+    if not decide_ftp(sessions, athlete_id, watts, decision == "accept"):
+        request.session.clear()
+        return login_required(request)
+    if decision == "accept":
+        queue.recompute_loads(athlete_id)
+        request.session[DECIDED] = (
+            f"Your FTP is now {watts} W; your loads are being recomputed with it."
+        )
+    else:
+        request.session[DECIDED] = f"Kept your FTP; {watts} W will not be proposed again."
+    return RedirectResponse("/settings/thresholds", 303)

@@ -355,6 +355,18 @@ class ActivityCurve(Base):
     points: Mapped[list[list[float]]] = mapped_column(JSONDocument, default=list)
 
 
+class DeclinedFtp(Base):
+    """The FTP estimate an athlete declined when it was proposed: not proposed again until
+    the estimate moves on from it."""
+
+    __tablename__ = "declined_ftp"
+
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True
+    )
+    watts: Mapped[float] = mapped_column(Float)
+
+
 class ClaimConflict(Base):
     """A Strava id an athlete's own data claimed that Strava's API gave to another athlete:
     the API row won, the claim was dropped; operators see these on /admin."""
