@@ -413,7 +413,9 @@ def test_absurd_samples_are_dropped() -> None:
         .replace(b"<gpxtpx:hr>", b"<gpxtpx:hr>9", 5)
     )
     [activity] = read_activity("run.gpx", broken, Limits())
-    assert activity.elapsed_s == 299 and activity.utc_offset_s == 0
+    # The absurd first position is skipped: the local time is the first sane one's
+    # (Geneva in summer, UTC+2).
+    assert activity.elapsed_s == 299 and activity.utc_offset_s == 7200
     assert max(h for h in activity.streams["heartrate"] if h is not None) <= 250
     assert activity.distance_m == pytest.approx(
         read_activity("run.gpx", gpx, Limits())[0].distance_m, rel=0.02

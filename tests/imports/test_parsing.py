@@ -4,7 +4,8 @@ file can be wrong, each reported with the file's name."""
 from __future__ import annotations
 
 import gzip
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -124,3 +125,27 @@ def test_gzip_bombs_and_oversized_files_stop_early() -> None:
         read_activity("big.fit", fit_file(ride(START, 600)), small)
     with pytest.raises(TooLarge, match="larger than"):
         read_activity("big.fit.gz", gzip.compress(fit_file(ride(START, 600))), small)
+
+
+@pytest.mark.parametrize(
+    ("lat", "lng", "when", "offset_h"),
+    [
+        # Cape Town, UTC+2 all year, though its longitude's solar zone is +1.
+        (-33.92, 18.42, START, 2),
+        # Geneva in summer (UTC+2) and in winter (UTC+1).
+        (46.2, 6.14, START, 2),
+        (46.2, 6.14, datetime(2024, 1, 10, 7, 0, tzinfo=UTC), 1),
+        # Adelaide: a half-hour zone with summer time (UTC+10:30 in January).
+        (-34.93, 138.6, datetime(2024, 1, 10, 7, 0, tzinfo=UTC), 10.5),
+    ],
+)
+def test_gpx_and_tcx_local_time_comes_from_the_start_positions_time_zone(
+    lat: float, lng: float, when: datetime, offset_h: float
+) -> None:
+    workout = replace(run(when, 600), lat0=lat, lng0=lng)
+    for name, data in (("run.gpx", gpx_file(workout)), ("run.tcx", tcx_file(workout))):
+        [activity] = read_activity(name, data, LIMITS)
+        assert activity.utc_offset_s == offset_h * 3600, name
+        assert activity.start_local == when.replace(tzinfo=None).replace(tzinfo=UTC) + timedelta(
+            hours=offset_h
+        )

@@ -26,6 +26,7 @@ import fitdecode
 from fitcoach.imports.errors import CorruptFile
 from fitcoach.imports.parsing.ranges import finite
 from fitcoach.imports.parsing.recording import Recording, fit_sport
+from fitcoach.imports.parsing.timezones import local_offset
 
 SEMICIRCLE_DEG = 180.0 / 2**31
 FIT_EPOCH_S = 631065600  # 1989-12-31T00:00:00Z, where FIT's clock starts
@@ -125,7 +126,10 @@ def read_fit(data: bytes, filename: str) -> list[Recording]:
                 messages.activity.get("total_timer_time")
             )
         recording.device = messages.device
+        # The device's own local time first; without one, the zone where it started.
         recording.utc_offset_s = _utc_offset(messages.activity)
+        if recording.utc_offset_s is None:
+            recording.utc_offset_s = local_offset(recording)
         recordings.append(recording)
     return recordings
 

@@ -22,6 +22,7 @@ from lxml import etree
 from fitcoach.imports.errors import CorruptFile, UnsafeArchive
 from fitcoach.imports.parsing import ranges
 from fitcoach.imports.parsing.recording import Recording, sport_from_word
+from fitcoach.imports.parsing.timezones import local_offset
 
 _HEAD_BYTES = 4096
 
@@ -49,13 +50,6 @@ def _float(text: str | None) -> float | None:
 
 def _local(node: etree._Element) -> str:
     return node.tag.rsplit("}", 1)[-1] if isinstance(node.tag, str) else ""
-
-
-def _longitude_offset(recording: Recording) -> int | None:
-    # GPX and TCX carry no time zone: the longitude's solar zone is a fair local time for
-    # which day an activity belongs to, and only the day depends on it.
-    lng = next((v for v in recording.channels["lng"] if ranges.sample("lng", v) is not None), None)
-    return None if lng is None else round(lng / 15.0) * 3600
 
 
 # Point extensions, by local name (any namespace): Garmin's TrackPointExtension (hr, cad,
@@ -139,7 +133,7 @@ def read_gpx(data: bytes, filename: str) -> list[Recording]:
         _track_statistics(recording, tracks[0])
     recording.name = recording.name or root.findtext("{*}metadata/{*}name")
     recording.sport_type = sport_from_word(kind)
-    recording.utc_offset_s = _longitude_offset(recording)
+    recording.utc_offset_s = local_offset(recording)
     return [recording]
 
 
@@ -185,7 +179,7 @@ def read_tcx(data: bytes, filename: str) -> list[Recording]:
             recording = Recording(name="Transition")
             _lap_totals(recording, [leg], [])
         recording.device = creator.strip() if creator else None
-        recording.utc_offset_s = _longitude_offset(recording)
+        recording.utc_offset_s = local_offset(recording)
         recordings.append(recording)
     return recordings
 
