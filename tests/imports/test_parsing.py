@@ -74,7 +74,7 @@ def test_tcx_ride_with_power_extension_gzipped() -> None:
         ("notes.txt", b"hello", UnsupportedFile, "not a supported file type"),
         ("photo.fit", b"\xff\xd8\xff\xe0" + b"\0" * 100, CorruptFile, "not a FIT file"),
         ("run.gpx", b"\x89PNG\r\n\x1a\n" + b"\0" * 50, CorruptFile, "not a GPX file"),
-        ("run.gpx", b"<gpx><trk><trkseg><trkpt", CorruptFile, "malformed"),
+        ("run.gpx", b"<gpx><trk><trkseg><trkpt", CorruptFile, "damaged or cut short"),
         ("run.gpx", b'<gpx version="1.1"></gpx>', CorruptFile, "no timed track points"),
         ("ride.tcx", b"<TrainingCenterDatabase/>", CorruptFile, "no activity"),
         ("ride.fit.gz", b"\x1f\x8b\x08\x00garbage", CorruptFile, "gzip"),

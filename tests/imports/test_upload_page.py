@@ -131,3 +131,30 @@ def test_uploads_need_the_csrf_token_before_the_file(
     assert uploads(isolated_settings) == []
     with TestClient(client.app) as stranger:
         assert stranger.get("/import").status_code == 401
+
+
+def test_several_files_in_one_upload_and_a_broken_one_named_as_the_athlete_named_it(
+    client: TestClient, isolated_settings: Path
+) -> None:
+    response = client.post(
+        "/import",
+        data={"csrf": csrf(client)},
+        files=[
+            ("file", ("monday.fit", fit_file(ride(START, 600)))),
+            ("file", ("tuesday.fit", fit_file(ride(START.replace(day=2), 700)))),
+            ("file", ("morning-run.gpx", b"<gpx><trk><trkseg><trkpt")),
+        ],
+    )
+    assert response.status_code == 200
+    page = response.text
+    # One job per file, each under the athlete's own file name.
+    assert page.count("Done: 1 imported") == 2
+    assert "<h3>monday.fit</h3>" in page and "<h3>tuesday.fit</h3>" in page
+    assert "<strong>morning-run.gpx</strong>: the GPX file is damaged or cut short" in page
+    # The parser's own words only behind a disclosure.
+    reader = page.split("<summary>What the file reader said</summary>")
+    assert len(reader) == 2 and "Start Tag trkpt" in reader[1].split("</details>")[0]
+    assert "Start Tag trkpt" not in reader[0]
+    with services_of(client.app).sessions() as session:
+        assert len(session.scalars(select(Activity)).all()) == 2
+    assert uploads(isolated_settings) == []

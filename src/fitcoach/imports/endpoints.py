@@ -18,7 +18,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from fitcoach.core.settings import Settings
 from fitcoach.imports.errors import FilesError, TooLarge
 from fitcoach.imports.jobs import owned_job_view, queue_upload, recent_job_views
-from fitcoach.imports.parsing.limits import limits_from
+from fitcoach.imports.parsing.limits import MIB, limits_from
 from fitcoach.imports.uploads import UploadSink
 from fitcoach.web.deps import AppSettings, CurrentAthlete, OptionalAthlete, Queue, Sessions
 from fitcoach.web.page_common import login_required
@@ -35,6 +35,8 @@ RECENT_JOBS = 10
 # Headers and the small form fields around the file, on top of the file itself.
 ENVELOPE_BYTES = 64 * 1024
 MAX_FIELD_BYTES = 1024
+# Files one upload may carry; more belong in a zip (one job instead of many).
+MAX_FILES_PER_UPLOAD = 20
 
 
 @router.get("/import", response_class=HTMLResponse)
@@ -53,7 +55,8 @@ def import_page(
 
 
 class _Form:
-    """Receives the multipart stream: the CSRF field first, then the file into a sink."""
+    """Receives the multipart stream: the CSRF field first, then each file into a sink of
+    its own; together they may not pass the upload limit."""
 
     def __init__(self, request: Request, settings: Settings) -> None:
         self.request = request
@@ -64,7 +67,8 @@ class _Form:
         self.filename: str | None = None
         self.csrf_ok = False
         self.sink: UploadSink | None = None
-        self.stored: str | None = None
+        # The files received, with where each is kept: (the athlete's name, sink, path).
+        self.files: list[tuple[str, UploadSink, str]] = []
         self.data_dir, self.limits = settings.data_dir, limits_from(settings)
 
     def callbacks(self) -> MultipartCallbacks:
@@ -103,13 +107,25 @@ class _Form:
             # Only the last path part: browsers on some systems send a full path.
             name = filename.decode("utf-8", "replace").replace("\\", "/").rsplit("/", 1)[-1]
             self.filename = name
-            if name and self.sink is None:
+            if name:
+                if len(self.files) >= MAX_FILES_PER_UPLOAD:
+                    raise TooLarge(
+                        name,
+                        f"more than {MAX_FILES_PER_UPLOAD} files in one upload; put them in a "
+                        "zip and send that instead",
+                    )
                 self.sink = UploadSink(self.data_dir, name, self.limits)
 
     def _data(self, chunk: bytes) -> None:
         if self.filename is not None:
             if self.sink is not None:
                 self.sink.write(chunk)
+                if self.received() > self.limits.max_upload_bytes:
+                    raise TooLarge(
+                        self.filename,
+                        f"the files together are larger than "
+                        f"{self.limits.max_upload_bytes // MIB} MB",
+                    )
             return
         self.value += chunk
         if len(self.value) > MAX_FIELD_BYTES:
@@ -119,11 +135,18 @@ class _Form:
         if self.part == "csrf" and self.filename is None:
             check_csrf(self.request, self.value.decode("utf-8", "replace"))
             self.csrf_ok = True
-        elif self.filename is not None and self.sink is not None and self.stored is None:
-            self.stored = self.sink.finish()
+        elif self.filename is not None and self.sink is not None:
+            self.files.append((self.filename, self.sink, self.sink.finish()))
+            self.sink = None
+
+    def received(self) -> int:
+        """Bytes of every file so far."""
+        return sum(sink.size for _, sink, _ in self.files) + (self.sink.size if self.sink else 0)
 
     def abort(self) -> None:
         """Remove whatever was received: a refused upload leaves nothing behind."""
+        for _, sink, _ in self.files:
+            sink.abort()
         if self.sink is not None:
             self.sink.abort()
 
@@ -178,14 +201,21 @@ async def upload(
     if not form.csrf_ok:
         form.abort()
         raise CsrfRefused("The form's security token is missing or stale.")
-    if form.stored is None or form.sink is None or form.sink.size == 0:
+    empty = [name for name, sink, _ in form.files if sink.size == 0]
+    if not form.files or len(empty) == len(form.files):
         form.abort()
-        name = form.filename or "The file"
+        name = empty[0] if empty else "The file"
         return _refused(request, 400, f"{name}: the file is empty or none was chosen.")
-    job_id = queue_upload(sessions, athlete_id, form.filename or "", form.stored)
-    # After the reply: the huey queue only enqueues, the in-process queue imports here.
-    background.add_task(queue.import_upload, job_id)
-    return RedirectResponse(f"/import?job={job_id}", status_code=303)
+    jobs = []
+    for name, sink, stored in form.files:
+        if sink.size == 0:
+            sink.abort()  # one empty file among others: the rest are imported
+            continue
+        jobs.append(queue_upload(sessions, athlete_id, name, stored))
+    for job_id in jobs:
+        # After the reply: the huey queue only enqueues, the in-process queue imports here.
+        background.add_task(queue.import_upload, job_id)
+    return RedirectResponse(f"/import?job={jobs[0]}", status_code=303)
 
 
 @router.get("/api/imports/{job_id}")

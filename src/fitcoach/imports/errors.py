@@ -48,3 +48,18 @@ class UnknownAthlete(FilesError):
 
 class UploadMissing(FilesError):
     """The upload a job was to import is gone (or its path is not where uploads go)."""
+
+
+def problem_record(file: str, error: Exception) -> dict[str, str]:
+    """How a skipped file is kept on its job: by the athlete's name for it, the reason in
+    words, and the parser's own account (for the disclosure beside the reason)."""
+    record = {"file": file, "kind": type(error).__name__}
+    if isinstance(error, FilesError):
+        record["reason"] = error.reason
+        if error.detail:
+            record["detail"] = error.detail
+    else:
+        record["reason"] = "it could not be read"
+        record["detail"] = str(error)
+    record["problem"] = f"{file}: {record['reason']}"
+    return record

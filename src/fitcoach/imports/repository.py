@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.core.clock import utc_now
 from fitcoach.core.db import transaction
-from fitcoach.imports.errors import FilesError, UnknownAthlete
+from fitcoach.imports.errors import FilesError, UnknownAthlete, problem_record
 from fitcoach.models import Athlete, ImportedFile, ImportJob
 
 log = logging.getLogger("fitcoach.imports")
@@ -83,7 +83,7 @@ def fail_job(
         job.failed = max(job.failed, 1)
         job.problems = [
             *job.problems,
-            {"file": job.filename, "kind": type(error).__name__, "problem": str(error)},
+            problem_record(job.filename or getattr(error, "file", "upload"), error),
         ][:MAX_PROBLEMS_KEPT]
         job.finished_at = clock()
         job.stored_path = None

@@ -25,7 +25,7 @@ from fitcoach.activities.merge import Outcome, store_own
 from fitcoach.core.clock import utc_now
 from fitcoach.core.db import transaction
 from fitcoach.imports import repository
-from fitcoach.imports.errors import FilesError, TooLarge, UnsupportedFile
+from fitcoach.imports.errors import FilesError, TooLarge, UnsupportedFile, problem_record
 from fitcoach.imports.parsing.archive import Archive, CsvActivity, is_zip, open_archive
 from fitcoach.imports.parsing.formats import activity_suffix, gunzip, parse_activity
 from fitcoach.imports.parsing.limits import MIB, Limits
@@ -116,6 +116,8 @@ class ImportRun:
             job = repository.get_job(session, job_id)
             assert job is not None
             self.athlete_id = job.athlete_id
+            # The athlete's own name for an uploaded file (the upload is kept under another).
+            self.filename = job.filename
         self.counts = {"imported": 0, "merged": 0, "duplicates": 0, "failed": 0, "done": 0}
         self.problems: list[dict[str, str]] = []
         self.touched: list[int] = []
@@ -128,9 +130,7 @@ class ImportRun:
             self.counts["failed"] += 1
         IMPORTED_FILES.labels("failed").inc()
         if len(self.problems) < MAX_PROBLEMS_KEPT:
-            self.problems.append(
-                {"file": name, "kind": type(error).__name__, "problem": str(error)}
-            )
+            self.problems.append(problem_record(name, error))
 
     def parse(self, item: Item) -> Parsed | None:
         """Read, dedupe by content and parse one item; None when it is to be skipped."""
@@ -293,10 +293,12 @@ def run_job(
             total = len(archive.entries) + len(archive.problems)
             run.run(_items_of_archive(archive, limits), total, archive.covers_up_to())
         elif activity_suffix(path.name):
-            run.run(iter([Item(path.name, _file_reader(path, limits))]), 1, None)
+            name = run.filename or path.name
+            run.run(iter([Item(name, _file_reader(path, limits))]), 1, None)
         else:
             raise UnsupportedFile(
-                path.name, "not a FIT, GPX or TCX file (gzipped or not), nor a zip archive"
+                run.filename or path.name,
+                "not a FIT, GPX or TCX file (gzipped or not), nor a zip archive",
             )
     except FilesError as error:
         fail_job(sessions, job_id, error, clock)

@@ -87,7 +87,12 @@ def _parse(data: bytes, filename: str, kind: str) -> etree._Element:
     try:
         return etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as error:
-        raise CorruptFile(filename, f"the {kind} file is malformed", detail=str(error)) from error
+        raise CorruptFile(
+            filename,
+            f"the {kind} file is damaged or cut short, so fitcoach could not read it; export it "
+            "again from your device or app",
+            detail=str(error),
+        ) from error
 
 
 def _time(text: str | None) -> float | None:
