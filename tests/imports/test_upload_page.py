@@ -156,5 +156,9 @@ def test_several_files_in_one_upload_and_a_broken_one_named_as_the_athlete_named
     assert len(reader) == 2 and "Start Tag trkpt" in reader[1].split("</details>")[0]
     assert "Start Tag trkpt" not in reader[0]
     with services_of(client.app).sessions() as session:
-        assert len(session.scalars(select(Activity)).all()) == 2
+        stored = session.scalars(select(Activity)).all()
+        assert len(stored) == 2
+    # Each finished import links to the activity it stored.
+    for activity in stored:
+        assert f'<a href="/activities/{activity.id}">' in page
     assert uploads(isolated_settings) == []

@@ -10,10 +10,19 @@ from fitcoach.core.errors import NotFoundError
 from fitcoach.imports import repository
 from fitcoach.models import ImportJob
 
+# Links a finished import shows on the page; the rest are in the activity list.
+LINKS_SHOWN = 10
 
-def job_view(job: ImportJob) -> dict[str, Any]:
-    """The job as the page and the JSON API show it."""
+
+def job_view(session: Session, job: ImportJob) -> dict[str, Any]:
+    """The job as the page and the JSON API show it, with the activities it stored."""
+    ids = [int(i) for i in job.activity_ids or []]
+    titles = repository.activity_titles(session, job.athlete_id, ids[:LINKS_SHOWN])
     return {
+        "activity_ids": ids,
+        "activities": [
+            {"id": i, "name": name, "start": start.isoformat()} for i, name, start in titles
+        ],
         "id": job.id,
         "filename": job.filename,
         "status": job.status,
@@ -35,7 +44,9 @@ def recent_job_views(
 ) -> list[dict[str, Any]]:
     """The athlete's newest jobs, newest first."""
     with sessions() as session:
-        return [job_view(job) for job in repository.recent_jobs(session, athlete_id, limit)]
+        return [
+            job_view(session, job) for job in repository.recent_jobs(session, athlete_id, limit)
+        ]
 
 
 def owned_job_view(sessions: sessionmaker[Session], athlete_id: int, job_id: int) -> dict[str, Any]:
@@ -44,7 +55,7 @@ def owned_job_view(sessions: sessionmaker[Session], athlete_id: int, job_id: int
         job = repository.get_job(session, job_id)
         if job is None or job.athlete_id != athlete_id:
             raise NotFoundError("No such import.")
-        return job_view(job)
+        return job_view(session, job)
 
 
 def queue_upload(

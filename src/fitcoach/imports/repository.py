@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fitcoach.core.clock import utc_now
 from fitcoach.core.db import transaction
 from fitcoach.imports.errors import FilesError, UnknownAthlete, problem_record
-from fitcoach.models import Athlete, ImportedFile, ImportJob
+from fitcoach.models import Activity, Athlete, ImportedFile, ImportJob
 
 log = logging.getLogger("fitcoach.imports")
 
@@ -134,3 +134,22 @@ def record_imported_file(
             source=source,
         )
     )
+
+
+def activity_titles(
+    session: Session, athlete_id: int, activity_ids: Sequence[int]
+) -> list[tuple[int, str, datetime]]:
+    """(id, name, local start) of those of the athlete's activities still stored, newest
+    first: what a finished import links to."""
+    if not activity_ids:
+        return []
+    rows = session.execute(
+        select(
+            Activity.id,
+            Activity.name,
+            func.coalesce(Activity.start_date_local, Activity.start_date),
+        )
+        .where(Activity.athlete_id == athlete_id, Activity.id.in_(list(activity_ids)))
+        .order_by(Activity.start_date.desc())
+    )
+    return [(int(row[0]), str(row[1] or ""), row[2]) for row in rows]

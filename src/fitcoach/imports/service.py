@@ -99,6 +99,10 @@ def _items_of_folder(folder: Path, limits: Limits) -> Iterator[Item]:
             yield Item(str(path.relative_to(folder)), _file_reader(path, limits))
 
 
+# Activities a finished import links to; an archive's thousands are in the activity list.
+MAX_LINKED_ACTIVITIES = 200
+
+
 class ImportRun:
     """One job's import: reads the items, stores them, keeps the job row up to date."""
 
@@ -233,6 +237,7 @@ class ImportRun:
         for key, value in self.counts.items():
             setattr(job, key, value)
         job.problems = list(self.problems)
+        job.activity_ids = list(dict.fromkeys(self.touched))[:MAX_LINKED_ACTIVITIES]
         job.heartbeat_at = self.clock()
         for name, setting in extra.items():
             setattr(job, name, setting)

@@ -31,6 +31,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -420,6 +421,11 @@ class ImportJob(Base):
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     problems: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
+    # The activities this import stored or merged (at most MAX_LINKED_ACTIVITIES), so the
+    # finished import links to them.
+    activity_ids: Mapped[list[Any]] = mapped_column(
+        JSONDocument, default=list, server_default=text("'[]'")
+    )
     # For a Strava archive: the newest activity it holds, so backfill asks only for later ones.
     covers_up_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
