@@ -1,7 +1,7 @@
 """import job activities: the activities each import stored or merged, for its links
 
-Revision ID: 0020_import_job_activities
-Revises: 0019_activity_curves
+Revision ID: 0021_import_job_activities
+Revises: 0020_ftp_declined
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0020_import_job_activities"
-down_revision: str | None = "0019_activity_curves"
+revision: str = "0021_import_job_activities"
+down_revision: str | None = "0020_ftp_declined"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
