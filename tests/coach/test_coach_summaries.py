@@ -76,3 +76,19 @@ def test_bad_summary_input_is_a_coach_error() -> None:
         weekly_summary([activity()], [], week_of=MONDAY)
     with pytest.raises(CoachError, match=">= 0"):
         weekly_summary([], [], week_of=MONDAY, compare_weeks=-1)
+
+
+def test_a_week_under_way_is_compared_with_the_same_days_of_earlier_weeks() -> None:
+    thursday = MONDAY + timedelta(days=3)
+    acts = [
+        activity("Ride", 3600, MONDAY + timedelta(days=1)),  # this Tuesday
+        activity("Ride", 3600, MONDAY - timedelta(days=6)),  # last Tuesday: counted
+        activity("Ride", 3600, MONDAY - timedelta(days=2)),  # last Saturday: not yet
+        activity("Ride", 3600, MONDAY - timedelta(days=11)),  # Thursday two weeks ago
+    ]
+    week = weekly_summary(acts, [50.0, 60.0, 200.0, 40.0], week_of=thursday, to_date=True)
+    assert (week.start, week.end) == (MONDAY, thursday)
+    assert week.total.current.load == 50
+    assert week.total.recent_average.load == pytest.approx((60 + 40) / 4)
+    whole = weekly_summary(acts, [50.0, 60.0, 200.0, 40.0], week_of=thursday)
+    assert whole.total.recent_average.load == pytest.approx((60 + 200 + 40) / 4)

@@ -71,11 +71,13 @@ def test_an_athlete_never_synced_shows_what_is_stored(engine: Engine) -> None:
     assert sync.stored == 3 and sync.failures == 0 and sync.last_error is None
     assert [line.name for line in overview.recent] == ["Run 0", "Run 1", "Run 2"]
     assert overview.performance.today.day == TODAY
-    # Wednesday 4 March: the three runs (27 February to Sunday 1 March) were last week's,
-    # so this week has none and the four weeks before average 3 / 4.
+    # Wednesday 4 March: the three runs (Friday 27 February to Sunday 1 March) were last
+    # week's, after its Wednesday: this week so far has none, and neither had Monday to
+    # Wednesday of the four weeks before (a part-week is compared with the same days).
     week = overview.week.total
-    assert week.current.count == 0 and week.recent_average.count == pytest.approx(0.75)
-    assert week.recent_average.load == pytest.approx((40 + 41 + 42) / 4)
+    assert (overview.week.start, overview.week.end) == (TODAY - timedelta(days=2), TODAY)
+    assert week.current.count == 0 and week.recent_average.count == 0
+    assert week.recent_average.load == 0
 
 
 def test_the_sync_state_is_read_with_the_athlete(engine: Engine) -> None:

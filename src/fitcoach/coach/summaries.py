@@ -67,12 +67,17 @@ def weekly_summary(
     *,
     week_of: date,
     compare_weeks: int = 4,
+    to_date: bool = False,
 ) -> PeriodSummary:
-    """The ISO week (Monday–Sunday) holding ``week_of`` against the ``compare_weeks`` before."""
+    """The ISO week (Monday–Sunday) holding ``week_of`` against the ``compare_weeks`` before.
+
+    ``to_date``: the week so far (Monday to ``week_of``) against the same days of the
+    weeks before, so a week still under way is not measured against whole weeks."""
     _check_compare(compare_weeks)
     monday = week_of - timedelta(days=week_of.weekday())
+    last = week_of.weekday() if to_date else 6
     periods = [
-        (monday - timedelta(weeks=i), monday - timedelta(weeks=i) + timedelta(days=6))
+        (monday - timedelta(weeks=i), monday - timedelta(weeks=i) + timedelta(days=last))
         for i in range(compare_weeks + 1)
     ]
     return _summarize("week", activities, loads, periods)

@@ -212,6 +212,8 @@ class Overview:
     recent: tuple[ActivityLine, ...]
     recommendations: tuple[Recommendation, ...]
     sync: SyncSummary
+    # Why the coach gives no advice yet (the history is still arriving), or None.
+    waiting: str | None = None
 
 
 def _athlete_and_sync(head: HeadRow) -> tuple[AthleteView, SyncSummary]:
@@ -314,6 +316,7 @@ def week_summary(rows: Sequence[WeekRow], today: date) -> PeriodSummary:
         [row.load for row in rows],
         week_of=today,
         compare_weeks=COMPARE_WEEKS,
+        to_date=True,  # a week under way against the same days of the weeks before
     )
 
 
@@ -366,15 +369,51 @@ def dashboard(reads: DashboardReads, today: date, key: str | None) -> Overview:
     default range when it names none)."""
     series = reads.history.series_until(today)
     view, sync = _athlete_and_sync(reads.head)
+    waiting = coach_waits(view, sync, reads.history.first(), today)
     return Overview(
         view,
         performance(series, today, range_key(key), view.goal),
         week_summary(reads.week, today),
         _week_bars(series, today),
         tuple(activity_line(row) for row in reads.recent),
-        recommend(series, today=today, goal=view.goal),
+        () if waiting else recommend(series, today=today, goal=view.goal),
         sync,
+        waiting,
     )
+
+
+# Days of history the coach's trends need before it advises (RuleSettings' default).
+ENOUGH_HISTORY_DAYS = 42
+
+
+def coach_waits(
+    athlete: AthleteView, sync: SyncSummary, first: date | None, today: date
+) -> str | None:
+    """Why the coach holds its advice, in words, or None when it can advise: while the
+    Strava history is still being imported its numbers are not the athlete's yet, and
+    with no history at all there is nothing to advise on."""
+    if athlete.has_strava and not sync.backfill_done:
+        so_far = (
+            f"{sync.backfill_fetched:,} activities so far"
+            + (f", back to {sync.oldest_fetched:%d %b %Y}" if sync.oldest_fetched else "")
+            if sync.backfill_fetched
+            else "no activities yet"
+        )
+        return (
+            f"The coach waits for your history: it is still being imported from Strava "
+            f"({so_far}), and fitness, fatigue and form count every past day. Advice "
+            f"starts once the import is done."
+        )
+    if first is None:
+        return "The coach has nothing to go on yet: no activities are stored."
+    days = (today - first).days
+    if days < ENOUGH_HISTORY_DAYS:
+        return (
+            f"The coach needs about {ENOUGH_HISTORY_DAYS} days of history to read trends; "
+            f"yours covers {days + 1}. Until then fitness and fatigue are still being "
+            f"learned, and the coach holds its advice."
+        )
+    return None
 
 
 def performance_only(reads: GoalHistory, today: date, key: str | None) -> Performance:
