@@ -62,7 +62,7 @@ def import_ride(page: Page, site: LiveSite, tmp_path: Path) -> None:
     path = tmp_path / "morning.fit"
     path.write_bytes(fit_file(ride(datetime(2026, 3, 1, 6, tzinfo=UTC), 1800)))
     page.goto(f"{site.url}/import")
-    page.get_by_label("File or archive").set_input_files(str(path))
+    page.get_by_label("Files or archive").set_input_files(str(path))
     page.get_by_role("button", name="Import").click()
     expect(page.get_by_text("Done: 1 imported")).to_be_visible()
 
