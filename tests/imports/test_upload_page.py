@@ -80,7 +80,10 @@ def test_upload_imports_in_the_background_and_reports_progress(
     assert activity.athlete_id == athlete_id
     assert uploads(isolated_settings) == []  # the upload is deleted once imported
     # The activity page reads the stored streams: no Strava call for an imported activity.
-    assert client.get(f"/activities/{activity.id}").status_code == 200
+    shown = client.get(f"/activities/{activity.id}")
+    assert shown.status_code == 200
+    # A file of the athlete's own is not on Strava as far as fitcoach knows: no link there.
+    assert "View on Strava" not in shown.text and "strava.com/activities" not in shown.text
     with TestClient(client.app) as stranger:
         assert stranger.get(f"/api/imports/{job_id}").status_code == 401
 
