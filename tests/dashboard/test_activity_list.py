@@ -141,9 +141,10 @@ def test_the_page_lists_fifty_with_provenance_and_a_next_page(site: Site) -> Non
     assert f'href="/activities/{own}">100% effort_test</a>' in first.text
     assert ">your file</td>" in first.text  # provenance of an own file
     assert "View on Strava" in first.text
+    # How a load was computed opens by touch too: a disclosure, not a tooltip.
     assert (
-        '<abbr title="The load is computed shortly after the activity arrives">pending'
-        in first.text
+        '<details class="explain"><summary>pending</summary>The load is computed shortly '
+        "after the activity arrives</details>" in first.text
     )
     next_link = first.text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
     second = site.client.get(next_link.replace("&amp;", "&"), headers=HTML)
