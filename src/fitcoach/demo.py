@@ -52,6 +52,8 @@ def banner(public_url: str, simulator_port: int) -> str:
             "  Sign in with 'Connect with Strava': the page that opens is the local",
             f"          Strava simulator (port {simulator_port}); pick any simulated",
             "          athlete there and press Authorize.",
+            "  Or      press 'Create an account' for an account without Strava, and",
+            "          import the sample files in ./samples on the Import page.",
             "  Stop    Ctrl-C (everything started here stops with it)",
             "  Data    ./data (delete it to start again from scratch)",
             "=" * 72,
