@@ -94,6 +94,17 @@ def owner_of(session: Session, activity_id: int) -> int | None:
     return session.scalar(select(Activity.athlete_id).where(Activity.id == activity_id))
 
 
+def event_legs(session: Session, athlete_id: int, group: str) -> Sequence[Activity]:
+    """The legs of one multisport recording (its activities sharing ``group``), in the
+    order they were done."""
+    query = (
+        select(Activity)
+        .where(Activity.athlete_id == athlete_id, Activity.multisport_group == group)
+        .order_by(Activity.start_date, Activity.id)
+    )
+    return session.scalars(query).all()
+
+
 def by_strava_ids(session: Session, strava_ids: Sequence[int]) -> dict[int, Activity]:
     """The stored activities with these Strava ids, whoever's they are."""
     query = select(Activity).where(Activity.strava_id.in_(strava_ids))

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from fitcoach.activities.repository import get_activity, owner_of
+from fitcoach.activities.repository import event_legs, get_activity, owner_of
 from fitcoach.athletes.repository import get_athlete
 from fitcoach.athletes.thresholds import coach_activity, thresholds_for
 from fitcoach.coach import (
@@ -86,6 +86,15 @@ class ActivityDetail:
     stream_load: ActivityLoad | None = None
     zones: tuple[ZoneTable, ...] = ()
     charts: Mapping[str, Any] | None = None
+    # Every leg of the multisport event this activity is part of (itself included), in
+    # order; empty for an activity recorded on its own.
+    event: tuple[ActivityLine, ...] = ()
+
+    @property
+    def event_load(self) -> float:
+        """The multisport event's load: its legs' loads together (a leg not scored yet
+        counts nothing)."""
+        return sum(leg.load or 0.0 for leg in self.event)
 
     @property
     def chart_names(self) -> list[str]:
@@ -131,6 +140,7 @@ def activity_detail(
             source=row.source,
             summary_load=activity_load(summary, thresholds),
             method_sentence=method_label(row.load_method)[1],
+            event=_event_of(session, row.athlete_id, row.multisport_group),
         )
     coach_streams = _coach_streams(streams)
     if coach_streams is None:
@@ -148,6 +158,14 @@ def activity_detail(
         zones=tuple(_zone_table(key, times) for key, times in zones.items()),
         charts=chart_series(streams or {}, detail.line.sport_type),
     )
+
+
+def _event_of(session: Session, athlete_id: int, group: str | None) -> tuple[ActivityLine, ...]:
+    if group is None:
+        return ()
+    legs = event_legs(session, athlete_id, group)
+    # A lone leg left (the others deleted) is no longer an event worth a table.
+    return tuple(activity_line(leg) for leg in legs) if len(legs) > 1 else ()
 
 
 def _coach_streams(streams: Mapping[str, Sequence[float | None]] | None) -> Streams | None:
