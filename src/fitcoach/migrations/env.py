@@ -16,8 +16,10 @@ with engine.connect() as connection:
     if sqlite:
         # Batch mode rebuilds a table by copy, drop and rename: with foreign keys enforced,
         # dropping a table that others refer to would cascade into them. They are checked
-        # once the migrations are done instead.
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        # once the migrations are done instead. The pragma does nothing inside a
+        # transaction, and every statement through SQLAlchemy begins one (core/db.py): it
+        # goes to the driver's connection directly, before the migrations' transaction.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -33,4 +35,4 @@ with engine.connect() as connection:
                 raise RuntimeError(f"the migration left rows without their parent: {broken[:5]}")
     connection.commit()
     if sqlite:
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

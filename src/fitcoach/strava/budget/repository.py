@@ -40,6 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
+from fitcoach.core.db import WRITER
 from fitcoach.models import ApiUsage
 from fitcoach.models.types import UTCDateTime
 from fitcoach.strava.budget.backend import Count, Take
@@ -167,9 +168,11 @@ class DatabaseBackend:
         try:
             with self._engine.connect() as connection:
                 if self._dialect == "sqlite":
-                    # pysqlite would open a deferred transaction that takes the write lock
-                    # only at the first write; two deferred readers then deadlock on upgrade.
-                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                    # A deferred transaction would take the write lock only at the first
+                    # write; two deferred readers then deadlock on upgrade. The engine's
+                    # begin event (core/db.py) begins a writer with BEGIN IMMEDIATE.
+                    connection.execution_options(**{WRITER: True})
+                    connection.begin()
                 else:
                     # Counters are soft state: after a crash Strava's headers restore them,
                     # so the budget's commits need not wait for the disk.
