@@ -8,13 +8,25 @@ athlete's own data where the language model's policy asks for it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, Select, SQLColumnExpression, and_, func, or_, select
+import orjson
+from sqlalchemy import (
+    Connection,
+    Select,
+    SQLColumnExpression,
+    Text,
+    and_,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from fitcoach.coach import DailyLoads
@@ -354,12 +366,30 @@ def curve_rows(
     reader: Reader, athlete_id: int, kind: str, since: datetime | None
 ) -> list[CurveRow]:
     """The athlete's stored curves of ``kind`` from activities started since ``since``."""
-    query = select(ActivityCurve.activity_id, ActivityCurve.start_date, ActivityCurve.points).where(
+    # The points as the stored text, decoded by orjson: a range of all time is a thousand
+    # documents, and the standard library's decoder took most of the request.
+    points = type_coerce(ActivityCurve.points, Text)
+    query = select(ActivityCurve.activity_id, ActivityCurve.start_date, points).where(
         ActivityCurve.athlete_id == athlete_id, ActivityCurve.kind == kind
     )
     if since is not None:
         query = query.where(ActivityCurve.start_date >= since)
-    return [CurveRow._make(row) for row in reader.execute(query)]
+    return [
+        CurveRow(activity_id, start_date, curve_points(stored))
+        for activity_id, start_date, stored in reader.execute(query)
+    ]
+
+
+def curve_points(stored: Any) -> list[list[float]]:
+    """Stored points as lists: PostgreSQL's driver hands back JSONB decoded already; SQLite
+    hands back the text."""
+    if not isinstance(stored, str | bytes):
+        return list(stored)
+    try:
+        return list(orjson.loads(stored))
+    except orjson.JSONDecodeError:
+        # A document the standard library wrote with NaN or Infinity (orjson refuses them).
+        return list(json.loads(stored))
 
 
 def ftp_setting(reader: Reader, athlete_id: int) -> tuple[float | None, float | None]:
