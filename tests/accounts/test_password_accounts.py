@@ -269,7 +269,7 @@ def test_download_my_data_reads_back_and_delete_leaves_only_the_record(site: Sit
     }
     rows = list(csv.DictReader(io.StringIO(bundle.read("activities.csv").decode())))
     assert len(rows) == 1
-    assert rows[0]["source"] == "file" and rows[0]["imported_file"].endswith(".fit")
+    assert (rows[0]["source"], rows[0]["imported_file"]) == ("file", "morning.fit")
     assert len(rows[0]["file_sha256"]) == 64 and 1790 <= int(rows[0]["moving_time_s"]) <= 1800
     documents = json.loads(bundle.read("activities.json"))
     assert documents[0]["id"] == int(rows[0]["id"]) and documents[0]["document"]
