@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fitcoach import __version__
 from fitcoach.accounts import (
     account_endpoints,
+    oidc_endpoints,
     operator_endpoints,
     passkey_endpoints,
     password_endpoints,
@@ -215,6 +216,7 @@ def create_app(
         account_endpoints.router,
         operator_endpoints.router,
         passkey_endpoints.router,
+        oidc_endpoints.router,
         dashboard.router,
         activity_page.router,
         browse.router,

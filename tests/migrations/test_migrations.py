@@ -30,6 +30,7 @@ TABLES = {
     "mcp_tokens",
     "activity_curves",
     "declined_ftp",
+    "oidc_identities",
 }
 
 

@@ -1,6 +1,7 @@
-"""The account page: the e-mail and password an account signs in with, "Download my data"
-and "Delete my account". Changing how the account signs in and deleting it need the
-password again (or, without one, a login of the last minutes)."""
+"""The account page: the e-mail and password an account signs in with, the operator's
+identity provider it may sign in with, "Download my data" and "Delete my account".
+Changing how the account signs in and deleting it need the password again (or, without
+one, a login of the last minutes)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fitcoach.accounts.export import export_zip
+from fitcoach.accounts.oidc import LINK, linked
 from fitcoach.accounts.password_endpoints import source_of
 from fitcoach.accounts.schemas import email_problem, normalized_email, password_problem
 from fitcoach.accounts.service import (
@@ -25,7 +27,16 @@ from fitcoach.accounts.service import (
 )
 from fitcoach.core.errors import NotLoggedIn
 from fitcoach.web import sessions
-from fitcoach.web.deps import AppServices, CurrentAthlete, Logins, Now, OptionalAthlete, Sessions
+from fitcoach.web.deps import (
+    AppServices,
+    AppSettings,
+    CurrentAthlete,
+    Logins,
+    Now,
+    OptionalAthlete,
+    Sessions,
+    services,
+)
 from fitcoach.web.page_common import login_required
 from fitcoach.web.security import check_csrf
 from fitcoach.web.templating import message_page, page
@@ -48,6 +59,7 @@ def _render(
         sessions.end(request.session)
         return login_required(request)
     saved = request.session.pop(SAVED, None)
+    settings = services(request).settings
     return page(
         request,
         "account.html",
@@ -56,6 +68,8 @@ def _render(
         errors=errors or {},
         form={"email": email or view.email or ""},
         saved=saved if isinstance(saved, str) else None,
+        oidc_name=settings.oidc_name if settings.oidc_configured else None,
+        oidc_linked=linked(store, athlete_id, settings),
         nav="account",
     )
 
@@ -143,6 +157,38 @@ def new_password(
     begin_login(store, request.session, athlete_id, now)
     request.session[SAVED] = "Your password is changed; every other login of yours has ended."
     return RedirectResponse("/account", 303)
+
+
+@router.post("/account/oidc", response_class=HTMLResponse)
+def link_oidc(
+    request: Request,
+    store: Sessions,
+    settings: AppSettings,
+    logins: Logins,
+    now: Now,
+    athlete_id: CurrentAthlete,
+    csrf: Annotated[str, Form()] = "",
+    oidc_password: Annotated[str, Form()] = "",
+) -> Response:
+    """A new way in for the account, so its owner proves it is them first; the provider's
+    sign-in follows, and its identity is linked on the way back."""
+    check_csrf(request, csrf)
+    if not settings.oidc_configured:
+        return RedirectResponse("/account", 303)
+    errors = _confirm(request, store, logins, athlete_id, oidc_password, now, "oidc_password")
+    if errors:
+        return _render(request, store, athlete_id, errors, 400)
+    request.session[LINK] = athlete_id
+    # A link, not a redirect: the page's form-action 'self' forbids a form's answer to
+    # lead to another origin.
+    return message_page(
+        request,
+        f"Link {settings.oidc_name}",
+        f"It is you. Now sign in at {settings.oidc_name}: when it sends you back, your "
+        "account is linked and you can sign in with it.",
+        "Press the button below within a few minutes.",
+        action=("/auth/oidc/login", f"Continue to {settings.oidc_name}"),
+    )
 
 
 @router.get("/account/export", response_model=None)

@@ -19,7 +19,7 @@ from fitcoach.accounts.service import (
     sign_in,
     sign_up,
 )
-from fitcoach.web.deps import AppSettings, Logins, Now, OptionalAthlete, Sessions
+from fitcoach.web.deps import AppSettings, Logins, Now, OptionalAthlete, Sessions, services
 from fitcoach.web.security import check_csrf
 from fitcoach.web.templating import page
 
@@ -43,10 +43,12 @@ def _form(
     invitation: str = "",
     closed: bool = False,
 ) -> HTMLResponse:
+    settings = services(request).settings
     response = page(
         request,
         template,
         status_code=status_code,
+        oidc_name=settings.oidc_name if settings.oidc_configured else None,
         form={"email": email},
         errors=errors or {},
         invitation=invitation,

@@ -1,5 +1,6 @@
-"""Accounts' own credentials: e-mail and password on the athlete row, and the operator's
-invitation links and the passkeys accounts sign in with."""
+"""Accounts' own credentials: e-mail and password on the athlete row, the operator's
+invitation links, the passkeys accounts sign in with and their identities at the operator's
+OpenID Connect provider."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fitcoach.models import Athlete, Invitation, Passkey
+from fitcoach.models import Athlete, Invitation, OidcIdentity, Passkey
 
 
 def email_in_use(session: Session, email: str, other_than: int | None = None) -> bool:
@@ -65,4 +66,39 @@ def passkey_for_update(session: Session, credential_id: bytes) -> Passkey | None
 def passkey_ids_of(session: Session, athlete_id: int) -> list[bytes]:
     return list(
         session.scalars(select(Passkey.credential_id).where(Passkey.athlete_id == athlete_id))
+    )
+
+
+def identity_for_update(session: Session, issuer: str, subject: str) -> OidcIdentity | None:
+    """The account identity of this provider's subject, locked while it is used."""
+    return session.scalar(
+        select(OidcIdentity)
+        .where(OidcIdentity.issuer == issuer, OidcIdentity.subject == subject)
+        .with_for_update()
+    )
+
+
+def add_identity(
+    session: Session, athlete_id: int, issuer: str, subject: str, now: datetime
+) -> None:
+    session.add(
+        OidcIdentity(
+            athlete_id=athlete_id,
+            issuer=issuer,
+            subject=subject,
+            created_at=now,
+            last_used_at=now,
+        )
+    )
+    session.flush()
+
+
+def identity_count_of(session: Session, athlete_id: int, issuer: str) -> int:
+    """How many identities at ``issuer`` sign in to the account (0 or 1 in practice)."""
+    return len(
+        session.scalars(
+            select(OidcIdentity.id).where(
+                OidcIdentity.athlete_id == athlete_id, OidcIdentity.issuer == issuer
+            )
+        ).all()
     )

@@ -169,6 +169,20 @@ class Settings(BaseSettings):
             "made on /admin/accounts"
         ),
     )
+    oidc_issuer: str = Field(
+        "",
+        description=(
+            "The operator's OpenID Connect identity provider (its issuer URL; the discovery "
+            "document is read from ISSUER/.well-known/openid-configuration); unset: no such "
+            "sign-in"
+        ),
+    )
+    oidc_client_id: str = Field("", description="fitcoach's client id at OIDC_ISSUER")
+    oidc_client_secret: str = Field("", description="fitcoach's client secret at OIDC_ISSUER")
+    oidc_name: str = Field(
+        "your organisation",
+        description="What the sign-in button calls the identity provider (Sign in with …)",
+    )
     api_docs: bool | None = Field(
         None,
         description=(
@@ -336,6 +350,11 @@ class Settings(BaseSettings):
         ]
 
     @property
+    def oidc_configured(self) -> bool:
+        """OpenID Connect sign-in is offered (issuer, client id and secret all set)."""
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
+
+    @property
     def serves_api_docs(self) -> bool:
         return self.embedded if self.api_docs is None else self.api_docs
 
@@ -402,6 +421,7 @@ def load_settings(**overrides: Any) -> Settings:
                 "`fitcoach keygen --webhook`; PUBLIC_URL is the https:// address athletes open)"
             )
     check_public_url(settings.public_url, production=not settings.embedded)
+    check_oidc(settings)
     for key in settings.fernet_keys:
         try:
             Fernet(key)
@@ -411,6 +431,28 @@ def load_settings(**overrides: Any) -> Settings:
                 "(32 url-safe base64-encoded bytes; make one with `fitcoach keygen`)"
             ) from error
     return settings
+
+
+def check_oidc(settings: Settings) -> None:
+    """OpenID Connect sign-in needs the issuer, the client id and the secret together: one
+    of them alone is a half-made configuration, refused at start rather than at a login."""
+    parts = {
+        "OIDC_ISSUER": settings.oidc_issuer,
+        "OIDC_CLIENT_ID": settings.oidc_client_id,
+        "OIDC_CLIENT_SECRET": settings.oidc_client_secret,
+    }
+    missing = [name for name, value in parts.items() if not value]
+    if missing and len(missing) < len(parts):
+        raise ConfigError(
+            f"{', '.join(missing)} must be set too for OpenID Connect sign-in "
+            "(or unset all three OIDC_ settings to go without it)"
+        )
+    issuer = urlsplit(settings.oidc_issuer)
+    if settings.oidc_issuer and (issuer.scheme not in ("https", "http") or not issuer.netloc):
+        raise ConfigError(
+            f"OIDC_ISSUER must be the identity provider's issuer URL, like "
+            f"https://login.example.com/realms/main (got {settings.oidc_issuer!r})"
+        )
 
 
 def check_public_url(value: str, production: bool) -> None:

@@ -166,6 +166,24 @@ class Passkey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class OidcIdentity(Base):
+    """An account's identity at the operator's OpenID Connect provider: the provider's
+    issuer and its subject (``sub``) for the person, which the provider promises never to
+    reassign; an e-mail address can change hands, so it never decides the account."""
+
+    __tablename__ = "oidc_identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(OwnId, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), index=True
+    )
+    issuer: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Invitation(Base):
     """A sign-up link the operator made while sign-ups are closed: only the SHA-256 of its
     token is kept, so the table does not hold working links. Used once."""
