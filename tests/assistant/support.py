@@ -10,13 +10,15 @@ SDK's own client over HTTP.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 import httpx2
 import pytest
 from mcp import Client
@@ -43,6 +45,16 @@ TODAY = NOW.date()
 OTHER = 5151
 STRAVA_ONLY = 6161
 API_DISTANCE_M = 123_456.0
+
+T = TypeVar("T")
+
+
+def run_async(function: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """Run a coroutine function to its end in a thread of its own: a browser test's
+    session-wide Playwright driver holds an asyncio loop in the main thread, where
+    ``anyio.run`` refuses to start, so the tests here pass in any order."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(anyio.run, function, *args).result()
 
 
 def api_rides(athlete_id: int, first_id: int, days_back: range) -> list[dict[str, Any]]:

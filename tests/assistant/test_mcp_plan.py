@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import anyio
 import httpx
 import pytest
 from mcp import Client
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from fitcoach.mcp.tokens import Scope
 from fitcoach.models import TrainingPlan
 from fitcoach.planning.service import feed_token
-from tests.assistant.support import TODAY, World, connected
+from tests.assistant.support import TODAY, World, connected, run_async
 from tests.conftest import RunningServer
 
 
@@ -106,7 +105,7 @@ def test_a_read_write_token_changes_the_plan_and_the_calendar_shows_it(
                 "bad": bad,
             }
 
-    done = anyio.run(session)
+    done = run_async(session)
     assert done["goal"]["plan"]["goal"]["name"] == "Spring 100"
     first_day, first = done["first"]
     moved = done["moved"]
@@ -155,7 +154,7 @@ def test_a_read_token_reads_the_plan_and_changes_nothing(
             goal = await client.call_tool("set_goal", {"weekly_hours": 20})
             return plan, move, goal
 
-    plan, move, goal = anyio.run(session)
+    plan, move, goal = run_async(session)
     before = plan["version"]
     for refused in (move, goal):
         assert refused.is_error

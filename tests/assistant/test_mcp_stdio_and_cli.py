@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 from sqlalchemy import select
@@ -19,7 +18,7 @@ from fitcoach.mcp.errors import InvalidToken
 from fitcoach.mcp.registry import TOOLS
 from fitcoach.mcp.tokens import Scope, authenticate
 from fitcoach.models import McpToken
-from tests.assistant.support import OTHER, World
+from tests.assistant.support import OTHER, World, run_async
 
 
 def _stdio(url: URL, data_dir: Path, *args: str) -> StdioServerParameters:
@@ -46,7 +45,7 @@ def test_stdio_serves_the_named_athlete(
             fitness = await client.call_tool("get_fitness_and_form", {})
             return names, listed, fitness
 
-    names, listed, fitness = anyio.run(session)
+    names, listed, fitness = run_async(session)
     assert names == {spec.name for spec in TOOLS}
     assert not listed.is_error and not fitness.is_error
     activities = listed.structured_content["activities"]
