@@ -82,3 +82,28 @@ def test_tokens_are_made_shown_once_and_revoked(world: World, page_client: TestC
 
     logged_out = TestClient(page_client.app).get("/settings/assistant")
     assert logged_out.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("allow", "strava", "says"),
+    [
+        (False, "https://www.strava.com", "only numbers from your own files"),
+        (True, "http://127.0.0.1:8001", "the policy is lifted for simulated data only"),
+        (True, "https://www.strava.com/", "operators whose agreement with Strava allows it"),
+    ],
+    ids=["default", "demo", "operator"],
+)
+def test_the_page_says_which_policy_is_in_force(
+    world: World, sqlite_url: URL, allow: bool, strava: str, says: str
+) -> None:
+    settings = load_settings(
+        database_url=sqlite_url.render_as_string(hide_password=False),
+        coach_llm_allow_strava_data=allow,
+        strava_base_url=strava,
+    )
+    with TestClient(create_app(settings, clock=MovableClock(NOW))) as client:
+        client.cookies.set("fitcoach_session", login_cookie(world, settings.secret_key, world.own))
+        page = client.get("/settings/assistant")
+    assert page.status_code == 200
+    policy = re.search(r'id="assistant-policy">(.*?)</p>', page.text, re.S)
+    assert policy and says in " ".join(policy.group(1).split())

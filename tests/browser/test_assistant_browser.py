@@ -39,6 +39,8 @@ def test_a_token_is_made_in_the_browser(
         page.set_default_timeout(10_000)
         page.goto(f"{server.url}/settings")
         page.get_by_role("link", name="Connect an assistant").click()
+        # The policy in force, in words (the default: the athlete's own files only).
+        assert "only numbers from your own files" in page.locator("#assistant-policy").inner_text()
         page.get_by_label("Name").fill("Phone assistant")
         page.get_by_label("Read my numbers and change my plan").check()
         page.get_by_role("button", name="Make a token").click()

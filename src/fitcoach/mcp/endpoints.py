@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from fitcoach.core.settings import Settings
 from fitcoach.mcp.errors import BadTokenRequest
 from fitcoach.mcp.http import PATH
 from fitcoach.mcp.tokens import LIFETIMES, NewToken, create_token, parse_scope, revoke, token_lines
@@ -18,6 +19,29 @@ from fitcoach.web.templating import page
 
 router = APIRouter()
 PAGE = "/settings/assistant"
+REAL_STRAVA = "https://www.strava.com"
+
+
+def policy_note(settings: Settings) -> str:
+    """What this server lets an assistant see, in words: the page states the policy in
+    force, and when it is lifted, whether the Strava data it lifts is real."""
+    if not settings.coach_llm_allow_strava_data:
+        return (
+            "What an assistant may see follows Strava's API terms: only numbers from your "
+            "own files and archive; each answer says when Strava data was left out."
+        )
+    if settings.strava_base_url.rstrip("/") != REAL_STRAVA:
+        return (
+            "This server's Strava is a simulator whose activities are generated, so it lets "
+            "an assistant see them (COACH_LLM_ALLOW_STRAVA_DATA=true): the policy is lifted "
+            "for simulated data only. Connected to the real Strava, an assistant sees only "
+            "your own files unless the operator's agreement with Strava allows more."
+        )
+    return (
+        "This server's operator lets an assistant see numbers from Strava's API too "
+        "(COACH_LLM_ALLOW_STRAVA_DATA=true, for operators whose agreement with Strava "
+        "allows it)."
+    )
 
 
 def _render(
@@ -41,6 +65,7 @@ def _render(
         error=error,
         notice=notice,
         mcp_url=settings.public_url.rstrip("/") + PATH,
+        policy=policy_note(settings),
         lifetimes=LIFETIMES,
         nav="settings",
     )

@@ -10,7 +10,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
-from fitcoach.models import Activity, ActivityStreams
+from fitcoach.activities.queries import CurveRow
+from fitcoach.models import Activity, ActivityCurve, ActivityStreams
 from fitcoach.models.types import UTCDateTime
 
 
@@ -116,3 +117,26 @@ def streams_for(session: Session, activity_id: int) -> dict[str, Any] | None:
     query = select(ActivityStreams.streams).where(ActivityStreams.activity_id == activity_id)
     found = session.execute(query).scalar_one_or_none()
     return None if found is None else dict(found)
+
+
+def curves_from(
+    session: Session,
+    athlete_id: int,
+    kind: str,
+    sources: Sequence[str],
+    since: datetime | None = None,
+) -> list[CurveRow]:
+    """The athlete's stored curves of ``kind`` (``activities.curves``) of activities from
+    ``sources``, started since ``since``: the pages' ``curve_rows`` with the policy's filter."""
+    query = (
+        select(ActivityCurve.activity_id, ActivityCurve.start_date, ActivityCurve.points)
+        .join(Activity, Activity.id == ActivityCurve.activity_id)
+        .where(
+            ActivityCurve.athlete_id == athlete_id,
+            ActivityCurve.kind == kind,
+            Activity.source.in_(sources),
+        )
+    )
+    if since is not None:
+        query = query.where(ActivityCurve.start_date >= since)
+    return [CurveRow._make(row) for row in session.execute(query)]

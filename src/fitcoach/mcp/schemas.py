@@ -147,13 +147,66 @@ class ThresholdsAt(BaseModel):
     thresholds: list[Threshold]
 
 
+class MonthlyEstimate(BaseModel):
+    """One month's FTP estimate from that month's stored power curves."""
+
+    month: date = Field(description="The month's first day")
+    ftp_w: float
+    source: str = Field(description="What it was estimated from")
+
+
+class CriticalFitOut(BaseModel):
+    """A critical-rate fit of the last 90 days' best efforts between 2 and 20 minutes."""
+
+    critical: float = Field(description="CP in W (power) or CS in m/s (running speed)")
+    capacity: float = Field(description="W' in J (power) or D' in m (running)")
+    pace_s_per_km: float | None = Field(
+        None, description="Critical speed as a running pace; None for power"
+    )
+    r_squared: float = Field(description="How well the efforts fit the model, 0 to 1")
+    efforts: int = Field(description="How many best efforts the fit used")
+
+
 class Thresholds(Provenance):
-    """The thresholds loads and zones are computed with, and how they moved month by month."""
+    """The thresholds loads and zones are computed with today, and how the estimates from
+    the athlete's best efforts moved (the same numbers as the Thresholds settings page)."""
 
     today: ThresholdsAt
-    history: list[ThresholdsAt] = Field(
-        description="The same thresholds at the end of each earlier month, oldest first"
+    ftp_by_month: list[MonthlyEstimate] = Field(
+        description="An FTP estimate for each of the last 12 months with power data, oldest first"
     )
+    critical_power: CriticalFitOut | None = Field(
+        description="CP and W' from the last 90 days' power curve; None without enough efforts"
+    )
+    critical_speed: CriticalFitOut | None = Field(
+        description="Running CS and D' from the last 90 days' pace curve; None without enough"
+    )
+
+
+class BestEffort(BaseModel):
+    """The best effort of one duration or distance in the range, and where it was done."""
+
+    duration_s: int | None = Field(description="For power and heart rate: the duration")
+    distance_m: float | None = Field(description="For pace: the distance")
+    label: str = Field(description="The duration or distance in words, e.g. '20 min', '5 km'")
+    value: float = Field(
+        description="Best mean power (W) or heart rate (bpm) over the duration, or the "
+        "shortest time (s) over the distance"
+    )
+    pace: float | None = Field(
+        None, description="For pace: that time as s/km (runs) or s/100 m (swims)"
+    )
+    activity_id: int = Field(description="The activity it came from (use it with get_activity)")
+    day: date = Field(description="The day of that activity")
+
+
+class BestEfforts(Provenance):
+    """A curve of best efforts over a range of days."""
+
+    curve: str
+    sport: str | None = Field(description="run or swim for pace curves")
+    since: date | None = Field(description="The range's first day; None for all time")
+    efforts: list[BestEffort] = Field(description="Shortest duration or distance first")
 
 
 class PlannedSessionOut(BaseModel):

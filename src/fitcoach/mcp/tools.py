@@ -19,9 +19,7 @@ from sqlalchemy.orm import Session
 from fitcoach.activities.queries import daily_load_history, week_rows
 from fitcoach.athletes.repository import get_athlete
 from fitcoach.athletes.thresholds import athlete_settings, coach_activity
-from fitcoach.coach import Activity as CoachActivity
 from fitcoach.coach import (
-    AthleteThresholds,
     CoachError,
     DailyNumbers,
     PeriodSummary,
@@ -47,9 +45,6 @@ from fitcoach.mcp.schemas import (
     FitnessAndForm,
     FitnessDay,
     SportWeek,
-    Threshold,
-    Thresholds,
-    ThresholdsAt,
     WeekSummary,
     ZoneBreakdown,
     ZoneShare,
@@ -310,62 +305,6 @@ def _thresholds_on(session: Session, context: ToolContext, day: date) -> Resolve
     )
 
 
-def _threshold_list(resolved: ResolvedThresholds) -> list[Threshold]:
-    named = (
-        ("ftp", resolved.ftp),
-        ("threshold_hr", resolved.threshold_hr),
-        ("threshold_pace", resolved.threshold_pace_s_per_km),
-        ("swim_threshold_pace", resolved.swim_threshold_pace_s_per_100m),
-        ("max_hr", resolved.max_hr),
-        ("resting_hr", resolved.resting_hr),
-    )
-    return [
-        Threshold(
-            name=name,
-            value=None if estimate.value is None else round(estimate.value, 1),
-            source=estimate.source,
-        )
-        for name, estimate in named
-    ]
-
-
-def thresholds(context: ToolContext) -> Thresholds:
-    with context.sessions() as session:
-        athlete = get_athlete(session, context.athlete_id)
-        if athlete is None:
-            raise ToolRefused("this athlete no longer exists")
-        settings = athlete_settings(athlete)
-        history = [
-            coach_activity(row)
-            for row in queries.summaries_from(session, context.athlete_id, context.sources)
-        ]
-        provenance = context.provenance(session)
-    month_ends = []
-    first = context.today.replace(day=1)
-    for _ in range(THRESHOLD_MONTHS):
-        first = (first - timedelta(days=1)).replace(day=1)
-        month_ends.append((first + timedelta(days=32)).replace(day=1) - timedelta(days=1))
-    return Thresholds(
-        today=ThresholdsAt(
-            day=context.today,
-            thresholds=_threshold_list(resolve_thresholds(settings, history, today=context.today)),
-        ),
-        history=[
-            ThresholdsAt(day=day, thresholds=_threshold_list(_as_of(settings, history, day)))
-            for day in reversed(month_ends)
-        ],
-        **provenance,
-    )
-
-
-def _as_of(
-    settings: AthleteThresholds, history: Sequence[CoachActivity], day: date
-) -> ResolvedThresholds:
-    """The thresholds as they could be known on ``day``: from the activities up to it."""
-    before = [a for a in history if a.start_date_local.date() <= day]
-    return resolve_thresholds(settings, before, today=day)
-
-
 READ_TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         "get_fitness_and_form",
@@ -396,13 +335,5 @@ READ_TOOLS: tuple[ToolSpec, ...] = (
         "One activity by its id (from list_activities): duration, distance, power, heart "
         "rate, speed, its training load and how it was computed, and time in power, "
         "heart-rate and pace zones when its recorded streams are stored.",
-    ),
-    ToolSpec(
-        "get_thresholds",
-        thresholds,
-        "The thresholds the athlete's loads and zones are computed with (FTP, threshold and "
-        "maximum heart rate, threshold run and swim pace, resting heart rate), each with its "
-        "source (the athlete's setting or how it was estimated), today and at the end of each "
-        "of the last 6 months, to show how they moved.",
     ),
 )
