@@ -406,14 +406,16 @@ def plan_set_goal(
     from datetime import UTC, datetime
 
     from fitcoach.core.db import transaction
+    from fitcoach.planning.local_day import athlete_today
     from fitcoach.planning.schemas import cli_goal_settings
     from fitcoach.planning.service import set_goal
 
     settings = load_settings()
     engine = prepare_database(settings)
     now = datetime.now(UTC)
-    values = cli_goal_settings(name, day, priority, sport, hours, now.date())
     with transaction(session_factory(engine)) as session:
+        today = athlete_today(session, athlete, now)
+        values = cli_goal_settings(name, day, priority, sport, hours, today)
         plan = set_goal(session, athlete, values, now=now)
     taper = plan.taper
     typer.echo(
@@ -437,6 +439,7 @@ def plan_show(
     from datetime import UTC, datetime
 
     from fitcoach.core.db import transaction
+    from fitcoach.planning.local_day import athlete_today
     from fitcoach.planning.schemas import parse_day
     from fitcoach.planning.service import plan_document, replan_due
 
@@ -447,7 +450,8 @@ def plan_show(
     end = parse_day(last, "to") if last else None
     with transaction(session_factory(engine)) as session:
         replan_due(session, athlete, now=now)
-        document = plan_document(session, athlete, start, end, today=now.date())
+        today = athlete_today(session, athlete, now)
+        document = plan_document(session, athlete, start, end, today=today)
     if as_json:
         typer.echo(json.dumps(document, indent=2))
         return

@@ -11,7 +11,8 @@ from typing import Any
 from fitcoach.activities.loads import compute_loads
 from fitcoach.core.queue import QueueCounts
 from fitcoach.imports.parsing.limits import Limits
-from fitcoach.imports.uploads import run_upload
+from fitcoach.imports.uploads import athlete_with_new_activities, run_upload
+from fitcoach.planning.service import replan_one
 from fitcoach.strava.budget import Priority
 from fitcoach.sync.activities import backfill_page
 from fitcoach.sync.context import SyncContext
@@ -31,6 +32,7 @@ class InlineQueue:
     def start_backfill(self, athlete_id: int) -> None:
         while backfill_page(self.context, athlete_id, Priority.BACKFILL).more:
             pass
+        self.replan(athlete_id)
 
     def handle_webhook_event(self, event_id: int) -> None:
         process_event(self.context, event_id)
@@ -38,6 +40,7 @@ class InlineQueue:
     def refresh(self, athlete_id: int, ask_strava: bool) -> str:
         job = uuid.uuid4().hex
         self.outcomes[job] = manual_sync(self.context, athlete_id, ask_strava)
+        self.replan(athlete_id)
         return job
 
     def refresh_status(self, job: str) -> dict[str, Any]:
@@ -45,9 +48,17 @@ class InlineQueue:
 
     def recompute_loads(self, athlete_id: int) -> None:
         compute_loads(self.context.sessions, athlete_id, self.context.clock().date(), False)
+        self.replan(athlete_id)
 
     def import_upload(self, job_id: int) -> None:
         run_upload(self.context.sessions, self.data_dir, job_id, self.limits)
+        athlete_id = athlete_with_new_activities(self.context.sessions, job_id)
+        if athlete_id is not None:
+            self.replan(athlete_id)
+
+    def replan(self, athlete_id: int) -> None:
+        """As the worker queues after a sync or an import (``worker.replan_after``)."""
+        replan_one(self.context.sessions, athlete_id, self.context.clock())
 
     def counts(self) -> QueueCounts | None:
         return None

@@ -8,16 +8,50 @@ from __future__ import annotations
 
 from typing import Any
 
+from huey.api import Task
 from huey.exceptions import TaskException
+from huey.signals import SIGNAL_COMPLETE
 
 from fitcoach.core.queue import QueueCounts
 from fitcoach.core.tasks import huey
 from fitcoach.imports import tasks as import_tasks
+from fitcoach.imports.uploads import athlete_with_new_activities
 from fitcoach.planning import tasks as planning_tasks
 from fitcoach.sync import tasks as sync_tasks
+from fitcoach.sync.context import process_context
 from fitcoach.sync.webhooks import tasks as webhook_tasks
 
-__all__ = ["HueyQueue", "huey", "planning_tasks", "resume_lost_work"]
+__all__ = ["HueyQueue", "huey", "planning_tasks", "replan_after", "resume_lost_work"]
+
+# The tasks after which an athlete may hold activities (or loads) their plan has not seen;
+# each has the athlete's id as its first argument.
+ATHLETE_TASKS = (
+    sync_tasks.backfill,
+    sync_tasks.sync_athlete,
+    sync_tasks.manual_refresh,
+    sync_tasks.recompute_loads,
+)
+
+
+def athlete_to_replan(task: Any) -> int | None:
+    """The athlete whose plan a finished task may have changed the facts of: a sync's,
+    or an import's that added activities; None for any other task."""
+    args: tuple[Any, ...] = task.args
+    if isinstance(task, import_tasks.import_upload.task_class):
+        return athlete_with_new_activities(process_context().sessions, int(args[0]))
+    if isinstance(task, tuple(t.task_class for t in ATHLETE_TASKS)):
+        return int(args[0])
+    return None
+
+
+@huey.signal(SIGNAL_COMPLETE)  # type: ignore[untyped-decorator]
+def replan_after(signal: str, task: Task) -> None:
+    """A sync or an import finished: queue the athlete's re-plan now, rather than leave it
+    to their next view or the hourly check. The planning domain knows neither sync nor
+    imports (the import contracts); the worker, above all three, joins them."""
+    athlete_id = athlete_to_replan(task)
+    if athlete_id is not None:
+        planning_tasks.replan_athlete(athlete_id)
 
 
 class HueyQueue:

@@ -99,3 +99,11 @@ def run_upload(
         run_job(sessions, job_id, path, limits)
     finally:
         path.unlink(missing_ok=True)
+
+
+def athlete_with_new_activities(sessions: sessionmaker[Session], job_id: int) -> int | None:
+    """The athlete a finished import job added activities to; None when it added none (a
+    refused file, duplicates only), so nothing downstream runs for nothing."""
+    with sessions() as session:
+        job = get_job(session, job_id)
+        return job.athlete_id if job is not None and job.imported else None

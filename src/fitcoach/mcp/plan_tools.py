@@ -20,6 +20,7 @@ from fitcoach.mcp.errors import ToolRefused
 from fitcoach.mcp.schemas import PlanChanged, PlanDayOut, PlannedSessionOut, PlanOut
 from fitcoach.narrator.policy import WITHHELD
 from fitcoach.planning import service
+from fitcoach.planning.local_day import athlete_today
 from fitcoach.planning.schemas import (
     HOURS_FIELDS,
     GoalSettings,
@@ -37,7 +38,8 @@ PLAN_WITHHELD = (
 
 
 def _plan(session: Session, context: ToolContext, first: date | None, last: date | None) -> PlanOut:
-    document = service.plan_document(session, context.athlete_id, first, last, today=context.today)
+    today = athlete_today(session, context.athlete_id, context.now)
+    document = service.plan_document(session, context.athlete_id, first, last, today=today)
     withheld = context.withheld(session)
     days = []
     for day in document["days"]:
@@ -76,13 +78,15 @@ def get_plan(context: ToolContext, start: date | None = None, end: date | None =
     with transaction(context.sessions) as session:
         # As the plan page and GET /api/plan do: a plan not checked today is re-planned first.
         service.replan_due(session, context.athlete_id, now=context.now)
-        return _plan(session, context, start or context.today, end)
+        # The plan's days are the athlete's: "today" is where they are, not UTC's.
+        today = athlete_today(session, context.athlete_id, context.now)
+        return _plan(session, context, start or today, end)
 
 
 def _changed(session: Session, context: ToolContext) -> PlanChanged:
     newest = service.history(session, context.athlete_id, limit=1)[0]
-    last = context.today + timedelta(days=CHANGED_DAYS - 1)
-    plan = _plan(session, context, context.today, last)
+    today = athlete_today(session, context.athlete_id, context.now)
+    plan = _plan(session, context, today, today + timedelta(days=CHANGED_DAYS - 1))
     return PlanChanged(
         version=newest.version, note=newest.note, changes=list(newest.changes), plan=plan
     )
@@ -128,11 +132,12 @@ def set_goal(
     sports: list[str] | None = None,
 ) -> PlanChanged:
     with transaction(context.sessions) as session:
-        current = service.goal_settings(session, context.athlete_id, context.today)
+        today = athlete_today(session, context.athlete_id, context.now)
+        current = service.goal_settings(session, context.athlete_id, today)
         service.set_goal(
             session,
             context.athlete_id,
-            _goal(current, name, day, priority, sport, weekly_hours, sports, context.today),
+            _goal(current, name, day, priority, sport, weekly_hours, sports, today),
             now=context.now,
         )
         return _changed(session, context)

@@ -15,6 +15,7 @@ from fitcoach.core.db import transaction
 from fitcoach.core.errors import NotLoggedIn
 from fitcoach.planning import service
 from fitcoach.planning.errors import NotExportable, PlanInputError
+from fitcoach.planning.local_day import athlete_today
 from fitcoach.planning.schemas import (
     HOURS_FIELDS,
     WEEKDAY_NAMES,
@@ -55,8 +56,8 @@ def _render(
     chosen: list[str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response:
-    today = now.date()
     with transaction(sessions) as session:
+        today = athlete_today(session, athlete_id, now)
         # A page view is one of the moments the plan catches up with what was done.
         if errors is None:
             service.replan_due(session, athlete_id, now=now)
@@ -116,7 +117,9 @@ async def save_goal(
         return login_required(request)
     fields = {k: str(v) for k, v in form.items() if k not in ("csrf", "sports")}
     chosen = [str(v) for v in form.getlist("sports")]
-    values, errors = parse_goal_form(fields, chosen, now.date())
+    with sessions() as session:
+        today = athlete_today(session, athlete_id, now)
+    values, errors = parse_goal_form(fields, chosen, today)
     if values is None:
         return _render(request, sessions, settings, now, athlete_id, fields, chosen, errors)
     with transaction(sessions) as session:
@@ -282,8 +285,8 @@ def workout_page(
 ) -> Response:
     if athlete_id is None:
         return login_required(request)
-    today = now.date()
     with sessions() as session:
+        today = athlete_today(session, athlete_id, now)
         detail = service.workout_detail(session, athlete_id, workout_id)
         span = service.plan_span(session, athlete_id, today, today + SWAP_DAYS, today=today)
     w = detail.day.workout
@@ -328,4 +331,5 @@ def api_plan(
     end = parse_day(last, "to") if last else None
     with transaction(sessions) as session:
         service.replan_due(session, athlete_id, now=now)
-        return service.plan_document(session, athlete_id, start, end, today=now.date())
+        today = athlete_today(session, athlete_id, now)
+        return service.plan_document(session, athlete_id, start, end, today=today)

@@ -9,13 +9,14 @@ these same functions. The maths is ``fitcoach.coach`` (docs/planning.md).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach import coach
 from fitcoach.activities.queries import daily_load_history
@@ -39,6 +40,8 @@ from fitcoach.coach import (
 )
 from fitcoach.coach.season import ADAPT_WHEN_OFF_BY
 from fitcoach.coach.workouts import PLANNED_SPORTS, Repeat, Step, Workout, WorkoutType, rest_workout
+from fitcoach.core.db import transaction
+from fitcoach.core.errors import FitcoachError
 from fitcoach.models import PlannedWorkout, TrainingPlan
 from fitcoach.planning import repository
 from fitcoach.planning.codec import (
@@ -51,7 +54,10 @@ from fitcoach.planning.codec import (
     workout_minutes,
 )
 from fitcoach.planning.errors import FeedNotFound, NoPlan, PlanInputError, WorkoutNotFound
+from fitcoach.planning.local_day import athlete_now, athlete_today, latest_today
 from fitcoach.planning.schemas import GoalSettings
+
+log = logging.getLogger("fitcoach.planning")
 
 FEED_TOKEN_BYTES: Final = 24
 # The pages and the API show at most this many days at once.
@@ -233,6 +239,7 @@ def set_goal(session: Session, athlete_id: int, settings: GoalSettings, *, now: 
     """A new plan from today toward ``settings.goal`` (or a rolling two weeks without
     one), kept as the next version; the athlete's changes still ahead are kept. The goal
     also becomes the athlete's goal event (the dashboard's taper advice)."""
+    now = athlete_now(session, athlete_id, now)
     today = now.date()
     athlete = repository.get_athlete(session, athlete_id)
     if athlete is None:
@@ -300,6 +307,7 @@ def replan(session: Session, athlete_id: int, *, now: datetime, force: bool = Fa
     """Re-plan the rest of this week and the next from what was done up to yesterday
     (docs/planning.md, "Versions"); the new version is kept when something changed (or
     with ``force``). None when the plan stands as it is."""
+    now = athlete_now(session, athlete_id, now)
     today = now.date()
     row = _row(session, athlete_id)
     old = current_plan(session, athlete_id)
@@ -319,16 +327,39 @@ def replan(session: Session, athlete_id: int, *, now: datetime, force: bool = Fa
 
 
 def replan_due(session: Session, athlete_id: int, *, now: datetime) -> Plan | None:
-    """Re-plan if the plan was not checked yet today (a page view, the periodic task)."""
+    """Re-plan if the plan was not checked yet on the athlete's today (a page view, the
+    periodic task)."""
     row = repository.plan_of(session, athlete_id)
-    if row is None or row.checked_on == now.date():
+    if row is None or row.checked_on == athlete_today(session, athlete_id, now):
         return None
     return replan(session, athlete_id, now=now)
 
 
-def athletes_due(session: Session, today: date) -> list[int]:
-    """Athletes whose plan was not checked yet on ``today``."""
-    return repository.plans_unchecked_since(session, today)
+def replan_after_activities(session: Session, athlete_id: int, *, now: datetime) -> Plan | None:
+    """Activities arrived (a sync or an import finished): re-plan at once from what is now
+    known, even when the plan was checked earlier today (an activity of a past day may
+    have come late). None without a plan, or when it stands as it is."""
+    if repository.plan_of(session, athlete_id) is None:
+        return None
+    return replan(session, athlete_id, now=now)
+
+
+def replan_one(factory: sessionmaker[Session], athlete_id: int, now: datetime) -> bool:
+    """``replan_after_activities`` in a transaction of its own, for the queue (the worker's
+    task and the inline queue); whether a new version was kept. A plan the maths refuses
+    stays as it was, logged, as the hourly task does."""
+    try:
+        with transaction(factory) as session:
+            return replan_after_activities(session, athlete_id, now=now) is not None
+    except FitcoachError:
+        log.warning("plan of athlete %s not re-planned", athlete_id, exc_info=True)
+        return False
+
+
+def athletes_due(session: Session, now: datetime) -> list[int]:
+    """Athletes whose plan may not have been checked yet on their own today: those not
+    checked on the latest date anywhere (``replan_due`` then asks each athlete's)."""
+    return repository.plans_unchecked_since(session, latest_today(now))
 
 
 # ---------------------------------------------------------------------------------------
@@ -343,6 +374,7 @@ def _change(
     note: str,
     now: datetime,
 ) -> Plan:
+    now = athlete_now(session, athlete_id, now)
     today = now.date()
     row = _row(session, athlete_id)
     old = current_plan(session, athlete_id)
