@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The production smoke test (tests/production/test_smoke.py): the Strava simulator, two web
-# processes and two workers of fitcoach on PostgreSQL and Redis, 200 athletes, a webhook
-# storm and dashboard traffic, a web process and a worker killed with SIGKILL and
-# restarted; then the database must equal Strava's truth. About two minutes.
+# processes and two workers of fitcoach on PostgreSQL and Redis, 200 Strava athletes and 12
+# with only their own files, a webhook storm and dashboard traffic, a web process and a
+# worker killed with SIGKILL and restarted; then the database must equal Strava's truth
+# and the file-only accounts hold exactly their files. About two to three minutes.
 #
 # Needs PostgreSQL and Redis: FITCOACH_TEST_POSTGRES_URL (default
 # postgresql+psycopg://postgres@127.0.0.1:5432/test, a role that may create databases) and

@@ -3,12 +3,16 @@
 On loopback: the Strava simulator, `fitcoach serve --workers 2` (two web processes on one
 socket, as a host runs them) and two `fitcoach worker` processes, configured only by
 environment variables, released with `fitcoach db upgrade` and `fitcoach webhooks
-register`. 200 athletes connect through the real OAuth flow; then a webhook storm (creates,
-edits, deletions, deauthorizations, with Strava's duplicate and out-of-order deliveries)
-and dashboard traffic run together while one web process and one worker are killed with
-SIGKILL and come back. Afterwards:
+register`. 200 athletes connect through the real OAuth flow, and 12 more sign up with an
+e-mail and a password and import files of their own (no Strava at all); those who will
+revoke fitcoach on Strava's side import a file of their own too. Then a webhook storm
+(creates, edits, deletions, deauthorizations, with Strava's duplicate and out-of-order
+deliveries) and dashboard traffic of both kinds of athlete run together while one web
+process and one worker are killed with SIGKILL and come back. Afterwards:
 
 - the database equals the simulator's truth, athlete by athlete (nothing lost or doubled);
+- the file-only accounts hold exactly their own files, and a revoked athlete's account
+  exactly its own file;
 - Strava never answered 429, and every call Strava saw was counted in fitcoach's metrics;
 - no request got a 5xx, and the only failed requests were in flight on the killed process;
 - /metrics sums the counts of both web processes (the killed one's too);
@@ -29,6 +33,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -45,9 +50,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.core.crypto import key_ring
 from fitcoach.core.db import make_engine, session_factory
-from fitcoach.models import Activity, Deletion, StravaConnection, SyncState, WebhookEvent
+from fitcoach.models import (
+    Activity,
+    Athlete,
+    Deletion,
+    ImportJob,
+    StravaConnection,
+    SyncState,
+    WebhookEvent,
+)
 from fitcoach.strava.repository import load_tokens
 from tests.conftest import free_port
+from tests.imports.builders import fit_file, ride
+from tests.imports.builders import run as run_workout
 from tests.production.cluster import (
     Service,
     answers,
@@ -69,6 +84,12 @@ WORKER_THREADS = 4
 LIMIT = 100_000
 DEAUTHORIZED = (7, 61, 122, 183)  # athletes (by index) who revoke fitcoach on Strava's side
 TRAFFIC_THREADS = 4
+# Accounts without Strava, each with its own files (fewer sign-ups than a web process lets
+# one address make at once: they all come from loopback).
+FILE_ONLY, OWN_FILES = 12, 2
+PASSWORD = "smoke test password"
+# Long before the simulator's history: an own file never meets a Strava activity.
+OWN_START = datetime(2025, 1, 6, 6, tzinfo=UTC)
 SCOPE = "read,activity:read_all"
 TLS = ssl.create_default_context()  # plain http here: one context, not one per client
 Job = Callable[[], Any]
@@ -290,6 +311,54 @@ def connect(web_url: str, sim: Simulator, athlete_id: int) -> Browser:
     return browser
 
 
+def csrf_of(page: httpx.Response | None) -> str:
+    assert page is not None and page.status_code == 200, page
+    return page.text.split('name="csrf" value="')[1].split('"')[0]
+
+
+def import_own(browser: Browser, files: list[tuple[str, bytes]]) -> None:
+    """Upload files of the athlete's own on the import page (the workers import them)."""
+    token = csrf_of(browser.get("/import"))
+    for name, content in files:
+        answer = browser.client.post(
+            "/import", data={"csrf": token}, files={"file": (name, content)}
+        )
+        assert answer.status_code == 303, answer.text
+
+
+def own_files(index: int, count: int) -> list[tuple[str, bytes]]:
+    """``count`` FIT files, a ride or a run each, a day apart."""
+    found = []
+    for n in range(count):
+        start = OWN_START + timedelta(days=n, minutes=index)
+        workout = run_workout(start, 600, seed=n) if n % 2 else ride(start, 600, seed=index)
+        found.append((f"own-{index}-{n}.fit", fit_file(workout, every=5)))
+    return found
+
+
+def sign_up_with_files(web_url: str, index: int) -> Browser:
+    """An athlete without Strava: signs up with an e-mail and a password, imports files."""
+    client = httpx.Client(
+        base_url=web_url,
+        timeout=30,
+        limits=httpx.Limits(max_keepalive_connections=0),
+        verify=TLS,
+    )
+    browser = Browser(0, client)
+    token = csrf_of(browser.get("/auth/signup"))
+    email = f"own-{index}@example.com"
+    answer = client.post("/auth/signup", data={"csrf": token, "email": email, "password": PASSWORD})
+    assert answer.status_code == 303, answer.text
+    import_own(browser, own_files(index, OWN_FILES))
+    return browser
+
+
+def sources_of(sessions: sessionmaker[Session], athlete_id: int) -> list[str]:
+    with sessions() as session:
+        query = select(Activity.source).where(Activity.athlete_id == athlete_id)
+        return sorted(session.scalars(query))
+
+
 def browse(browsers: list[Browser], seed: int, stop: threading.Event) -> None:
     """Dashboard traffic: these athletes' pages and activity lists, until told to stop."""
     rng = random.Random(seed)
@@ -435,16 +504,31 @@ def test_production_installation_survives_kills_under_load(
     with stopwatch(phases, "connect"):
         # Each connection also queues the athlete's backfill for the workers.
         browsers = run_all([partial(connect, site.web_url, sim, a) for a in athletes], 8)
+        file_only = run_all(
+            [partial(sign_up_with_files, site.web_url, n) for n in range(FILE_ONLY)], 4
+        )
+        # Those who will revoke fitcoach on Strava's side have a file of their own too.
+        for browser in browsers:
+            if browser.athlete_id in revoking:
+                import_own(browser, own_files(FILE_ONLY + browser.athlete_id % 1000, 1))
         registration.join(timeout=120)
         assert sim.control("GET", "")["subscription"], "webhooks register did not register"
     # The simulator's athletes are Strava's; each connected to an account of fitcoach's own.
     member = accounts_of(sessions)
     assert sorted(member) == athletes
+    with sessions() as session:
+        own_accounts = set(
+            session.scalars(select(Athlete.id).where(Athlete.email.like("own-%@example.com")))
+        )
+    assert len(own_accounts) == FILE_ONLY and not own_accounts & set(member.values())
 
     uploads, changes = plan_storm(sim, athletes, old, tokens)
     stop = threading.Event()
     traffic = [
-        threading.Thread(target=browse, args=(browsers[i::TRAFFIC_THREADS], i, stop))
+        threading.Thread(
+            target=browse,
+            args=(browsers[i::TRAFFIC_THREADS] + file_only[i::TRAFFIC_THREADS], i, stop),
+        )
         for i in range(TRAFFIC_THREADS)
     ]
     with stopwatch(phases, "storm"):
@@ -483,6 +567,10 @@ def test_production_installation_survives_kills_under_load(
         wait_for(lambda: count(sessions, unhandled) == 0, "every stored event handled", 120)
         backfilled = select(func.count()).where(SyncState.backfill_done.is_(True))
         wait_for(lambda: count(sessions, backfilled) == len(kept), "every backfill", 120)
+        # Every upload imported by a worker (a killed worker's job is taken up again).
+        imported = select(func.count()).where(ImportJob.status == "done")
+        uploads_made = FILE_ONLY * OWN_FILES + len(revoking)
+        wait_for(lambda: count(sessions, imported) == uploads_made, "every import", 300)
 
         def dirty() -> set[int]:
             with sessions() as session:
@@ -572,9 +660,12 @@ def test_production_installation_survives_kills_under_load(
 
         differences = [d for d in run_all([partial(compare, a) for a in connected], 8) if d]
         assert not differences, "\n".join(differences[:10])
-        assert not any(stored_activities(sessions, member[a]) for a in revoking)
+        # A revoked athlete's account keeps its own file, and only that.
+        assert all(sources_of(sessions, member[a]) == ["file"] for a in revoking)
+        # The accounts without Strava hold exactly their own files.
+        assert all(sources_of(sessions, a) == ["file"] * OWN_FILES for a in own_accounts)
 
-    calls = [call for browser in browsers for call in browser.calls]
+    calls = [call for browser in browsers + file_only for call in browser.calls]
     assert len(calls) > 3 * ATHLETES
     server_errors = [c for c in calls if c.status is not None and c.status >= 500]
     assert not server_errors, server_errors[:5]
