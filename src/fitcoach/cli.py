@@ -363,6 +363,7 @@ def import_files(
 ) -> None:
     """Import the athlete's own activity files or Strava archive (no Strava requests)."""
     from fitcoach.imports.parsing.limits import limits_from
+    from fitcoach.imports.pool import processes_for
     from fitcoach.imports.service import import_path
 
     settings = load_settings()
@@ -376,7 +377,12 @@ def import_files(
         typer.echo(f"\rimporting {path.name}: {done}/{total}", nl=False, err=True)
 
     job = import_path(
-        session_factory(engine), athlete, path, limits_from(settings), on_progress=progress
+        session_factory(engine),
+        athlete,
+        path,
+        limits_from(settings),
+        on_progress=progress,
+        processes=processes_for(settings.import_processes),
     )
     typer.echo("", err=True)
     for problem in job.problems:

@@ -199,6 +199,21 @@ class Settings(BaseSettings):
     import_max_ratio: int = Field(
         200, ge=2, description="Largest compression ratio of a member (zip-bomb guard)"
     )
+    import_inbox_dir: Path | None = Field(
+        None,
+        description=(
+            "The inbox: a folder with one subfolder per athlete (named by their fitcoach "
+            "id) whose activity files the worker imports by itself; default <DATA_DIR>/inbox"
+        ),
+    )
+    import_processes: int = Field(
+        0,
+        ge=0,
+        description=(
+            "Processes that parse an archive's files at once; 0: min(2, the CPU cores); "
+            "1: parse in the worker's own process"
+        ),
+    )
     read_concurrency: int = Field(
         0,
         ge=0,
@@ -331,6 +346,11 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.fitcoach_mode is Mode.EMBEDDED
+
+    @property
+    def inbox_dir(self) -> Path:
+        """Where athletes' files wait to be imported (IMPORT_INBOX_DIR, else DATA_DIR/inbox)."""
+        return self.import_inbox_dir or self.data_dir / "inbox"
 
     @cached_property
     def database(self) -> URL:

@@ -17,6 +17,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from fitcoach.core.settings import Settings
 from fitcoach.imports.errors import FilesError, TooLarge
+from fitcoach.imports.inbox import inbox_view
 from fitcoach.imports.jobs import owned_job_view, queue_upload, recent_job_views
 from fitcoach.imports.parsing.limits import MIB, limits_from
 from fitcoach.imports.uploads import UploadSink
@@ -49,6 +50,7 @@ def import_page(
         request,
         "import.html",
         jobs=recent_job_views(sessions, athlete_id, RECENT_JOBS),
+        inbox=inbox_view(settings.inbox_dir, athlete_id, RECENT_JOBS),
         max_upload_mb=settings.max_upload_mb,
         nav="import",
     )

@@ -21,6 +21,10 @@ class FilesError(FitcoachError):
         self.reason = reason
         self.detail = detail
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from its fields, not its message: a parsing process hands it back whole.
+        return (type(self), (self.file, self.reason), {"detail": self.detail})
+
 
 class UnsupportedFile(FilesError):
     """Not a FIT, GPX or TCX file (or gzip of one), nor a zip of them."""

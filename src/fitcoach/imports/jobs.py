@@ -14,6 +14,17 @@ from fitcoach.models import ImportJob
 LINKS_SHOWN = 10
 
 
+def seconds_left(job: ImportJob) -> float | None:
+    """The time a running import still needs at its pace so far (from the job's creation
+    to its last heartbeat); None before the first files are read or once it is over."""
+    if job.status != "running" or not job.done or job.total <= job.done:
+        return None
+    if job.heartbeat_at is None or job.created_at is None:
+        return None
+    spent = (job.heartbeat_at - job.created_at).total_seconds()
+    return max(0.0, spent) / job.done * (job.total - job.done)
+
+
 def job_view(session: Session, job: ImportJob) -> dict[str, Any]:
     """The job as the page and the JSON API show it, with the activities it stored."""
     ids = [int(i) for i in job.activity_ids or []]
@@ -36,6 +47,7 @@ def job_view(session: Session, job: ImportJob) -> dict[str, Any]:
         "error": job.error,
         "covers_up_to": job.covers_up_to.isoformat() if job.covers_up_to else None,
         "finished": job.status in ("done", "failed"),
+        "seconds_left": seconds_left(job),
     }
 
 

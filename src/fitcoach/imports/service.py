@@ -1,16 +1,19 @@
 """Importing the athlete's own files: a job per upload or CLI run, with progress.
 
-Files are read and parsed in small batches outside any transaction, then stored in one
-short transaction per batch (a savepoint per activity), so a long import never holds
-the database's write lock for long and one bad activity never undoes the others. Each
-batch moves the job's counters and heartbeat; the page polls them.
+Files are read and parsed outside any transaction (parsed on every core by a process
+pool for a job of many files, ``imports/pool.py``), then stored in one short transaction
+per batch (a savepoint per activity), so a long import never holds the database's write
+lock for long and one bad activity never undoes the others. Each batch moves the job's
+counters and heartbeat; the page polls them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -27,9 +30,10 @@ from fitcoach.core.db import transaction
 from fitcoach.imports import repository
 from fitcoach.imports.errors import FilesError, TooLarge, UnsupportedFile, problem_record
 from fitcoach.imports.parsing.archive import Archive, CsvActivity, is_zip, open_archive
-from fitcoach.imports.parsing.formats import activity_suffix, gunzip, parse_activity
+from fitcoach.imports.parsing.formats import activity_suffix, gunzip
 from fitcoach.imports.parsing.limits import MIB, Limits
 from fitcoach.imports.parsing.summary import FileActivity
+from fitcoach.imports.pool import Parser
 from fitcoach.imports.repository import MAX_PROBLEMS_KEPT, create_job, fail_job
 from fitcoach.imports.rows import own_row
 from fitcoach.models import ImportJob, Source
@@ -38,6 +42,8 @@ from fitcoach.sync.activities import respect_archive
 log = logging.getLogger("fitcoach.imports")
 
 BATCH = 25
+# Fewer files than this are parsed in the job's own process: starting a pool costs more.
+POOL_FROM_FILES = 8
 IMPORTED_FILES = Counter(
     "fitcoach_imported_files", "Activity files imported, by outcome", ["outcome"]
 )
@@ -62,6 +68,8 @@ class Parsed:
     activities: list[FileActivity]
     sha256: str | None
     duplicate_of: int | None = None
+    # The activities while they are being parsed (``settle`` waits for them).
+    parsing: Future[list[FileActivity]] | None = None
 
 
 def _leg_of_row(activities: list[FileActivity], row: CsvActivity | None) -> int | None:
@@ -128,6 +136,7 @@ class ImportRun:
         self.new_file_days: list[tuple[int, datetime]] = []
         self.ledgered: set[str] = set()
         self.pending: set[str] = set()  # parsed in this run, not stored yet
+        self.parser = Parser()  # in this process unless run_job hands it a pool
 
     def problem(self, name: str, error: Exception, *, counted: bool = True) -> None:
         if counted:
@@ -162,9 +171,22 @@ class ImportRun:
             if sha in self.pending:
                 return Parsed(item, [], sha, duplicate_of=0)
             self.pending.add(sha)
-            return Parsed(item, parse_activity(item.name, data, sha, self.limits), sha)
+            parsing = self.parser.submit(item.name, data, sha, self.limits)
+            return Parsed(item, [], sha, parsing=parsing)
         except FilesError as error:
             return self.failed(item, error)
+
+    def settle(self, parsed: Parsed) -> Parsed | None:
+        """The item with its activities once parsed; None when the file is skipped."""
+        if parsed.parsing is None:
+            return parsed
+        try:
+            parsed.activities = parsed.parsing.result()
+        except FilesError as error:
+            return self.failed(parsed.item, error)
+        finally:
+            parsed.parsing = None
+        return parsed
 
     def failed(self, item: Item, error: FilesError) -> Parsed | None:
         """Report the file; an archive's CSV row is still imported, as a summary."""
@@ -248,14 +270,31 @@ class ImportRun:
         with transaction(self.sessions) as session:
             self._beat(session, status="running", total=total)
         batch: list[Parsed] = []
+        # Items being parsed, in their order; at most the parser's in_flight of them.
+        waiting: deque[Parsed] = deque()
+
+        def take(parsed: Parsed) -> None:
+            nonlocal batch
+            settled = self.settle(parsed)
+            if settled is not None:
+                batch.append(settled)
+            if len(batch) >= BATCH:
+                self.store(batch)
+                batch = []
+
         for item in items:
             parsed = self.parse(item)
             self.counts["done"] += 1
             if parsed is not None:
-                batch.append(parsed)
-            if len(batch) >= BATCH:
-                self.store(batch)
-                batch = []
+                waiting.append(parsed)
+            while waiting and (
+                len(waiting) >= self.parser.in_flight
+                or waiting[0].parsing is None
+                or waiting[0].parsing.done()
+            ):
+                take(waiting.popleft())
+        while waiting:
+            take(waiting.popleft())
         self.store(batch)
         compute_stream_loads(self.sessions, self.athlete_id, self.touched, self.clock().date())
         with transaction(self.sessions) as session:
@@ -284,19 +323,27 @@ def run_job(
     *,
     clock: Callable[[], datetime] = utc_now,
     on_progress: Callable[[ImportJob], None] | None = None,
+    processes: int = 1,
 ) -> ImportJob:
     """Import ``path`` (a file, a zip or a folder) for the job's athlete; the job row at
-    the end. A refused archive fails the job with its reason; nothing is half-written."""
+    the end. A refused archive fails the job with its reason; nothing is half-written.
+    A folder or zip of many files is parsed by ``processes`` processes."""
     run = ImportRun(sessions, job_id, limits, clock, on_progress)
     archive: Archive | None = None
+
+    def pool_for(total: int) -> Parser:
+        return Parser(processes if total >= POOL_FROM_FILES else 1)
+
     try:
         if path.is_dir():
             items = list(_items_of_folder(path, limits))
-            run.run(iter(items), len(items), None)
+            with pool_for(len(items)) as run.parser:
+                run.run(iter(items), len(items), None)
         elif is_zip(_head(path)):
             archive = open_archive(path, limits)
             total = len(archive.entries) + len(archive.problems)
-            run.run(_items_of_archive(archive, limits), total, archive.covers_up_to())
+            with pool_for(total) as run.parser:
+                run.run(_items_of_archive(archive, limits), total, archive.covers_up_to())
         elif activity_suffix(path.name):
             name = run.filename or path.name
             run.run(iter([Item(name, _file_reader(path, limits))]), 1, None)
@@ -329,7 +376,10 @@ def import_path(
     *,
     clock: Callable[[], datetime] = utc_now,
     on_progress: Callable[[ImportJob], None] | None = None,
+    processes: int = 1,
 ) -> ImportJob:
     """Import a file, zip or folder for an athlete now (the CLI's path)."""
     job_id = create_job(sessions, athlete_id, path.name)
-    return run_job(sessions, job_id, path, limits, clock=clock, on_progress=on_progress)
+    return run_job(
+        sessions, job_id, path, limits, clock=clock, on_progress=on_progress, processes=processes
+    )

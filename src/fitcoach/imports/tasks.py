@@ -8,7 +8,9 @@ from huey import crontab
 
 from fitcoach.core.settings import load_settings
 from fitcoach.core.tasks import TaskPriority, huey
+from fitcoach.imports import inbox
 from fitcoach.imports.parsing.limits import limits_from
+from fitcoach.imports.pool import processes_for
 from fitcoach.imports.repository import pending_jobs
 from fitcoach.imports.uploads import run_upload
 from fitcoach.sync.context import process_context
@@ -19,7 +21,13 @@ def import_upload(job_id: int) -> None:
     """Import an uploaded file or archive waiting in DATA_DIR/imports (claimed first, so
     two workers never import one upload)."""
     settings = load_settings()
-    run_upload(process_context().sessions, settings.data_dir, job_id, limits_from(settings))
+    run_upload(
+        process_context().sessions,
+        settings.data_dir,
+        job_id,
+        limits_from(settings),
+        processes_for(settings.import_processes),
+    )
 
 
 @huey.periodic_task(crontab(minute="*/5"))
@@ -27,3 +35,16 @@ def resume_imports() -> None:
     """Imports queued while no worker ran, or whose worker died mid-way."""
     for job_id in pending_jobs(process_context().sessions, datetime.now(UTC)):
         import_upload(job_id)
+
+
+@huey.periodic_task(crontab(minute="*"), priority=TaskPriority.SCHEDULED)
+def scan_inbox() -> None:
+    """Import the files waiting in the athletes' inboxes (IMPORT_INBOX_DIR). The consumer
+    also runs its periodic tasks as it starts, so a worker's first scan needs no wait."""
+    settings = load_settings()
+    inbox.scan(
+        process_context().sessions,
+        settings.inbox_dir,
+        limits_from(settings),
+        processes=processes_for(settings.import_processes),
+    )

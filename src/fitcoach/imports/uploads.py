@@ -85,7 +85,11 @@ def upload_path(sessions: sessionmaker[Session], data_dir: Path, job_id: int) ->
 
 
 def run_upload(
-    sessions: sessionmaker[Session], data_dir: Path, job_id: int, limits: Limits
+    sessions: sessionmaker[Session],
+    data_dir: Path,
+    job_id: int,
+    limits: Limits,
+    processes: int = 1,
 ) -> None:
     """Claim, import and delete one uploaded file (the worker's and the web's runner)."""
     if not claim_job(sessions, job_id, utc_now()):
@@ -96,7 +100,7 @@ def run_upload(
         fail_job(sessions, job_id, error)
         return
     try:
-        run_job(sessions, job_id, path, limits)
+        run_job(sessions, job_id, path, limits, processes=processes)
     finally:
         path.unlink(missing_ok=True)
 
