@@ -6,6 +6,9 @@ changed; linking from the account page after re-authentication; closed sign-ups.
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -106,6 +109,9 @@ def test_sign_up_and_back_in_by_issuer_and_subject(site: Site, provider: Provide
     assert (email, firstname) == ("ada@example.com", "Ada")
     assert identities(site) == [(athlete_id, provider.issuer, "ada-0001")]
     assert f"Your account signs in with {NAME}." in client.get("/account").text
+    bundle = zipfile.ZipFile(io.BytesIO(client.get("/account/export").content))
+    profile = json.loads(bundle.read("profile.json"))["account"]
+    assert profile["signs_in_with"] == [{"issuer": provider.issuer, "subject": "ada-0001"}]
 
     # The provider's e-mail changes hands: the subject still finds the same account.
     provider.users["ada"]["email"] = "ada@elsewhere.example"

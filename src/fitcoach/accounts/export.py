@@ -4,8 +4,8 @@ athlete, in formats other tools read.
 - ``activities.csv`` and ``activities.json``: every activity, each with its provenance
   (``source``: the athlete's own file, their Strava archive, or Strava's API; the file it
   was imported from and that file's SHA-256; when fitcoach got it);
-- ``profile.json``: the account, the thresholds they set and those in use with their
-  sources, the goal event;
+- ``profile.json``: the account (and the identity providers it signs in with), the
+  thresholds they set and those in use with their sources, the goal event;
 - ``plan.json``: the training plan (its goal, hours, sports, the athlete's own changes)
   and the sessions of its current version;
 - ``daily_loads.csv``: the training load fitcoach keeps per day where the activities are
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fitcoach.accounts.queries import (
     activities_for_export,
     daily_loads_of,
+    identities_of,
     imported_files_of,
     plan_of,
     planned_workouts_of,
@@ -73,8 +74,9 @@ activities.csv   every activity, one a line; `source` says where it came from:
                  `imported_file` and `file_sha256` name the file it was read from.
 activities.json  the same activities with everything fitcoach read for each
                  (`document`), and their provenance.
-profile.json     your account, your settings, the thresholds in use and where
-                 each came from, your goal event.
+profile.json     your account (with the identity providers you sign in with),
+                 your settings, the thresholds in use and where each came from,
+                 your goal event.
 plan.json        your training plan and the sessions of its current version
                  (none when you have no plan).
 daily_loads.csv  training load fitcoach keeps per day for activities it no
@@ -123,6 +125,10 @@ def _profile(session: Session, athlete_id: int, today: date) -> dict[str, Any]:
             "lastname": athlete.lastname,
             "email": athlete.email,
             "created_at": _value(athlete.created_at),
+            "signs_in_with": [
+                {"issuer": identity.issuer, "subject": identity.subject}
+                for identity in identities_of(session, athlete_id)
+            ],
         },
         "settings": {
             "sex": athlete.sex,

@@ -1,5 +1,6 @@
 """What "Download my data" reads: every activity of the athlete with where it came from,
-the files they imported, the daily loads fitcoach keeps, and their training plan."""
+the files they imported, the daily loads fitcoach keeps, their training plan and the
+identities they sign in with."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from fitcoach.models import (
     DailyLoad,
     ImportedFile,
     Invitation,
+    OidcIdentity,
     PlannedWorkout,
     Source,
     StravaConnection,
@@ -34,6 +36,13 @@ def imported_files_of(session: Session, athlete_id: int) -> Sequence[ImportedFil
         select(ImportedFile)
         .where(ImportedFile.athlete_id == athlete_id)
         .order_by(ImportedFile.imported_at)
+    ).all()
+
+
+def identities_of(session: Session, athlete_id: int) -> Sequence[OidcIdentity]:
+    """The account's identities at the operator's OpenID Connect provider."""
+    return session.scalars(
+        select(OidcIdentity).where(OidcIdentity.athlete_id == athlete_id).order_by(OidcIdentity.id)
     ).all()
 
 
