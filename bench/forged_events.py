@@ -136,6 +136,9 @@ class Worker:
     def import_upload(self, job_id: int) -> None:
         pass
 
+    def replan(self, athlete_id: int) -> None:
+        pass
+
     def counts(self) -> QueueCounts | None:
         return None
 

@@ -236,6 +236,7 @@ class RecordingQueue:
     events: list[int] = field(default_factory=list)
     recomputes: list[int] = field(default_factory=list)
     imports: list[int] = field(default_factory=list)
+    replans: list[int] = field(default_factory=list)
     context: Any = None
     outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -268,6 +269,11 @@ class RecordingQueue:
         self.imports.append(job_id)
         if self.inline is not None and "import" in self.runs:
             self.inline.import_upload(job_id)
+
+    def replan(self, athlete_id: int) -> None:
+        self.replans.append(athlete_id)
+        if self.inline is not None:
+            self.inline.replan(athlete_id)
 
     def counts(self) -> None:
         return None

@@ -82,6 +82,9 @@ class HueyQueue:
     def import_upload(self, job_id: int) -> None:
         import_tasks.import_upload(job_id)
 
+    def replan(self, athlete_id: int) -> None:
+        planning_tasks.replan_athlete(athlete_id)
+
     def counts(self) -> QueueCounts:
         return QueueCounts(pending=huey.pending_count(), scheduled=huey.scheduled_count())
 

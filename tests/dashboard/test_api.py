@@ -14,9 +14,13 @@ from sqlalchemy.engine import URL
 
 from fitcoach import migrations
 from fitcoach.app import create_app
+from fitcoach.core.clock import utc_now
 from fitcoach.core.db import make_engine, transaction
 from fitcoach.core.settings import load_settings
-from fitcoach.models import Athlete, SyncState
+from fitcoach.models import Athlete, SyncState, TrainingPlan
+from fitcoach.planning.local_day import athlete_today
+from fitcoach.planning.schemas import GoalSettings, spread_hours
+from fitcoach.planning.service import set_goal
 from fitcoach.sync.activities import backfill_page
 from fitcoach.sync.webhooks.repository import SUBSCRIPTION_ID, set_setting
 from fitcoach.sync.webhooks.schemas import PushEvent
@@ -127,11 +131,18 @@ def test_dirty_athlete_costs_one_call_then_none(
         assert sync_state is not None
         sync_state.dirty = True
         sync_state.dirty_since = sync_state.last_sync_at
+        # A rolling plan last checked yesterday: the sync's news should reach it at once.
+        rolling = GoalSettings(None, spread_hours(6), ("ride", "run"))
+        set_goal(session, athlete_id, rolling, now=utc_now() - timedelta(days=1))
     before = reads(simulator)
     page = client.get("/api/strava/activities", params={"limit": 5}).json()
     assert page["freshness"]["refreshed"] is True
     assert page["activities"][0]["name"] == "Fresh"
     assert reads(simulator) == before + 1
+    with state.sessions() as session:
+        plan = session.get(TrainingPlan, athlete_id)
+        assert plan is not None
+        assert plan.checked_on == athlete_today(session, athlete_id, utc_now())
     client.get("/api/strava/activities", params={"limit": 5})
     assert reads(simulator) == before + 1
 

@@ -36,5 +36,9 @@ class TaskQueue(Protocol):
     def import_upload(self, job_id: int) -> None:
         """An uploaded file or archive waiting in DATA_DIR/imports."""
 
+    def replan(self, athlete_id: int) -> None:
+        """Activities arrived outside the queue (a page view's sync): re-plan the
+        athlete's plan, as the queue does after its own syncs and imports."""
+
     def counts(self) -> QueueCounts | None:
         """The queue's depth, for /metrics and the admin page; None when it has none."""

@@ -19,7 +19,7 @@ from fitcoach.dashboard.listing import list_request, read_list_page
 from fitcoach.dashboard.queries import read_goal_history
 from fitcoach.sync.context import Sync
 from fitcoach.sync.freshness import refresh_for_view
-from fitcoach.web.deps import CurrentAthlete, Now, PageReads
+from fitcoach.web.deps import CurrentAthlete, Now, PageReads, Queue
 
 router = APIRouter(prefix="/api/strava")
 # The athlete's own numbers: not Strava's, whatever their activities came from.
@@ -59,6 +59,7 @@ def activities(
     athlete_id: CurrentAthlete,
     reader: PageReads,
     sync: Sync,
+    queue: Queue,
     after: Annotated[str | None, Query(description="epoch seconds or ISO 8601")] = None,
     before: Annotated[str | None, Query(description="epoch seconds or ISO 8601")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -81,6 +82,9 @@ def activities(
     request = replace(request, filters=filters)
     # Outside a read turn: this may wait on Strava.
     freshness = refresh_for_view(sync, athlete_id)
+    if freshness.refreshed:
+        # What the sync brought reaches the plan now, as after the queue's own syncs.
+        queue.replan(athlete_id)
     with reader.turn() as connection:
         found = read_list_page(connection, athlete_id, request, cursor, limit)
     return {
