@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
 from fitcoach.accounts.service import invite
-from fitcoach.models import Activity, Athlete, Deletion, ImportedFile, Invitation
+from fitcoach.models import Activity, Athlete, Base, Deletion, ImportedFile, Invitation
 from fitcoach.web.throttle import ACCOUNT_BURST, SOURCE_BURST
 from tests.conftest import MovableClock, RunningServer, recording_app, services_of
 from tests.dashboard.dashboard_support import settings_for
@@ -296,6 +296,14 @@ def test_download_my_data_reads_back_and_delete_leaves_only_the_record(site: Sit
     )
     assert deleted.status_code == 200 and "Your account is deleted" in deleted.text
     assert (site.count(Athlete), site.count(Activity), site.count(ImportedFile)) == (0, 0, 0)
+    # Nothing keyed by the account is left anywhere but the deletion record.
+    with services_of(site.app).sessions() as session:
+        left = {
+            table.name: session.scalar(select(func.count()).select_from(table))
+            for table in Base.metadata.sorted_tables
+            if "athlete_id" in table.c and table.name != "deletions"
+        }
+    assert set(left.values()) == {0}, left
     with services_of(site.app).sessions() as session:
         record = session.scalars(select(Deletion)).one()
         assert (record.reason, record.activities_deleted) == ("deleted by the athlete", 1)
