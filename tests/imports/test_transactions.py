@@ -56,14 +56,11 @@ def test_a_batch_failing_halfway_leaves_nothing_committed(store: Store, tmp_path
         if job.done >= 25:  # the first batch's activities are stored, in savepoints
             raise Refused
 
-    with pytest.raises(Refused):
-        import_path(
-            store.sessions,
-            store.athlete_id,
-            archive,
-            Limits(),
-            on_progress=fail_at_the_first_batch,
-        )
+    job = import_path(
+        store.sessions, store.athlete_id, archive, Limits(), on_progress=fail_at_the_first_batch
+    )
+    assert job.status == "failed" and job.imported == 0
+    assert job.error is not None and "Refused" in job.error
     assert store.count() == 0
     with store.sessions() as session:
         assert session.scalar(select(func.count()).select_from(ImportedFile)) == 0

@@ -9,19 +9,26 @@ form and is checked before a single byte of the file is written.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from fitcoach.core.settings import Settings
 from fitcoach.imports.errors import FilesError, TooLarge
 from fitcoach.imports.inbox import inbox_view
-from fitcoach.imports.jobs import owned_job_view, queue_upload, recent_job_views
+from fitcoach.imports.jobs import cancel_import, owned_job_view, queue_upload, recent_job_views
 from fitcoach.imports.parsing.limits import MIB, limits_from
 from fitcoach.imports.uploads import UploadSink
-from fitcoach.web.deps import AppSettings, CurrentAthlete, OptionalAthlete, Queue, Sessions
+from fitcoach.web.deps import (
+    AppSettings,
+    CurrentAthlete,
+    Now,
+    OptionalAthlete,
+    Queue,
+    Sessions,
+)
 from fitcoach.web.page_common import login_required
 from fitcoach.web.security import CsrfRefused, check_csrf
 from fitcoach.web.templating import message_page, page
@@ -232,3 +239,20 @@ def import_part(
 ) -> HTMLResponse:
     job = owned_job_view(sessions, athlete_id, job_id)
     return page(request, "partials/import_job.html", job=job)
+
+
+@router.post("/imports/{job_id}/cancel")
+def cancel(
+    request: Request,
+    athlete_id: CurrentAthlete,
+    sessions: Sessions,
+    settings: AppSettings,
+    now: Now,
+    job_id: int,
+    csrf: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """The import page's Cancel: a waiting import never starts, a running one stops at its
+    next batch (what it stored before stays); a finished one is left as it is."""
+    check_csrf(request, csrf)
+    cancel_import(sessions, settings.data_dir, athlete_id, job_id, now)
+    return RedirectResponse(f"/import?job={job_id}", status_code=303)

@@ -54,6 +54,10 @@ class UploadMissing(FilesError):
     """The upload a job was to import is gone (or its path is not where uploads go)."""
 
 
+class ImportCancelled(FitcoachError):
+    """The athlete cancelled the import: its worker stops at the next batch."""
+
+
 def problem_record(file: str, error: Exception) -> dict[str, str]:
     """How a skipped file is kept on its job: by the athlete's name for it, the reason in
     words, and the parser's own account (for the disclosure beside the reason)."""

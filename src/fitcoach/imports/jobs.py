@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.core.errors import NotFoundError
 from fitcoach.imports import repository
+from fitcoach.imports.uploads import discard_upload
 from fitcoach.models import ImportJob
 
 # Links a finished import shows on the page; the rest are in the activity list.
@@ -46,7 +49,7 @@ def job_view(session: Session, job: ImportJob) -> dict[str, Any]:
         "problems": job.problems,
         "error": job.error,
         "covers_up_to": job.covers_up_to.isoformat() if job.covers_up_to else None,
-        "finished": job.status in ("done", "failed"),
+        "finished": job.status in repository.FINISHED,
         "seconds_left": seconds_left(job),
     }
 
@@ -75,3 +78,14 @@ def queue_upload(
 ) -> int:
     """A job for an upload waiting in DATA_DIR/imports; its id."""
     return repository.create_job(sessions, athlete_id, filename, stored_path)
+
+
+def cancel_import(
+    sessions: sessionmaker[Session], data_dir: Path, athlete_id: int, job_id: int, now: datetime
+) -> None:
+    """The athlete's Cancel: a waiting import never starts (its upload is deleted now), a
+    running one stops at its next batch (its worker deletes the upload); a finished one is
+    left as it is. NotFoundError for another athlete's import."""
+    upload = repository.cancel_job(sessions, athlete_id, job_id, now)
+    if upload is not None:
+        discard_upload(data_dir, upload)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.core.clock import utc_now
 from fitcoach.core.db import transaction
+from fitcoach.core.errors import NotFoundError
 from fitcoach.imports.errors import FilesError, UnknownAthlete, problem_record
 from fitcoach.models import Activity, Athlete, ImportedFile, ImportJob
 
@@ -19,6 +21,13 @@ log = logging.getLogger("fitcoach.imports")
 
 MAX_PROBLEMS_KEPT = 500
 STALLED_AFTER = timedelta(minutes=10)
+# Starts of a job by a worker before it fails for good: a fault that repeats is not luck.
+MAX_ATTEMPTS = 3
+FINISHED = ("done", "failed", "cancelled")
+
+
+def _stalled(now: datetime) -> Any:
+    return (ImportJob.status == "running") & (ImportJob.heartbeat_at < now - STALLED_AFTER)
 
 
 def create_job(
@@ -37,16 +46,15 @@ def create_job(
 
 
 def claim_job(sessions: sessionmaker[Session], job_id: int, now: datetime) -> bool:
-    """Mark the job running unless another worker runs it (a stalled one may be taken)."""
+    """Mark the job running unless another worker runs it (a stalled one may be taken),
+    counting the attempt; a job out of attempts is not taken (``give_up_stalled`` ends it)."""
     with transaction(sessions) as session:
         result = session.execute(
             update(ImportJob)
             .where(ImportJob.id == job_id)
-            .where(
-                (ImportJob.status == "queued")
-                | ((ImportJob.status == "running") & (ImportJob.heartbeat_at < now - STALLED_AFTER))
-            )
-            .values(status="running", heartbeat_at=now)
+            .where((ImportJob.status == "queued") | _stalled(now))
+            .where(ImportJob.attempts < MAX_ATTEMPTS)
+            .values(status="running", heartbeat_at=now, attempts=ImportJob.attempts + 1)
         )
         return bool(getattr(result, "rowcount", 0))
 
@@ -57,14 +65,88 @@ def pending_jobs(sessions: sessionmaker[Session], now: datetime) -> list[int]:
         return list(
             session.scalars(
                 select(ImportJob.id).where(
-                    (ImportJob.status == "queued")
-                    | (
-                        (ImportJob.status == "running")
-                        & (ImportJob.heartbeat_at < now - STALLED_AFTER)
-                    )
+                    (ImportJob.status == "queued") | _stalled(now),
+                    ImportJob.attempts < MAX_ATTEMPTS,
                 )
             )
         )
+
+
+def give_up_stalled(sessions: sessionmaker[Session], now: datetime) -> list[str]:
+    """Fail the jobs whose worker stopped on each of their attempts; the uploads they
+    leave behind (relative to DATA_DIR), to be deleted."""
+    with transaction(sessions) as session:
+        jobs = session.scalars(
+            select(ImportJob).where(_stalled(now), ImportJob.attempts >= MAX_ATTEMPTS)
+        ).all()
+        uploads = []
+        for job in jobs:
+            reason = (
+                f"the import stopped {job.attempts} times before it finished (its worker "
+                "was stopped or ran out of memory); the activities stored before are kept"
+            )
+            if job.error:
+                reason += f"; the last fault: {job.error}"
+            _end_failed(job, reason, now)
+            if job.stored_path:
+                uploads.append(job.stored_path)
+            job.stored_path = None
+        return uploads
+
+
+def retry_or_fail(sessions: sessionmaker[Session], job_id: int, fault: str, now: datetime) -> bool:
+    """After an unexpected fault: the job waits for the sweep to try again while it has an
+    upload and attempts left, else fails with the fault as its reason. True when it ended."""
+    with transaction(sessions) as session:
+        job = session.get(ImportJob, job_id, with_for_update=True)
+        if job is None or job.status in FINISHED:
+            return True
+        if job.stored_path and job.attempts < MAX_ATTEMPTS:
+            job.status = "queued"
+            job.error = fault
+            job.heartbeat_at = now
+            return False
+        tries = f" ({job.attempts} attempts)" if job.attempts > 1 else ""
+        _end_failed(job, f"the import stopped at a fault{tries}: {fault}", now)
+        return True
+
+
+def _end_failed(job: ImportJob, reason: str, now: datetime) -> None:
+    log.warning("import failed", extra={"job_id": job.id, "reason": reason})
+    job.status = "failed"
+    job.error = reason
+    job.problems = [
+        *job.problems,
+        {
+            "file": job.filename or "upload",
+            "kind": "ImportStopped",
+            "reason": reason,
+            "problem": f"{job.filename or 'upload'}: {reason}",
+        },
+    ][:MAX_PROBLEMS_KEPT]
+    job.finished_at = now
+
+
+def cancel_job(
+    sessions: sessionmaker[Session], athlete_id: int, job_id: int, now: datetime
+) -> str | None:
+    """End the athlete's unfinished job as cancelled (its worker stops at its next batch;
+    what it stored before stays). The upload to delete when no worker holds it, else None.
+    NotFoundError for another athlete's job or none."""
+    with transaction(sessions) as session:
+        job = session.get(ImportJob, job_id, with_for_update=True)
+        if job is None or job.athlete_id != athlete_id:
+            raise NotFoundError("No such import.")
+        if job.status in FINISHED:
+            return None
+        waiting = job.status == "queued"
+        job.status = "cancelled"
+        job.error = "cancelled by you"
+        job.finished_at = now
+        upload = job.stored_path if waiting else None
+        if waiting:
+            job.stored_path = None
+        return upload
 
 
 def fail_job(
@@ -99,8 +181,8 @@ def archive_covers_up_to(session: Session, athlete_id: int) -> datetime | None:
     )
 
 
-def get_job(session: Session, job_id: int) -> ImportJob | None:
-    return session.get(ImportJob, job_id)
+def get_job(session: Session, job_id: int, *, lock: bool = False) -> ImportJob | None:
+    return session.get(ImportJob, job_id, with_for_update=lock)
 
 
 def recent_jobs(session: Session, athlete_id: int, limit: int) -> Sequence[ImportJob]:

@@ -13,13 +13,14 @@ import hashlib
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 from prometheus_client import Counter
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.activities import repository as activities
@@ -28,13 +29,25 @@ from fitcoach.activities.merge import Outcome, store_own
 from fitcoach.core.clock import utc_now
 from fitcoach.core.db import transaction
 from fitcoach.imports import repository
-from fitcoach.imports.errors import FilesError, TooLarge, UnsupportedFile, problem_record
+from fitcoach.imports.errors import (
+    CorruptFile,
+    FilesError,
+    ImportCancelled,
+    TooLarge,
+    UnsupportedFile,
+    problem_record,
+)
 from fitcoach.imports.parsing.archive import Archive, CsvActivity, is_zip, open_archive
 from fitcoach.imports.parsing.formats import activity_suffix, gunzip
 from fitcoach.imports.parsing.limits import MIB, Limits
 from fitcoach.imports.parsing.summary import FileActivity
 from fitcoach.imports.pool import Parser
-from fitcoach.imports.repository import MAX_PROBLEMS_KEPT, create_job, fail_job
+from fitcoach.imports.repository import (
+    MAX_PROBLEMS_KEPT,
+    create_job,
+    fail_job,
+    retry_or_fail,
+)
 from fitcoach.imports.rows import own_row
 from fitcoach.models import ImportJob, Source
 from fitcoach.sync.activities import respect_archive
@@ -92,13 +105,37 @@ def _items_of_archive(archive: Archive, limits: Limits) -> Iterator[Item]:
         yield Item(entry.name, reader, entry.row, entry.problem)
 
 
-def _file_reader(path: Path, limits: Limits) -> Callable[[], bytes]:
+def _file_reader(path: Path, limits: Limits, name: str | None = None) -> Callable[[], bytes]:
     def read() -> bytes:
         if path.stat().st_size > limits.max_upload_bytes:
-            raise TooLarge(path.name, f"larger than {limits.max_upload_bytes // MIB} MB")
+            raise TooLarge(name or path.name, f"larger than {limits.max_upload_bytes // MIB} MB")
         return path.read_bytes()
 
     return read
+
+
+def unreadable(name: str, error: Exception) -> CorruptFile:
+    """Any fault reading one file, as that file's problem: a file is untrusted input, and
+    no value in it may stop the import of the others."""
+    log.warning(
+        "file refused by a fault",
+        extra={"file": name, "fault": type(error).__name__},
+        exc_info=error,
+    )
+    return CorruptFile(
+        name,
+        "fitcoach could not read this file (a value in it is out of any range a device "
+        "records, or its layout is one fitcoach does not know); the other files are imported",
+        detail=f"{type(error).__name__}: {error}"[:500],
+    )
+
+
+def _transient(error: Exception) -> bool:
+    """A database that is unavailable or failing is nobody's file's fault: the job is
+    tried again rather than the file reported."""
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    )
 
 
 def _items_of_folder(folder: Path, limits: Limits) -> Iterator[Item]:
@@ -175,6 +212,10 @@ class ImportRun:
             return Parsed(item, [], sha, parsing=parsing)
         except FilesError as error:
             return self.failed(item, error)
+        except Exception as error:
+            if _transient(error):
+                raise
+            return self.failed(item, unreadable(item.name, error))
 
     def settle(self, parsed: Parsed) -> Parsed | None:
         """The item with its activities once parsed; None when the file is skipped."""
@@ -184,6 +225,10 @@ class ImportRun:
             parsed.activities = parsed.parsing.result()
         except FilesError as error:
             return self.failed(parsed.item, error)
+        except BrokenExecutor:
+            raise  # a parsing process died: the job's fault, tried again
+        except Exception as error:
+            return self.failed(parsed.item, unreadable(parsed.item.name, error))
         finally:
             parsed.parsing = None
         return parsed
@@ -207,6 +252,13 @@ class ImportRun:
                         stored = self._store_one(session, parsed, source)
                 except (PermissionError, ValueError) as error:
                     self.problem(parsed.item.name, error)
+                    continue
+                except Exception as error:
+                    # A value the database refuses (an integer beyond its column, text
+                    # it cannot hold) costs this file only: its savepoint is undone.
+                    if _transient(error):
+                        raise
+                    self.problem(parsed.item.name, unreadable(parsed.item.name, error))
                     continue
                 for outcome, activity_id, activity in stored:
                     key = {Outcome.IMPORTED: "imported", Outcome.MERGED: "merged"}.get(
@@ -254,8 +306,10 @@ class ImportRun:
         return stored
 
     def _beat(self, session: Session, **extra: object) -> None:
-        job = repository.get_job(session, self.job_id)
-        assert job is not None
+        # Read under the row's lock, so that a cancel is never overwritten by progress.
+        job = repository.get_job(session, self.job_id, lock=True)
+        if job is None or job.status == "cancelled":
+            raise ImportCancelled(f"import {self.job_id} was cancelled")
         for key, value in self.counts.items():
             setattr(job, key, value)
         job.problems = list(self.problems)
@@ -327,8 +381,12 @@ def run_job(
 ) -> ImportJob:
     """Import ``path`` (a file, a zip or a folder) for the job's athlete; the job row at
     the end. A refused archive fails the job with its reason; nothing is half-written.
-    A folder or zip of many files is parsed by ``processes`` processes."""
+    A folder or zip of many files is parsed by ``processes`` processes. Any other fault
+    ends the job too: tried again while it has attempts left (it waits, queued, for the
+    sweep), else failed with the fault as its reason."""
     run = ImportRun(sessions, job_id, limits, clock, on_progress)
+    # The athlete's own name for the upload (it is kept under another).
+    label = run.filename or path.name
     archive: Archive | None = None
 
     def pool_for(total: int) -> Parser:
@@ -340,20 +398,24 @@ def run_job(
             with pool_for(len(items)) as run.parser:
                 run.run(iter(items), len(items), None)
         elif is_zip(_head(path)):
-            archive = open_archive(path, limits)
+            archive = open_archive(path, limits, label)
             total = len(archive.entries) + len(archive.problems)
             with pool_for(total) as run.parser:
                 run.run(_items_of_archive(archive, limits), total, archive.covers_up_to())
         elif activity_suffix(path.name):
-            name = run.filename or path.name
-            run.run(iter([Item(name, _file_reader(path, limits))]), 1, None)
+            run.run(iter([Item(label, _file_reader(path, limits, label))]), 1, None)
         else:
             raise UnsupportedFile(
-                run.filename or path.name,
-                "not a FIT, GPX or TCX file (gzipped or not), nor a zip archive",
+                label, "not a FIT, GPX or TCX file (gzipped or not), nor a zip archive"
             )
+    except ImportCancelled:
+        log.info("import cancelled", extra={"job_id": job_id})
     except FilesError as error:
         fail_job(sessions, job_id, error, clock)
+    except Exception as error:
+        log.exception("import stopped by a fault", extra={"job_id": job_id})
+        fault = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+        retry_or_fail(sessions, job_id, fault, clock())
     finally:
         if archive is not None:
             archive.close()

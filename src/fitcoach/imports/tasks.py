@@ -11,8 +11,8 @@ from fitcoach.core.tasks import TaskPriority, huey
 from fitcoach.imports import inbox
 from fitcoach.imports.parsing.limits import limits_from
 from fitcoach.imports.pool import processes_for
-from fitcoach.imports.repository import pending_jobs
-from fitcoach.imports.uploads import run_upload
+from fitcoach.imports.repository import give_up_stalled, pending_jobs
+from fitcoach.imports.uploads import discard_upload, run_upload
 from fitcoach.sync.context import process_context
 
 
@@ -32,8 +32,12 @@ def import_upload(job_id: int) -> None:
 
 @huey.periodic_task(crontab(minute="*/5"))
 def resume_imports() -> None:
-    """Imports queued while no worker ran, or whose worker died mid-way."""
-    for job_id in pending_jobs(process_context().sessions, datetime.now(UTC)):
+    """Imports queued while no worker ran, or whose worker died mid-way; those whose worker
+    died on every attempt are failed (so that every import ends)."""
+    sessions, now = process_context().sessions, datetime.now(UTC)
+    for stored in give_up_stalled(sessions, now):
+        discard_upload(load_settings().data_dir, stored)
+    for job_id in pending_jobs(sessions, now):
         import_upload(job_id)
 
 

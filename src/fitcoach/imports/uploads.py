@@ -15,7 +15,7 @@ from fitcoach.core.clock import utc_now
 from fitcoach.imports.errors import FilesError, TooLarge, UnsupportedFile, UploadMissing
 from fitcoach.imports.parsing.formats import SUPPORTED_SUFFIXES
 from fitcoach.imports.parsing.limits import MIB, Limits
-from fitcoach.imports.repository import claim_job, fail_job, get_job
+from fitcoach.imports.repository import FINISHED, claim_job, fail_job, get_job
 from fitcoach.imports.service import run_job
 
 IMPORTS = "imports"
@@ -81,7 +81,21 @@ def upload_path(sessions: sessionmaker[Session], data_dir: Path, job_id: int) ->
     path = (data_dir.resolve() / stored).resolve()
     if path.parent != folder:
         raise UploadMissing(f"import {job_id}", f"the upload's path is outside {IMPORTS}/")
+    if not path.is_file():
+        # Deleted (by hand, or lost with the disk): nothing to try again with.
+        raise UploadMissing(
+            job.filename if job and job.filename else f"import {job_id}",
+            "the uploaded file is no longer there; upload it again",
+        )
     return path
+
+
+def discard_upload(data_dir: Path, stored: str) -> None:
+    """Delete an upload its job no longer needs (only ever inside DATA_DIR/imports)."""
+    folder = imports_dir(data_dir.resolve())
+    path = (data_dir.resolve() / stored).resolve()
+    if path.parent == folder:
+        path.unlink(missing_ok=True)
 
 
 def run_upload(
@@ -91,7 +105,10 @@ def run_upload(
     limits: Limits,
     processes: int = 1,
 ) -> None:
-    """Claim, import and delete one uploaded file (the worker's and the web's runner)."""
+    """Claim, import and delete one uploaded file (the worker's and the web's runner).
+
+    The upload is deleted once its job has ended (done, failed or cancelled); a job to be
+    tried again keeps it, and so does one whose worker died (the sweep ends it)."""
     if not claim_job(sessions, job_id, utc_now()):
         return
     try:
@@ -99,9 +116,8 @@ def run_upload(
     except FilesError as error:
         fail_job(sessions, job_id, error)
         return
-    try:
-        run_job(sessions, job_id, path, limits, processes=processes)
-    finally:
+    job = run_job(sessions, job_id, path, limits, processes=processes)
+    if job.status in FINISHED:
         path.unlink(missing_ok=True)
 
 

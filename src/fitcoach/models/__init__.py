@@ -451,6 +451,8 @@ class ImportJob(Base):
     # Moved on every progress step: a running job whose heartbeat stopped is resumed.
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Times a worker started it: after MAX_ATTEMPTS the job fails with its last reason.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class ImportedFile(Base):

@@ -12,11 +12,13 @@ import csv
 import io
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from fitcoach.imports.errors import CorruptFile, FilesError, TooLarge, UnsafeArchive
+from fitcoach.imports.parsing import ranges
 from fitcoach.imports.parsing.formats import activity_suffix
 from fitcoach.imports.parsing.limits import MIB, Limits
 
@@ -41,6 +43,9 @@ _OLDER_COLUMNS = {
     "filename": "Filename",
 }
 _READ_CHUNK = 1024 * 1024
+# Strava ids are positive 64-bit integers; an activity name is kept to Strava's own length.
+MAX_STRAVA_ID = 2**63
+MAX_NAME = 255
 
 
 def is_zip(head: bytes) -> bool:
@@ -105,7 +110,15 @@ class Archive:
                     if size > cap:
                         raise UnsafeArchive(entry.name, "larger than its zip entry declares")
                     parts.append(chunk)
-        except (zipfile.BadZipFile, OSError, EOFError) as error:
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            zlib.error,
+            RuntimeError,  # an encrypted member
+            NotImplementedError,  # a compression method zipfile does not have
+            ValueError,
+        ) as error:
             raise CorruptFile(entry.name, "the zip member is corrupt", detail=str(error)) from error
         return b"".join(parts)
 
@@ -135,14 +148,16 @@ def _check_member(info: zipfile.ZipInfo, limits: Limits) -> FilesError | None:
     return None
 
 
-def open_archive(path: Path, limits: Limits) -> Archive:
-    """The archive's activities; UnsafeArchive/TooLarge/CorruptFile refuse it whole."""
+def open_archive(path: Path, limits: Limits, label: str | None = None) -> Archive:
+    """The archive's activities; UnsafeArchive/TooLarge/CorruptFile refuse it whole, named
+    ``label`` (the athlete's own name for an upload kept under another)."""
+    label = label or path.name
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise CorruptFile(path.name, "not a readable zip archive", detail=str(error)) from error
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise CorruptFile(label, "not a readable zip archive", detail=str(error)) from error
     try:
-        return _index(archive, path.name, limits)
+        return _index(archive, label, limits)
     except BaseException:
         archive.close()
         raise
@@ -175,10 +190,7 @@ def _index(archive: zipfile.ZipFile, label: str, limits: Limits) -> Archive:
         default=None,
     )
     if csv_path is None:
-        entries = [
-            Entry(name, member=info) for name, info in members.items() if activity_suffix(name)
-        ]
-        return Archive(archive, entries, False, problems)
+        return Archive(archive, _plain_entries(members, limits), False, problems)
     base = posixpath.dirname(csv_path)
     csv_info = members[csv_path]
     problem = _check_member(csv_info, limits)
@@ -190,10 +202,7 @@ def _index(archive: zipfile.ZipFile, label: str, limits: Limits) -> Archive:
         # A CSV of a layout fitcoach does not know (a translated export, a future one)
         # costs its names and summaries, not the files: they are imported without it.
         problems.append(error)
-        entries = [
-            Entry(name, member=info) for name, info in members.items() if activity_suffix(name)
-        ]
-        return Archive(archive, entries, False, problems)
+        return Archive(archive, _plain_entries(members, limits), False, problems)
     entries = []
     for row in rows:
         entry = Entry(row.filename or f"activity {row.strava_id}", row=row)
@@ -213,6 +222,16 @@ def _index(archive: zipfile.ZipFile, label: str, limits: Limits) -> Archive:
                 entry.problem = _check_member(found, limits)
         entries.append(entry)
     return Archive(archive, entries, True, problems)
+
+
+def _plain_entries(members: dict[str, zipfile.ZipInfo], limits: Limits) -> list[Entry]:
+    """A zip's activity files without a CSV, each checked for size and ratio on its
+    declared sizes before a byte of it is inflated."""
+    return [
+        Entry(name, member=info, problem=_check_member(info, limits))
+        for name, info in members.items()
+        if activity_suffix(name)
+    ]
 
 
 def _number(text: str | None) -> float | None:
@@ -273,21 +292,29 @@ def _read_csv(data: bytes, label: str) -> list[CsvActivity]:
             strava_id = int(cells[where["Activity ID"]])
         except ValueError:
             continue
+        if not 0 < strava_id < MAX_STRAVA_ID:
+            continue  # no Strava id: an edited or damaged row
+
+        def total(name: str, column: str) -> float | None:
+            # The export's numbers obey the file's rules (ranges.py): `1e400` or a
+            # year-long ride is no total.
+            return ranges.total(name, _number(cell(column)))
+
         rows.append(
             CsvActivity(
                 strava_id=strava_id,
                 start=_date(cell("Activity Date") or ""),
-                name=(cell("Activity Name") or "").strip(),
+                name=(cell("Activity Name") or "").replace("\x00", "").strip()[:MAX_NAME],
                 sport_type=_sport_type(cell("Activity Type") or ""),
                 filename=(cell("Filename") or "").strip(),
-                elapsed_s=_number(cell("Elapsed Time")),
-                moving_s=_number(cell("Moving Time")),
-                distance_m=_number(cell("Distance")),
-                elevation_gain_m=_number(cell("Elevation Gain")),
-                average_heartrate=_number(cell("Average Heart Rate")),
-                max_heartrate=_number(cell("Max Heart Rate")),
-                average_watts=_number(cell("Average Watts")),
-                weighted_average_watts=_number(cell("Weighted Average Power")),
+                elapsed_s=total("elapsed_s", "Elapsed Time"),
+                moving_s=total("moving_s", "Moving Time"),
+                distance_m=total("distance_m", "Distance"),
+                elevation_gain_m=total("elevation_gain_m", "Elevation Gain"),
+                average_heartrate=total("average_heartrate", "Average Heart Rate"),
+                max_heartrate=total("max_heartrate", "Max Heart Rate"),
+                average_watts=total("average_watts", "Average Watts"),
+                weighted_average_watts=total("weighted_average_watts", "Weighted Average Power"),
                 commute=(cell("Commute", last=False) or "").strip().lower() == "true",
             )
         )

@@ -1,8 +1,9 @@
 """GPX and TCX, the XML formats of activity files, read with lxml.
 
 Neither format needs a document type declaration, and one is how XML attacks arrive
-(entity expansion, external entities), so a file that declares one is refused before any
-parser sees it. lxml also runs with entities and network access off.
+(entity expansion, external entities), so a file that declares one is refused: lxml runs
+with the DTD not loaded, entities not resolved and no network, and the parsed document is
+refused when it has a doctype at all (whatever bytes came before it, in any encoding).
 
 Points are read in file order (summary.py measures distance that way and judges the time
 axis from it). A TCX file's laps are its summary: the first lap's ``StartTime`` is the
@@ -25,16 +26,24 @@ from fitcoach.imports.parsing.recording import Recording, sport_from_word
 from fitcoach.imports.parsing.timezones import local_offset
 
 _HEAD_BYTES = 4096
+# Byte order marks: UTF-16 files are XML too (the parser reads their declared encoding).
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def looks_like_xml(data: bytes) -> bool:
+    if data.startswith(_UTF16_MARKS):
+        codec = "utf-16-le" if data[0] == 0xFF else "utf-16-be"
+        text = data[2:_HEAD_BYTES].decode(codec, "ignore")
+        return text.lstrip(" \t\r\n").startswith("<")
     head = data[:_HEAD_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
     return head.startswith(b"<")
 
 
-def _refuse_doctype(data: bytes, filename: str) -> None:
-    head = data[:_HEAD_BYTES].upper()
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+def _refuse_doctype(root: etree._Element, filename: str) -> None:
+    docinfo = root.getroottree().docinfo
+    # A declaration of any kind: a name, an internal subset or an external identifier.
+    declared = docinfo.doctype or docinfo.internalDTD is not None  # type: ignore[attr-defined]
+    if declared or docinfo.externalDTD is not None or docinfo.system_url:
         raise UnsafeArchive(filename, "XML with a document type declaration is refused")
 
 
@@ -80,12 +89,16 @@ def _extension_values(extensions: etree._Element) -> dict[str, float | None]:
 
 
 def _parse(data: bytes, filename: str, kind: str) -> etree._Element:
-    _refuse_doctype(data, filename)
     parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, remove_comments=True, huge_tree=False
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        remove_comments=True,
+        remove_pis=True,
+        huge_tree=False,
     )
     try:
-        return etree.fromstring(data, parser=parser)
+        root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as error:
         raise CorruptFile(
             filename,
@@ -93,6 +106,8 @@ def _parse(data: bytes, filename: str, kind: str) -> etree._Element:
             "again from your device or app",
             detail=str(error),
         ) from error
+    _refuse_doctype(root, filename)
+    return root
 
 
 def _time(text: str | None) -> float | None:
