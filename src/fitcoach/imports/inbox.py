@@ -70,11 +70,14 @@ def _is_candidate(path: Path) -> bool:
 
 def waiting_files(folder: Path) -> list[Path]:
     """Files directly in the athlete's folder (not in done/ or failed/), oldest first."""
+    found: list[tuple[float, str, Path]] = []
     try:
-        found = [path for path in folder.iterdir() if _is_candidate(path)]
+        for path in folder.iterdir():
+            if _is_candidate(path):
+                found.append((path.stat().st_mtime, path.name, path))
     except FileNotFoundError:
-        return []
-    return sorted(found, key=lambda path: (path.stat().st_mtime, path.name))
+        pass  # the folder, or a file just taken by another worker, is gone: next scan
+    return [path for _, _, path in sorted(found)]
 
 
 def is_settled(stat: os.stat_result, now: datetime) -> bool:
@@ -201,7 +204,13 @@ def scan(
         (folder / DONE).mkdir(exist_ok=True)
         (folder / FAILED).mkdir(exist_ok=True)
         for path in waiting_files(folder):
-            result = take_file(sessions, athlete_id, path, limits, clock, processes)
+            try:
+                result = take_file(sessions, athlete_id, path, limits, clock, processes)
+            except Exception:
+                # Not the file's fault (a database or disk error): it stays where it is
+                # and is tried again at the next scan; the other files go on.
+                log.exception("inbox file not taken", extra={"file": str(path)})
+                continue
             if result is not None:
                 results.append(result)
     return results
