@@ -6,8 +6,9 @@ Run: uv run python bench/mcp_tools.py [--activities N] [--calls N] [--database-u
 The store is built through the project's migrations (SQLite in a temporary folder unless
 ``--database-url`` names another, e.g. an empty PostgreSQL database): one athlete with N
 activities from their own files over the last N/2 days (rides with power and heart rate,
-runs, swims; loads computed), the newest ride with an hour of 1 Hz streams, and a plan
-toward a goal ten weeks ahead. Each call goes
+runs, swims; loads computed), each ride's power and heart-rate curves and each run's pace
+curve stored as a stream import stores them, the newest ride with an hour of 1 Hz streams,
+and a plan toward a goal ten weeks ahead. Each call goes
 through the SDK: ``mcp.Client`` connected in memory to the server ``build_server`` makes
 (the same server ``/mcp`` and ``fitcoach mcp`` serve: argument validation, the registry's
 checks, the policy, the size bound, the audit line, the structured answer), without HTTP
@@ -33,7 +34,9 @@ from mcp import Client
 from sqlalchemy import make_url, select
 
 from fitcoach import migrations
+from fitcoach.activities.curves import curves_of
 from fitcoach.activities.loads import compute_loads
+from fitcoach.activities.repository import replace_curves
 from fitcoach.core.db import make_engine, session_factory, transaction
 from fitcoach.mcp.server import ServerSetup, build_server
 from fitcoach.mcp.tokens import Caller, Scope
@@ -79,6 +82,7 @@ def build_store(url: str, activities: int) -> Any:
                 )
             )
     compute_loads(sessions, ATHLETE, NOW.date())
+    store_curves(sessions)
     with transaction(sessions) as session:
         ride = session.scalars(
             select(Activity.id)
@@ -104,6 +108,50 @@ def build_store(url: str, activities: int) -> Any:
     return engine, sessions, ride
 
 
+def store_curves(sessions: Any) -> None:
+    """Every ride's and run's curves, as computing them from an activity's streams stores
+    them: each sport's curve computed once from synthetic streams, then varied per activity
+    so the bests come from different activities."""
+    seconds = range(5400)
+    ride = curves_of(
+        "Ride",
+        {
+            "time": list(seconds),
+            "watts": [200 + 120 * math.sin(t / 45) ** 3 for t in seconds],
+            "heartrate": [140 + 20 * math.sin(t / 90) for t in seconds],
+        },
+    )
+    run = curves_of(
+        "Run",
+        {
+            "time": list(range(2700)),
+            "distance": [3.3 * t + 40 * math.sin(t / 30) for t in range(2700)],
+        },
+    )
+    with transaction(sessions) as session:
+        rows = session.execute(
+            select(Activity.id, Activity.start_date, Activity.sport_type).where(
+                Activity.sport_type.in_(("Ride", "Run"))
+            )
+        ).all()
+        for activity_id, start, sport in rows:
+            factor = 1 + (activity_id % 40) / 200
+            curves = ride if sport == "Ride" else run
+            replace_curves(
+                session,
+                activity_id,
+                ATHLETE,
+                start,
+                {
+                    kind: [
+                        [p.key, p.value * factor if sport == "Ride" else p.value / factor]
+                        for p in points
+                    ]
+                    for kind, points in curves.items()
+                },
+            )
+
+
 def calls(ride: int) -> list[tuple[str, dict[str, Any]]]:
     today = NOW.date()
     return [
@@ -114,6 +162,8 @@ def calls(ride: int) -> list[tuple[str, dict[str, Any]]]:
         ("list_activities", {"sport_types": ["Run"], "min_distance_km": 5, "limit": 100}),
         ("get_activity", {"activity_id": ride}),
         ("get_thresholds", {}),
+        ("get_best_efforts", {"curve": "power", "period": "all"}),
+        ("get_best_efforts", {"curve": "pace", "sport": "run", "period": "1y"}),
         ("get_plan", {"end": str(today + timedelta(days=27))}),
     ]
 

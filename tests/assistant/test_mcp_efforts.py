@@ -14,8 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL
 
 from fitcoach.activities.repository import replace_curves
+from fitcoach.athletes.thresholds import athlete_settings, coach_activity
+from fitcoach.coach import resolve_thresholds
 from fitcoach.core.db import transaction
-from fitcoach.models import Activity, ActivityCurve
+from fitcoach.models import Activity, ActivityCurve, Athlete
 from tests.assistant.support import NOW, World, connected, run_async, serve
 from tests.conftest import MovableClock, RunningServer
 
@@ -57,6 +59,53 @@ def _own_bests(world: World, kind: str, higher: bool) -> dict[float, tuple[float
     return best
 
 
+OLD_MAX_HR = 205.0
+
+
+def _an_old_run_with_the_highest_heart_rate(world: World) -> None:
+    """A run of the athlete's own files ten months ago, before the estimates' look-back:
+    the maximum heart rate is estimated from the whole history, so it still counts."""
+    start = NOW - timedelta(days=300)
+    with transaction(world.store.sessions) as session:
+        session.add(
+            Activity(
+                athlete_id=world.own,
+                name="Old hill run",
+                sport_type="Run",
+                start_date=start,
+                start_date_local=start,
+                moving_time_s=1800,
+                elapsed_time_s=1800,
+                distance_m=5000.0,
+                max_heartrate=OLD_MAX_HR,
+                average_heartrate=150.0,
+                source="file",
+                raw={},
+            )
+        )
+
+
+def _full_history_thresholds(world: World) -> dict[str, float | None]:
+    """Today's thresholds resolved from every own activity, as the pages resolve them."""
+    with world.store.sessions() as session:
+        athlete = session.get(Athlete, world.own)
+        assert athlete is not None
+        rows = session.scalars(
+            select(Activity).where(
+                Activity.athlete_id == world.own, Activity.source.in_(("file", "archive"))
+            )
+        ).all()
+        resolved = resolve_thresholds(
+            athlete_settings(athlete), [coach_activity(row) for row in rows], today=NOW.date()
+        )
+    return {
+        "ftp": resolved.ftp.value,
+        "threshold_hr": resolved.threshold_hr.value,
+        "threshold_pace": resolved.threshold_pace_s_per_km.value,
+        "max_hr": resolved.max_hr.value,
+    }
+
+
 async def _efforts(client: Client) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for name, arguments in {
@@ -85,6 +134,7 @@ def test_best_efforts_and_threshold_estimates_from_the_athletes_own_curves(
     clock: MovableClock,
 ) -> None:
     strava_ride = _give_a_strava_ride_a_curve(world)
+    _an_old_run_with_the_highest_heart_rate(world)
     token = world.token(world.own)
 
     async def session(server: RunningServer) -> dict[str, Any]:
@@ -125,6 +175,13 @@ def test_best_efforts_and_threshold_estimates_from_the_athletes_own_curves(
     # CP lies below the best 2-minute power and above the best 20-minute's share of it.
     assert cp["critical"] < expected[120.0][0]
     assert "history" not in thresholds
+    # Today's estimates read only the look-back's rows and the highest heart rate of all:
+    # the same values as from every activity.
+    today = {t["name"]: t["value"] for t in thresholds["today"]["thresholds"]}
+    full = _full_history_thresholds(world)
+    assert today["max_hr"] == OLD_MAX_HR
+    for name, value in full.items():
+        assert today[name] == (None if value is None else round(value, 1)), name
 
     assert answers["sport_on_power"].is_error
     assert "run and swim" in answers["sport_on_power"].content[0].text

@@ -8,7 +8,7 @@ activities the language-model policy allows.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 
 from fitcoach.activities.curves import BY_DURATION, POWER, RUN_PACE, SWIM_PACE, merge_sourced
@@ -32,9 +32,17 @@ from fitcoach.mcp.schemas import (
 
 # The span the page fits CP and CS over.
 FIT_RANGE = "90d"
+# The days the estimates of today's thresholds look back over (``resolve_thresholds``'s
+# default, passed explicitly so the rows read and the estimate agree).
+LOOKBACK_DAYS = 180
 # Months of FTP estimates in an answer: the work of a call stays bounded however long the
 # athlete's history (the settings page shows all of it).
-ESTIMATE_MONTHS = 12
+ESTIMATE_MONTHS = 6
+
+
+def lookback_start(today: date) -> datetime:
+    """The first moment of the days today's estimates look back over."""
+    return datetime.combine(today - timedelta(days=LOOKBACK_DAYS), time(), UTC)
 
 
 def _threshold_list(resolved: ResolvedThresholds) -> list[Threshold]:
@@ -74,7 +82,9 @@ def thresholds(context: ToolContext) -> Thresholds:
         if athlete is None:
             raise ToolRefused("this athlete no longer exists")
         settings = athlete_settings(athlete)
-        rows = queries.summaries_from(session, context.athlete_id, context.sources)
+        rows = queries.threshold_summaries(
+            session, context.athlete_id, context.sources, lookback_start(context.today)
+        )
         fit_since = since_of(FIT_RANGE, context.today)
         power = queries.curves_from(
             session, context.athlete_id, POWER, context.sources, _months_back(context.today)
@@ -85,7 +95,10 @@ def thresholds(context: ToolContext) -> Thresholds:
         )
         provenance = context.provenance(session)
     resolved = resolve_thresholds(
-        settings, [coach_activity(row) for row in rows], today=context.today
+        settings,
+        [coach_activity(row) for row in rows],
+        today=context.today,
+        lookback_days=LOOKBACK_DAYS,
     )
     # No FTP setting passed: the page's proposal to adopt an estimate is the page's.
     history = threshold_history(power, pace, fit_since, None)
@@ -153,7 +166,7 @@ EFFORT_TOOLS: tuple[ToolSpec, ...] = (
         "The thresholds the athlete's loads and zones are computed with today (FTP, "
         "threshold and maximum heart rate, threshold run and swim pace, resting heart rate), "
         "each with its source (the athlete's setting or how it was estimated); and how the "
-        "estimates from their best efforts moved: an FTP estimate per month (the last 12), "
+        "estimates from their best efforts moved: an FTP estimate per month (the last 6), "
         "critical power "
         "and W' and running critical speed and D' over the last 90 days. Use it for 'has my "
         "FTP gone up' or to turn zones into watts and paces.",

@@ -105,11 +105,25 @@ class SummaryRow(NamedTuple):
 _SUMMARY = tuple(getattr(Activity, name) for name in SummaryRow._fields)
 
 
-def summaries_from(session: Session, athlete_id: int, sources: Sequence[str]) -> list[SummaryRow]:
-    """The summary columns of the athlete's activities from ``sources``, as plain rows: a
-    tenth of the time of loading them as ORM objects, for a thousand activities."""
-    query = select(*_SUMMARY).where(Activity.athlete_id == athlete_id, Activity.source.in_(sources))
-    return [SummaryRow._make(row) for row in session.execute(query)]
+def threshold_summaries(
+    session: Session, athlete_id: int, sources: Sequence[str], since: datetime
+) -> list[SummaryRow]:
+    """What ``coach.resolve_thresholds`` reads to estimate today's thresholds, and no more:
+    the activities from ``sources`` started (on their local clock) since ``since``, the
+    estimates' look-back, and the one with the highest recorded heart rate of all (the
+    maximum heart rate is estimated from the whole history). The same estimates as from
+    every activity, from a number of rows bounded by the look-back."""
+    local = func.coalesce(Activity.start_date_local, Activity.start_date, type_=UTCDateTime)
+    own = select(*_SUMMARY).where(Activity.athlete_id == athlete_id, Activity.source.in_(sources))
+    rows = [SummaryRow._make(row) for row in session.execute(own.where(local >= since))]
+    highest = session.execute(
+        own.where(Activity.max_heartrate.is_not(None), local < since)
+        .order_by(Activity.max_heartrate.desc())
+        .limit(1)
+    ).first()
+    if highest is not None:
+        rows.append(SummaryRow._make(highest))
+    return rows
 
 
 def streams_for(session: Session, activity_id: int) -> dict[str, Any] | None:

@@ -173,7 +173,7 @@ class Thresholds(Provenance):
 
     today: ThresholdsAt
     ftp_by_month: list[MonthlyEstimate] = Field(
-        description="An FTP estimate for each of the last 12 months with power data, oldest first"
+        description="An FTP estimate for each of the last 6 months with power data, oldest first"
     )
     critical_power: CriticalFitOut | None = Field(
         description="CP and W' from the last 90 days' power curve; None without enough efforts"

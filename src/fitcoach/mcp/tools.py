@@ -37,6 +37,7 @@ from fitcoach.dashboard.queries import COMPARE_WEEKS
 from fitcoach.dashboard.views import method_label
 from fitcoach.mcp import queries
 from fitcoach.mcp.context import ToolContext, ToolSpec
+from fitcoach.mcp.effort_tools import LOOKBACK_DAYS, lookback_start
 from fitcoach.mcp.errors import ToolRefused
 from fitcoach.mcp.schemas import (
     ActivityItem,
@@ -299,9 +300,14 @@ def _thresholds_on(session: Session, context: ToolContext, day: date) -> Resolve
     athlete = get_athlete(session, context.athlete_id)
     if athlete is None:
         raise ToolRefused("this athlete no longer exists")
-    rows = queries.summaries_from(session, context.athlete_id, context.sources)
+    rows = queries.threshold_summaries(
+        session, context.athlete_id, context.sources, lookback_start(day)
+    )
     return resolve_thresholds(
-        athlete_settings(athlete), [coach_activity(row) for row in rows], today=day
+        athlete_settings(athlete),
+        [coach_activity(row) for row in rows],
+        today=day,
+        lookback_days=LOOKBACK_DAYS,
     )
 
 
