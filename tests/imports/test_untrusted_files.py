@@ -282,3 +282,16 @@ def test_stalled_jobs_are_resumed_only_within_their_attempts(store: Store) -> No
     assert claim_job(store.sessions, job_id, NOW)
     assert not claim_job(store.sessions, job_id, NOW + timedelta(minutes=1))  # still beating
     assert job_id in pending_jobs(store.sessions, NOW + 2 * STALLED_AFTER)
+
+
+def test_every_copy_of_a_refused_file_is_named(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "copies.zip"
+    broken = fit_file(ride(START, 120))[:300]
+    with zipfile.ZipFile(path, "w") as zipped:
+        zipped.writestr("2021/cut.fit", broken)
+        zipped.writestr("ride.fit", fit_file(ride(START.replace(month=7), 120)))
+        zipped.writestr("backup/cut-copy.fit", broken)
+    job = import_path(store.sessions, store.athlete_id, path, Limits())
+    assert (job.imported, job.duplicates, job.failed) == (1, 0, 2)
+    assert [p["file"] for p in job.problems] == ["2021/cut.fit", "backup/cut-copy.fit"]
+    assert job.problems[0]["reason"] == job.problems[1]["reason"]

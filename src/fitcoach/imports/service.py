@@ -173,6 +173,9 @@ class ImportRun:
         self.new_file_days: list[tuple[int, datetime]] = []
         self.ledgered: set[str] = set()
         self.pending: set[str] = set()  # parsed in this run, not stored yet
+        # Content refused in this run, by hash: a second copy of it is refused by name too
+        # (not counted as a duplicate of something never stored).
+        self.refused: dict[str, FilesError] = {}
         self.parser = Parser()  # in this process unless run_job hands it a pool
 
     def problem(self, name: str, error: Exception, *, counted: bool = True) -> None:
@@ -220,15 +223,21 @@ class ImportRun:
     def settle(self, parsed: Parsed) -> Parsed | None:
         """The item with its activities once parsed; None when the file is skipped."""
         if parsed.parsing is None:
+            # Its first copy in this archive settled before it (items settle in order).
+            refused = self.refused.get(parsed.sha256 or "")
+            if parsed.duplicate_of == 0 and refused is not None:
+                return self.failed(parsed.item, refused)
             return parsed
         try:
             parsed.activities = parsed.parsing.result()
         except FilesError as error:
+            self.refused[parsed.sha256 or ""] = error
             return self.failed(parsed.item, error)
         except BrokenExecutor:
             raise  # a parsing process died: the job's fault, tried again
         except Exception as error:
-            return self.failed(parsed.item, unreadable(parsed.item.name, error))
+            self.refused[parsed.sha256 or ""] = unreadable(parsed.item.name, error)
+            return self.failed(parsed.item, self.refused[parsed.sha256 or ""])
         finally:
             parsed.parsing = None
         return parsed
