@@ -114,6 +114,27 @@ def test_narrower_scope_asks_to_connect_again(fitcoach: TestClient) -> None:
     assert athlete_count(fitcoach) == 0
 
 
+def test_an_edited_scope_is_checked_with_strava_and_asks_to_reconnect(
+    fitcoach: TestClient,
+) -> None:
+    """The callback's ``scope=`` is the browser's word: a token without activity:read whose
+    URL claims it connects, fails one check with Strava and is "reconnect needed", with
+    no backfill to retry forever."""
+    answer = approve(start_login(fitcoach), grant="read")
+    answer["scope"] = "read,activity:read_all"  # edited in the address bar
+    response = fitcoach.get("/auth/strava/callback", params=answer, follow_redirects=False)
+    assert response.status_code == 303
+    assert queue_of(fitcoach).backfills == []
+    with state_of(fitcoach).sessions() as session:
+        connection = session.scalars(select(StravaConnection)).one()
+        assert not connection.connected
+        assert session.scalar(select(func.count()).select_from(OAuthToken)) == 0
+    home = fitcoach.get("/")
+    assert "fitcoach lost access to your Strava account" in home.text
+    assert "permission to read your activities" in home.text
+    assert "Connect with Strava again" in home.text
+
+
 @pytest.mark.parametrize("forge", ["other-state", None])
 def test_forged_or_missing_state_is_refused(fitcoach: TestClient, forge: str | None) -> None:
     answer = approve(start_login(fitcoach))

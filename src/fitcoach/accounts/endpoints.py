@@ -16,10 +16,12 @@ from fitcoach.core.errors import NotLoggedIn
 from fitcoach.strava.errors import BadRequest, StravaError
 from fitcoach.sync.connection import (
     StravaTakenElsewhere,
+    can_read_activities,
     connect_athlete,
     disconnect_strava,
     missing_scopes,
 )
+from fitcoach.sync.context import sync_context
 from fitcoach.web import sessions
 from fitcoach.web.deps import (
     AppServices,
@@ -139,7 +141,9 @@ def callback(
         )
     if signed_in is None:  # "Sign in with Strava": log in to the account it belongs to
         begin_login(app.sessions, request.session, athlete_id, now)
-    queue.start_backfill(athlete_id)
+    # Without permission to read activities the dashboard says "reconnect needed".
+    if can_read_activities(sync_context(app), athlete_id):
+        queue.start_backfill(athlete_id)
     return RedirectResponse("/", 303)
 
 

@@ -35,14 +35,11 @@ from fitcoach.sync.manual import ASK_AGAIN_WITHIN, MANUAL_REFRESH_INTERVAL, manu
 from fitcoach.sync.schedule import due_for_daily_sync
 from fitcoach.sync.webhooks.schemas import PushEvent
 from fitcoach.sync.webhooks.service import (
-    EVENT_RETRIES,
-    EVENT_RETRY_DELAY,
-    process_event,
+    handle_event,
     store_event,
 )
 
 BACKFILL_ERROR_DELAY_S = BACKFILL_RETRY_AFTER.total_seconds()
-EVENT_RETRY_DELAY_S = EVENT_RETRY_DELAY.total_seconds()
 # A queued task runs a moment after the one that queued it, not at the same instant.
 TASK_GAP_S = 1.0
 # What the calls of each kind of task are reported as.
@@ -103,14 +100,11 @@ class Fitcoach(Strategy):
 
     # The worker -----------------------------------------------------------------------
 
-    def handle_event(self, event_id: int, retries: int) -> None:
-        try:
-            process_event(self.runtime.context, event_id)
-        except StravaError:
-            if retries < EVENT_RETRIES:
-                self.runtime.later(
-                    EVENT_RETRY_DELAY_S, lambda: self.handle_event(event_id, retries + 1), EVENTS
-                )
+    def handle_event(self, event_id: int, attempt: int) -> None:
+        # webhooks.tasks.handle_webhook_event: the service says when to try again.
+        step = handle_event(self.runtime.context, event_id, attempt)
+        if step.at is not None:
+            self.runtime.at(step.at, lambda: self.handle_event(event_id, step.attempt), EVENTS)
 
     def backfill(self, athlete_id: int) -> None:
         context = self.runtime.context

@@ -63,10 +63,12 @@ def _budget_usage(strava: Strava) -> Usage | None:
 def _notes(usage: Usage | None, overview: Overview, freshness: Freshness) -> list[str]:
     notes = [note for note in (freshness.note, budget_pressure(usage)) if note]
     sync = overview.sync
-    if sync.failures >= 3 and sync.last_error_at is not None:
+    if sync.failures and sync.last_error_at is not None:
+        attempts = "attempt" if sync.failures == 1 else f"{sync.failures} attempts"
         notes.append(
-            f"The last {sync.failures} attempts to reach Strava failed "
-            f"(last at {sync.last_error_at:%H:%M} UTC); fitcoach keeps trying."
+            f"The last {attempts} to fetch your Strava activities failed "
+            f"(last at {sync.last_error_at:%H:%M} UTC): {sync.last_error or 'no reason given'} "
+            "fitcoach keeps trying by itself."
         )
     return notes
 
@@ -102,6 +104,7 @@ def _context(
         "ranges": RANGES,
         "freshness": freshness,
         "notes": _notes(_budget_usage(strava), overview, freshness),
+        "skipped": reads.skipped,
         "nav": "dashboard",
     }
 

@@ -24,10 +24,19 @@ from fitcoach.activities.queries import (
 )
 from fitcoach.athletes.views import goal_of
 from fitcoach.coach import DailyLoads, GoalEvent
-from fitcoach.models import Activity, Athlete, PlannedWorkout, StravaConnection, SyncState
+from fitcoach.models import (
+    Activity,
+    Athlete,
+    PlannedWorkout,
+    SkippedActivity,
+    StravaConnection,
+    SyncState,
+)
 from fitcoach.sync.repository import SyncMarks
 
 RECENT_ACTIVITIES = 10
+# The activities from Strava that could not be stored, at most this many on the dashboard.
+SKIPPED_SHOWN = 5
 COMPARE_WEEKS = 4
 
 
@@ -108,6 +117,7 @@ class DashboardReads:
     history: DailyLoads
     week: list[WeekRow]
     recent: list[ActivityLineRow]
+    skipped: list[SkippedRow]
 
 
 def read_dashboard(connection: Connection, athlete_id: int, today: date) -> DashboardReads | None:
@@ -120,7 +130,33 @@ def read_dashboard(connection: Connection, athlete_id: int, today: date) -> Dash
         daily_load_history(connection, athlete_id),
         week_rows(connection, athlete_id, compared_since(today)),
         activity_lines(connection, athlete_id, limit=RECENT_ACTIVITIES),
+        skipped_rows(connection, athlete_id),
     )
+
+
+class SkippedRow(NamedTuple):
+    """An activity Strava sent that fitcoach could not store, and why."""
+
+    strava_id: int
+    name: str
+    reason: str
+    skipped_at: datetime
+
+
+def skipped_rows(connection: Connection, athlete_id: int) -> list[SkippedRow]:
+    """The athlete's newest activities from Strava that could not be stored."""
+    query = (
+        select(
+            SkippedActivity.strava_id,
+            SkippedActivity.name,
+            SkippedActivity.reason,
+            SkippedActivity.skipped_at,
+        )
+        .where(SkippedActivity.athlete_id == athlete_id)
+        .order_by(SkippedActivity.skipped_at.desc())
+        .limit(SKIPPED_SHOWN)
+    )
+    return [SkippedRow._make(row) for row in connection.execute(query)]
 
 
 @dataclass(frozen=True)

@@ -289,6 +289,26 @@ class SyncState(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the next backfill page should be fetched; a backfill due long ago and not
+    # moved on lost its task, and the periodic resume queues it again.
+    backfill_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SkippedActivity(Base):
+    """An activity Strava sent that could not be stored (a value no column can hold): the
+    rest of its page was stored; the athlete and operators see why this one was not."""
+
+    __tablename__ = "skipped_activities"
+    __table_args__ = (UniqueConstraint("athlete_id", "strava_id"),)
+
+    id: Mapped[int] = mapped_column(OwnId, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE")
+    )
+    strava_id: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    skipped_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class WebhookEvent(Base):
@@ -310,6 +330,11 @@ class WebhookEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When its next try is due (a budget deferral or a retry), so the sweep for lost tasks
+    # leaves it to the task scheduled for then.
+    next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why handling it failed for good (it is then marked processed, never retried blindly).
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class ApiUsage(Base):

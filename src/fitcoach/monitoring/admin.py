@@ -20,12 +20,14 @@ from fitcoach.monitoring.endpoints import budget_of
 from fitcoach.monitoring.queries import (
     AthleteCounts,
     BudgetStatus,
+    DataConflict,
     QueueStatus,
     SyncFailure,
     WebhookStatus,
     athlete_counts,
     athlete_names,
     budget_status,
+    data_conflicts,
     failing_count,
     queue_status,
     sync_failures,
@@ -74,6 +76,7 @@ class AdminView:
     athletes: AthleteCounts
     failing: int
     failures: list[SyncFailure]
+    conflicts: list[DataConflict]
     webhooks: WebhookStatus
     queue: QueueStatus | None
     problems: list[str]
@@ -116,6 +119,7 @@ def read_view(app: AppServices) -> AdminView:
         athletes = athlete_counts(session, now)
         failing = failing_count(session)
         failures = sync_failures(session, FAILURES_SHOWN)
+        conflicts = data_conflicts(session, FAILURES_SHOWN)
         webhooks = webhook_status(session, now)
         ranked = top(budget.athletes_daily, TOP_ATHLETES) if budget else []
         names = athlete_names(session, (athlete_id for athlete_id, _ in ranked))
@@ -137,6 +141,7 @@ def read_view(app: AppServices) -> AdminView:
         athletes=athletes,
         failing=failing,
         failures=failures,
+        conflicts=conflicts,
         webhooks=webhooks,
         queue=queue,
         problems=problems,

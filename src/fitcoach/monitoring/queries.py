@@ -15,7 +15,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from fitcoach.core.queue import TaskQueue
-from fitcoach.models import Athlete, StravaConnection, SyncState, WebhookEvent
+from fitcoach.models import (
+    Athlete,
+    ClaimConflict,
+    SkippedActivity,
+    StravaConnection,
+    SyncState,
+    WebhookEvent,
+)
 from fitcoach.monitoring.athletes import athlete_requests
 from fitcoach.strava.budget import Budget, Usage, Window
 
@@ -48,6 +55,42 @@ class SyncFailure:
     failures: int
     last_error: str
     last_error_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DataConflict:
+    """A piece of data fitcoach refused to store, and why: an activity Strava sent that
+    no column could hold, or a Strava id one athlete's own data claimed that Strava gave
+    to another athlete."""
+
+    at: datetime
+    athlete_id: int
+    strava_id: int
+    what: str
+
+
+def data_conflicts(session: Session, limit: int = 20) -> list[DataConflict]:
+    """The newest skipped activities and dropped claims, newest first."""
+    skipped = session.execute(
+        select(SkippedActivity).order_by(SkippedActivity.skipped_at.desc()).limit(limit)
+    ).scalars()
+    claims = session.execute(
+        select(ClaimConflict).order_by(ClaimConflict.found_at.desc()).limit(limit)
+    ).scalars()
+    found = [
+        DataConflict(row.skipped_at, row.athlete_id, row.strava_id, f"not stored: {row.reason}")
+        for row in skipped
+    ] + [
+        DataConflict(
+            row.found_at,
+            row.claimed_by,
+            row.strava_id,
+            f"claimed by this athlete's own data; Strava gave it to athlete {row.owner}, "
+            "whose activity was kept",
+        )
+        for row in claims
+    ]
+    return sorted(found, key=lambda conflict: conflict.at, reverse=True)[:limit]
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from fitcoach.strava.cache import ResponseCache
 from fitcoach.strava.errors import (
     BadRequest,
     BadResponse,
+    MissingScope,
     NotFound,
     RateLimited,
     StravaError,
@@ -403,6 +404,8 @@ def _interpret(endpoint: str, response: httpx.Response) -> Any:
             raise Unavailable(f"{endpoint}: Strava is unavailable for {retry_after:.0f} s")
         raise _Transient(f"{endpoint}: Strava answered {status}", retry_after)
     if status == 401:
+        if _missing_permission(response):
+            raise MissingScope(f"{endpoint}: the token lacks a permission ({_message(response)})")
         raise Unauthorized(f"{endpoint}: Strava refused the token ({_message(response)})")
     if status == 404:
         raise NotFound(f"{endpoint}: not found or not visible ({_message(response)})")
@@ -414,6 +417,22 @@ def _interpret(endpoint: str, response: httpx.Response) -> Any:
         return response.json()
     except ValueError as error:
         raise _Transient(f"{endpoint}: Strava's answer is not valid JSON") from error
+
+
+def _missing_permission(response: httpx.Response) -> bool:
+    """Whether a 401 says a permission is missing (Strava names the field
+    ``activity:read_permission`` with code ``missing``) rather than a bad token."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return any(
+        isinstance(e, dict)
+        and e.get("code") == "missing"
+        and str(e.get("field", "")).endswith("_permission")
+        for e in errors or []
+    )
 
 
 def _message(response: httpx.Response) -> str:

@@ -19,6 +19,11 @@ class Unauthorized(StravaError):
     """The token is missing, expired or revoked: the athlete must reconnect."""
 
 
+class MissingScope(Unauthorized):
+    """The token is valid but lacks a permission the request needs (the athlete unticked
+    "View data about your activities"): only connecting again with it helps."""
+
+
 class NotFound(StravaError):
     """The object does not exist or is not visible with this token."""
 

@@ -9,23 +9,25 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from fitcoach.activities import repository as activities
 from fitcoach.activities.loads import compute_loads
 from fitcoach.activities.merge import store_api_rows
-from fitcoach.activities.rows import row_from_strava
+from fitcoach.activities.rows import BadActivityDocument, clean_text, row_from_strava
 from fitcoach.core.db import transaction
 from fitcoach.models import Source
 from fitcoach.strava.access import AthleteDisconnected
 from fitcoach.strava.budget import Priority
 from fitcoach.strava.client import MAX_PER_PAGE
-from fitcoach.strava.errors import NotFound, StravaError
+from fitcoach.strava.errors import NotFound
 from fitcoach.strava.models import SummaryActivity
 from fitcoach.sync import repository
 from fitcoach.sync.context import SyncContext
 from fitcoach.sync.instrumentation import sync_run
+from fitcoach.sync.retries import STRAVA_DELAY, Failure, classify, reason
 from fitcoach.sync.webhooks.repository import handled_deletes
 
 log = logging.getLogger("fitcoach.sync")
@@ -35,7 +37,7 @@ log = logging.getLogger("fitcoach.sync")
 SAFETY_MARGIN = timedelta(hours=1)
 MAX_INCREMENTAL_PAGES = 10
 # A backfill page that failed on Strava's side (not the budget) is tried again after this.
-BACKFILL_RETRY_AFTER = timedelta(minutes=5)
+BACKFILL_RETRY_AFTER = STRAVA_DELAY
 
 
 @dataclass(frozen=True)
@@ -46,21 +48,67 @@ class SyncResult:
 
 
 def store_fetched(context: SyncContext, athlete_id: int, fetched: list[SummaryActivity]) -> None:
-    """Store activities just fetched from Strava and recompute the athlete's loads."""
-    rows = [row_from_strava(activity.raw, athlete_id) for activity in fetched]
-    with transaction(context.sessions) as session:
-        # Not a plain upsert: an activity the athlete imported from their own files is
-        # linked to its Strava id, never overwritten or doubled.
-        store_api_rows(session, athlete_id, rows)
-        strava = repository.strava_athlete_of(session, athlete_id)
-        listed = [int(row["strava_id"]) for row in rows]
-        deleted_meanwhile = handled_deletes(session, strava, listed) if strava else []
+    """Store activities just fetched from Strava and recompute the athlete's loads.
+
+    A bad row never costs its page: an activity whose document no column can hold, or
+    that the database refuses, is skipped and recorded (``skipped_activities``, shown to
+    the athlete and on /admin) and the others are stored. A database that is unavailable
+    is not a bad row: that error goes up, for the task to try the page again.
+    """
+    rows: list[dict[str, Any]] = []
+    for activity in fetched:
+        try:
+            rows.append(row_from_strava(activity.raw, athlete_id))
+        except BadActivityDocument as error:
+            skip(context, athlete_id, activity, str(error))
+    try:
+        deleted_meanwhile = _store_rows(context, athlete_id, rows)
+    except Exception as error:
+        if classify(error) is not Failure.PERMANENT:
+            raise
+        # One row spoilt the batch: store them one by one to find it.
+        deleted_meanwhile = []
+        for row in rows:
+            try:
+                deleted_meanwhile += _store_rows(context, athlete_id, [row])
+            except Exception as row_error:
+                if classify(row_error) is not Failure.PERMANENT:
+                    raise
+                skip(context, athlete_id, fetched_of(fetched, row), reason(row_error))
     # A page listed just before Strava deleted one of its activities arrives after the
     # delete event was handled (nothing was held then): check those again now.
     for strava_id in deleted_meanwhile:
         delete_if_gone(context, athlete_id, strava_id, Priority.WEBHOOK)
     if rows:
         compute_loads(context.sessions, athlete_id, context.clock().date())
+
+
+def _store_rows(context: SyncContext, athlete_id: int, rows: list[dict[str, Any]]) -> list[int]:
+    """Store the rows in one transaction; the Strava ids a handled delete event named."""
+    with transaction(context.sessions) as session:
+        # Not a plain upsert: an activity the athlete imported from their own files is
+        # linked to its Strava id, never overwritten or doubled.
+        store_api_rows(session, athlete_id, rows)
+        listed = [int(row["strava_id"]) for row in rows]
+        repository.forget_skipped(session, athlete_id, listed)
+        strava = repository.strava_athlete_of(session, athlete_id)
+        return handled_deletes(session, strava, listed) if strava else []
+
+
+def fetched_of(fetched: list[SummaryActivity], row: dict[str, Any]) -> SummaryActivity:
+    """The fetched activity a row was made from."""
+    return next(activity for activity in fetched if activity.id == row["strava_id"])
+
+
+def skip(context: SyncContext, athlete_id: int, activity: SummaryActivity, why: str) -> None:
+    """Record that this activity could not be stored, and why."""
+    name = clean_text(str(activity.raw.get("name") or ""))[:200]
+    with transaction(context.sessions) as session:
+        repository.record_skipped(session, athlete_id, activity.id, name, why, context.clock())
+    log.warning(
+        "activity from Strava not stored",
+        extra={"athlete_id": athlete_id, "strava_id": activity.id, "reason": why},
+    )
 
 
 @sync_run("backfill")
@@ -102,6 +150,10 @@ def backfill_page(context: SyncContext, athlete_id: int, priority: int) -> SyncR
             state.last_sync_at = now
         state.backfill_done = len(page) < MAX_PER_PAGE
         more = not state.backfill_done
+        # The next page is due at once; the periodic resume watches that it comes.
+        state.backfill_next_at = now if more else None
+        state.consecutive_failures = 0
+        state.last_error = None
     return SyncResult(len(page), 1, more)
 
 
@@ -146,18 +198,27 @@ def incremental_sync(context: SyncContext, athlete_id: int, priority: int) -> Sy
     return SyncResult(fetched, calls)
 
 
-def record_failure(context: SyncContext, athlete_id: int, error: StravaError) -> None:
-    with transaction(context.sessions) as session:
-        state = repository.get_sync_state(session, athlete_id)
-        if state is None:
-            return
-        state.consecutive_failures += 1
-        state.last_error = f"{type(error).__name__}: {error}"
-        state.last_error_at = context.clock()
+def record_failure(context: SyncContext, athlete_id: int, error: BaseException) -> None:
+    """Count the failure on the athlete's sync state with its reason in words (shown on
+    the dashboard and /admin). When the database itself is what failed, this may fail
+    too: then the log line is the record, and the retry goes on regardless."""
+    why = reason(error)
     log.warning(
         "sync failed",
-        extra={"athlete_id": athlete_id, "error": str(error), "kind": type(error).__name__},
+        extra={"athlete_id": athlete_id, "error": why, "kind": type(error).__name__},
     )
+    try:
+        with transaction(context.sessions) as session:
+            state = repository.get_sync_state(session, athlete_id)
+            if state is None:
+                return
+            state.consecutive_failures += 1
+            state.last_error = why
+            state.last_error_at = context.clock()
+    except Exception as unrecorded:
+        if classify(unrecorded) is not Failure.DATABASE:
+            raise
+        log.warning("sync failure not recorded: the database is unavailable")
 
 
 def mark_dirty(context: SyncContext, athlete_id: int) -> None:

@@ -32,16 +32,24 @@ from fitcoach.athletes.repository import (
 from fitcoach.core.db import transaction
 from fitcoach.core.errors import FitcoachError
 from fitcoach.strava import repository as strava_store
+from fitcoach.strava.access import mark_disconnected
+from fitcoach.strava.budget import Priority
 from fitcoach.strava.client import StravaClient
-from fitcoach.strava.errors import StravaError
+from fitcoach.strava.errors import MissingScope, StravaError
 from fitcoach.strava.models import TokenResponse
 from fitcoach.strava.repository import Tokens, load_tokens, save_tokens
 from fitcoach.sync import repository
+from fitcoach.sync.context import SyncContext
 from fitcoach.sync.webhooks.repository import delete_events_of
 
 log = logging.getLogger("fitcoach.sync")
 
 REQUIRED_SCOPES = ("read", "activity:read_all")
+# What the athlete reads when their token cannot list activities.
+READ_SCOPE_MISSING = (
+    "Strava did not give fitcoach permission to read your activities. Connect again and "
+    "leave \u201cView data about your activities\u201d ticked on Strava's page."
+)
 
 
 class StravaTakenElsewhere(FitcoachError):
@@ -110,6 +118,37 @@ def connect_athletes(
     for athlete_id, (_, scopes) in zip(ids, answers, strict=True):
         log.info("strava connected", extra={"athlete_id": athlete_id, "scopes": scopes})
     return ids
+
+
+def can_read_activities(context: SyncContext, athlete_id: int) -> bool:
+    """One call after the code exchange: whether the new token may list activities.
+
+    The scopes in the callback's URL are the browser's word and can be edited; Strava's
+    answer is not. A token without ``activity:read`` means "reconnect needed" (shown on
+    the dashboard) and no backfill. Any other failure here (the budget, Strava down)
+    leaves the question to the backfill, which meets and handles it.
+    """
+    try:
+        token = context.token(athlete_id)
+        context.strava.activities(
+            token, priority=Priority.INTERACTIVE, athlete_id=athlete_id, per_page=1
+        )
+    except MissingScope:
+        reconnect_needed(context, athlete_id)
+        return False
+    except StravaError as error:
+        log.info(
+            "scope check not made; the backfill checks",
+            extra={"athlete_id": athlete_id, "error": str(error)},
+        )
+    return True
+
+
+def reconnect_needed(context: SyncContext, athlete_id: int) -> None:
+    """The athlete's token cannot read activities: shown as "reconnect needed" on the
+    dashboard (the tokens are forgotten); nothing retries until they connect again."""
+    mark_disconnected(context.sessions, athlete_id, READ_SCOPE_MISSING)
+    log.warning("token without activity read permission", extra={"athlete_id": athlete_id})
 
 
 def disconnect_strava(

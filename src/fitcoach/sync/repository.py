@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from fitcoach.models import StravaConnection, SyncState
+from fitcoach.models import SkippedActivity, StravaConnection, SyncState
 
 
 @dataclass(frozen=True)
@@ -103,3 +103,52 @@ def delete_sync_state(session: Session, athlete_id: int) -> None:
     state = session.get(SyncState, athlete_id)
     if state is not None:
         session.delete(state)
+
+
+def backfill_due(session: Session, athlete_id: int, at: datetime | None) -> None:
+    """Note when the athlete's next backfill page should be fetched (None: no page)."""
+    session.execute(
+        update(SyncState).where(SyncState.athlete_id == athlete_id).values(backfill_next_at=at)
+    )
+
+
+def stalled_backfills(session: Session, due_before: datetime) -> list[int]:
+    """Connected athletes whose unfinished backfill was due before ``due_before`` (or has
+    no due time) and has not moved on since: its task was lost."""
+    query = (
+        select(SyncState.athlete_id)
+        .join(StravaConnection, StravaConnection.athlete_id == SyncState.athlete_id)
+        .where(StravaConnection.connected.is_(True), SyncState.backfill_done.is_(False))
+        .where(or_(SyncState.backfill_next_at.is_(None), SyncState.backfill_next_at < due_before))
+    )
+    return list(session.scalars(query))
+
+
+def record_skipped(
+    session: Session, athlete_id: int, strava_id: int, name: str, reason: str, at: datetime
+) -> None:
+    """Remember that this activity could not be stored, and why (the latest reason)."""
+    found = session.scalar(
+        select(SkippedActivity).where(
+            SkippedActivity.athlete_id == athlete_id, SkippedActivity.strava_id == strava_id
+        )
+    )
+    if found is None:
+        session.add(
+            SkippedActivity(
+                athlete_id=athlete_id, strava_id=strava_id, name=name, reason=reason, skipped_at=at
+            )
+        )
+        return
+    found.name, found.reason, found.skipped_at = name, reason, at
+
+
+def forget_skipped(session: Session, athlete_id: int, strava_ids: list[int]) -> None:
+    """These activities were stored after all (Strava sent them again, fixed)."""
+    if strava_ids:
+        session.execute(
+            delete(SkippedActivity).where(
+                SkippedActivity.athlete_id == athlete_id,
+                SkippedActivity.strava_id.in_(strava_ids),
+            )
+        )

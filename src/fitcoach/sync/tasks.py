@@ -1,10 +1,11 @@
 """The sync's queue tasks: thin adapters that call ``fitcoach.sync`` and decide, by the
-error's type, whether to retry. Budget refusals reschedule the task for the moment the
-budget says it may go; a revoked athlete is not retried."""
+error's type (``fitcoach.sync.retries``), when to try again. Budget refusals reschedule
+the task for the moment the budget says it may go; a revoked athlete, or a token without
+permission to read activities, is not retried."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from huey import crontab
@@ -14,22 +15,27 @@ from fitcoach.core.settings import load_settings
 from fitcoach.core.tasks import TaskPriority, huey
 from fitcoach.strava.access import AthleteDisconnected
 from fitcoach.strava.budget import Priority
-from fitcoach.strava.errors import BudgetExhausted, RateLimited, StravaError
+from fitcoach.strava.errors import BudgetExhausted, MissingScope, RateLimited
 from fitcoach.sync import repository
-from fitcoach.sync.activities import (
-    BACKFILL_RETRY_AFTER,
-    backfill_page,
-    incremental_sync,
-    record_failure,
+from fitcoach.sync.activities import BACKFILL_RETRY_AFTER, incremental_sync, record_failure
+from fitcoach.sync.backfill import (
+    DEFERRED_BY_DEFAULT,
+    backfill_step,
+    stalled_backfills,
 )
+from fitcoach.sync.connection import reconnect_needed
 from fitcoach.sync.context import process_context
 from fitcoach.sync.instrumentation import sync_kind
 from fitcoach.sync.manual import manual_sync
 from fitcoach.sync.retention import apply_retention
+from fitcoach.sync.retries import Failure, classify, retry_delay
 from fitcoach.sync.schedule import due_for_daily_sync
 
-# A refusal that names no time is tried again after this long.
-DEFERRED_BY_DEFAULT = timedelta(minutes=15)
+__all__ = ["BACKFILL_RETRY_AFTER", "backfill", "sync_athlete"]
+
+# An incremental sync the database failed is tried this many more times, then left to
+# the next daily round.
+DATABASE_RETRIES = 6
 
 
 def _later(retry_at: datetime | None) -> datetime:
@@ -37,22 +43,16 @@ def _later(retry_at: datetime | None) -> datetime:
 
 
 @huey.task(priority=TaskPriority.BACKFILL)
-def backfill(athlete_id: int) -> None:
-    """One page of history; enqueues the next page while there is more."""
-    sync = process_context()
-    try:
-        result = backfill_page(sync, athlete_id, Priority.BACKFILL)
-    except (BudgetExhausted, RateLimited) as refusal:
-        backfill.schedule((athlete_id,), eta=_later(refusal.retry_at))
+def backfill(athlete_id: int, attempt: int = 0) -> None:
+    """One page of history; queues the next page, or its retry, as the page's outcome
+    says (``fitcoach.sync.backfill``): no error ends a backfill silently."""
+    step = backfill_step(process_context(), athlete_id, attempt, Priority.BACKFILL)
+    if step.at is None:
         return
-    except AthleteDisconnected:
-        return
-    except StravaError as error:
-        record_failure(sync, athlete_id, error)
-        backfill.schedule((athlete_id,), delay=BACKFILL_RETRY_AFTER.total_seconds())
-        return
-    if result.more:
-        backfill(athlete_id)
+    if step.at > datetime.now(UTC):
+        backfill.schedule((athlete_id, step.attempt), eta=step.at)
+    else:
+        backfill(athlete_id, step.attempt)
 
 
 def start_backfill(athlete_id: int) -> None:
@@ -61,16 +61,24 @@ def start_backfill(athlete_id: int) -> None:
 
 
 @huey.task(priority=TaskPriority.SCHEDULED)
-def sync_athlete(athlete_id: int, priority: int = Priority.SCHEDULED) -> None:
+def sync_athlete(athlete_id: int, priority: int = Priority.SCHEDULED, attempt: int = 0) -> None:
     sync = process_context()
     try:
         incremental_sync(sync, athlete_id, priority)
     except (BudgetExhausted, RateLimited) as refusal:
         sync_athlete.schedule((athlete_id, priority), eta=_later(refusal.retry_at))
+    except MissingScope:
+        reconnect_needed(sync, athlete_id)
     except AthleteDisconnected:
         return
-    except StravaError as error:
+    except Exception as error:
         record_failure(sync, athlete_id, error)
+        failure = classify(error)
+        # The database comes back by itself: try again soon. Strava's failures and bad
+        # data wait for the next daily round (a quarter of an hour at most).
+        if failure is Failure.DATABASE and attempt < DATABASE_RETRIES:
+            delay = retry_delay(failure, attempt + 1).total_seconds()
+            sync_athlete.schedule((athlete_id, priority, attempt + 1), delay=delay)
 
 
 @huey.periodic_task(crontab(minute="*/15"))
@@ -91,6 +99,14 @@ def resume_backfills() -> int:
     for athlete_id in pending:
         backfill(athlete_id)
     return len(pending)
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+def resume_stalled_backfills() -> None:
+    """Every 10 minutes: a backfill due long ago that did not move on lost its task (a
+    worker killed, the queue emptied, an error before this was classified): queue it."""
+    for athlete_id in stalled_backfills(process_context()):
+        backfill(athlete_id)
 
 
 @huey.task(priority=TaskPriority.INTERACTIVE)

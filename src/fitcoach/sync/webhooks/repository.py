@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -36,12 +36,38 @@ def get_event(session: Session, event_id: int) -> WebhookEvent | None:
 def unprocessed_event_ids(
     session: Session, limit: int = 500, received_before: datetime | None = None
 ) -> list[int]:
-    """Events stored but not yet handled (a worker died, the queue was down)."""
+    """Events stored but not yet handled (a worker died, the queue was down); with
+    ``received_before``, only those received before it and not due after it (an event
+    deferred to the budget's reset has its task waiting)."""
     query = select(WebhookEvent.id).where(WebhookEvent.processed_at.is_(None))
     if received_before is not None:
-        query = query.where(WebhookEvent.received_at < received_before)
+        query = query.where(WebhookEvent.received_at < received_before).where(
+            or_(WebhookEvent.next_try_at.is_(None), WebhookEvent.next_try_at < received_before)
+        )
     query = query.order_by(WebhookEvent.id).limit(limit)
     return list(session.scalars(query))
+
+
+def event_due(session: Session, event_id: int, at: datetime) -> None:
+    """The event's next try is due at ``at`` (its task is scheduled for then)."""
+    session.execute(update(WebhookEvent).where(WebhookEvent.id == event_id).values(next_try_at=at))
+
+
+def event_failed(session: Session, event_id: int, reason: str, at: datetime) -> None:
+    """Handling the event failed for good: closed, with the reason kept."""
+    session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id == event_id, WebhookEvent.processed_at.is_(None))
+        .values(processed_at=at, last_error=reason)
+    )
+
+
+def prune_processed(session: Session, processed_before: datetime) -> int:
+    """Delete the events handled before ``processed_before``; how many went."""
+    pruned = session.execute(
+        delete(WebhookEvent).where(WebhookEvent.processed_at < processed_before)
+    )
+    return int(getattr(pruned, "rowcount", 0) or 0)
 
 
 def _deauthorizations_of(strava_athlete_id: int) -> tuple[Any, ...]:

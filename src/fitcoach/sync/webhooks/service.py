@@ -26,13 +26,16 @@ from fitcoach.core.db import transaction
 from fitcoach.core.metrics import webhook_failures, webhook_processed
 from fitcoach.strava.access import AthleteDisconnected
 from fitcoach.strava.budget import Priority
-from fitcoach.strava.errors import Unauthorized
+from fitcoach.strava.errors import BudgetExhausted, RateLimited, Unauthorized
 from fitcoach.strava.repository import athlete_of_strava
 from fitcoach.sync.activities import delete_if_gone, mark_dirty, needs_refetch, refetch_activity
 from fitcoach.sync.connection import forget_strava
 from fitcoach.sync.context import SyncContext
+from fitcoach.sync.retries import STRAVA_DELAY, Failure, Next, classify, reason, retry_delay
 from fitcoach.sync.webhooks.repository import (
     claim_deauthorizations,
+    event_due,
+    event_failed,
     get_event,
     insert_event,
     last_deauthorization_check,
@@ -43,9 +46,12 @@ from fitcoach.sync.webhooks.schemas import PushEvent, is_revoked
 
 log = logging.getLogger("fitcoach.sync.webhooks")
 
-# A handler that raised is tried this many more times, this long apart (huey's retries).
+# An event whose check failed on Strava's side is tried this many more times, this long
+# apart, then recorded as failed; the database's failures are retried until it is back.
 EVENT_RETRIES = 5
-EVENT_RETRY_DELAY = timedelta(seconds=30)
+EVENT_RETRY_DELAY = STRAVA_DELAY
+# A refusal that names no time is tried again after this long.
+DEFERRED_BY_DEFAULT = timedelta(minutes=15)
 # One budget window: at most one deauthorization check per athlete in each.
 DEAUTHORIZATION_CHECK_EVERY = timedelta(minutes=15)
 
@@ -98,6 +104,55 @@ def store_event(session: Session, event: PushEvent, now: datetime) -> int | None
             "attempts": 0,
         },
     )
+
+
+def handle_event(context: SyncContext, event_id: int, attempt: int) -> Next:
+    """Handle a stored event and say when to try it again, if ever, by the error's type.
+
+    A budget refusal is no failure: the event waits for the window's reset (kept on the
+    event, so the sweep leaves it alone till then). The database's failures are retried
+    5 s, doubling, to 5 minutes apart; Strava's 5 minutes apart, ``EVENT_RETRIES`` times;
+    anything else, and Strava's last failure, are recorded on the event (its
+    ``last_error``, the log) and the event is closed: never retried blindly.
+    """
+    now = context.clock()
+    try:
+        process_event(context, event_id)
+    except (BudgetExhausted, RateLimited) as refusal:
+        at = refusal.retry_at or now + DEFERRED_BY_DEFAULT
+        log.info(
+            "webhook event deferred by the budget until %s",
+            at.isoformat(),
+            extra={"event_id": event_id},
+        )
+        return _note_due(context, event_id, at, 0)
+    except Exception as error:
+        failure = classify(error)
+        attempt += 1
+        if failure is Failure.DATABASE or (failure is Failure.STRAVA and attempt <= EVENT_RETRIES):
+            log.warning(
+                "webhook event failed; tried again later",
+                extra={"event_id": event_id, "error": reason(error), "attempt": attempt},
+            )
+            return _note_due(context, event_id, now + retry_delay(failure, attempt), attempt)
+        log.error(
+            "webhook event failed for good",
+            extra={"event_id": event_id, "error": reason(error), "kind": type(error).__name__},
+        )
+        with transaction(context.sessions) as session:
+            event_failed(session, event_id, reason(error), now)
+    return Next(None)
+
+
+def _note_due(context: SyncContext, event_id: int, at: datetime, attempt: int) -> Next:
+    # Best effort: when the database is what failed, the task's own retry carries on.
+    try:
+        with transaction(context.sessions) as session:
+            event_due(session, event_id, at)
+    except Exception as error:
+        if classify(error) is not Failure.DATABASE:
+            raise
+    return Next(at, attempt)
 
 
 @webhook_failures
