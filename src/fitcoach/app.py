@@ -67,7 +67,7 @@ from fitcoach.sync.webhooks.subscription import (
 from fitcoach.web.deps import PageReader, Services, read_slots
 from fitcoach.web.errors import install_error_handlers
 from fitcoach.web.headers import SecurityHeaders
-from fitcoach.web.limits import BodyLimit
+from fitcoach.web.limits import BodyLimit, InFlightLimit
 from fitcoach.web.sessions import SessionPolicy
 from fitcoach.web.templating import static_files
 from fitcoach.web.throttle import LoginLimits, Throttle
@@ -260,6 +260,8 @@ def create_app(
     app.add_middleware(SecurityHeaders, https=https)
     # Outermost but for Starlette's error middleware, as @app.middleware("http") was.
     app.add_middleware(RequestContext)
+    # Outermost of all: a webhook delivery beyond the cap costs only its parsing.
+    app.add_middleware(InFlightLimit, prefix=CALLBACK_PREFIX, limit=settings.webhook_max_in_flight)
     return app
 
 

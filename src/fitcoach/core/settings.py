@@ -156,6 +156,15 @@ class Settings(BaseSettings):
             "Strava's webhook (16 KB)"
         ),
     )
+    webhook_max_in_flight: int = Field(
+        32,
+        ge=1,
+        description=(
+            "Strava webhook deliveries one web process handles at once; more are answered "
+            "503 with Retry-After at once (Strava sends them again), so that a flood does not "
+            "make every answer late"
+        ),
+    )
     session_idle_minutes: int = Field(
         7 * 24 * 60, ge=1, description="A login unused this long ends (7 days)"
     )

@@ -97,39 +97,47 @@ class Services:
     logins: LoginLimits = field(default_factory=LoginLimits, repr=False)
 
 
+# The accessors below are coroutines: a plain attribute read then runs on the event loop
+# instead of costing each request a hop through the thread pool (FastAPI runs a plain
+# ``def`` dependency there), which under a burst of webhook deliveries queued behind the
+# database writes.
 def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
 
 
-AppServices = Annotated[Services, Depends(services)]
+async def _services(request: Request) -> Services:
+    return services(request)
 
 
-def _settings(app: AppServices) -> Settings:
+AppServices = Annotated[Services, Depends(_services)]
+
+
+async def _settings(app: AppServices) -> Settings:
     return app.settings
 
 
-def _sessions(app: AppServices) -> sessionmaker[Session]:
+async def _sessions(app: AppServices) -> sessionmaker[Session]:
     return app.sessions
 
 
-def _reader(app: AppServices) -> PageReader:
+async def _reader(app: AppServices) -> PageReader:
     return app.reader
 
 
-def _strava(app: AppServices) -> StravaClient:
+async def _strava(app: AppServices) -> StravaClient:
     return app.strava
 
 
-def _queue(app: AppServices) -> TaskQueue:
+async def _queue(app: AppServices) -> TaskQueue:
     return app.queue
 
 
-def _logins(app: AppServices) -> LoginLimits:
+async def _logins(app: AppServices) -> LoginLimits:
     return app.logins
 
 
-def _now(app: AppServices) -> datetime:
+async def _now(app: AppServices) -> datetime:
     return app.clock()
 
 

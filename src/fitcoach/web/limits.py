@@ -109,3 +109,58 @@ async def _refuse(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class InFlightLimit:
+    """At most ``limit`` requests to paths under ``prefix`` in this process at once; one
+    more is answered 503 with ``Retry-After`` at once, before its body is read or the
+    database is touched.
+
+    For Strava's webhook callback: Strava waits 2 s for an acknowledgement and sends an
+    unanswered or refused event again later, so under a flood (forged, or a backlog of
+    genuine deliveries) a quick 503 keeps the events already admitted within their 2 s
+    instead of letting every answer grow late together. Kept outermost, so a refused
+    request costs only its parsing.
+    """
+
+    def __init__(self, app: ASGIApp, prefix: str, limit: int, retry_after_s: int = 5) -> None:
+        self.app = app
+        self.prefix = prefix
+        self.limit = limit
+        self.retry_after = str(retry_after_s).encode()
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            await self._shed(send)
+            return
+        # One event loop per process: the count needs no lock.
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    async def _shed(self, send: Send) -> None:
+        body = json.dumps(
+            error_body(
+                503,
+                "Too many events are being received at once.",
+                "Send it again after Retry-After seconds (Strava does by itself).",
+            )
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", self.retry_after),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -68,13 +68,13 @@ class CallbackGuard:
         raise HTTPException(404)
 
 
-def callback_guard(request: Request) -> CallbackGuard:
+async def callback_guard(request: Request) -> CallbackGuard:
     """The app's guard (``create_app`` makes it)."""
     found: CallbackGuard = request.app.state.callback_guard
     return found
 
 
-def expected_subscription(request: Request) -> ExpectedSubscription:
+async def expected_subscription(request: Request) -> ExpectedSubscription:
     """The app's reader of the subscription events must name (``create_app`` makes it)."""
     found: ExpectedSubscription = request.app.state.expected_subscription
     return found
@@ -141,11 +141,33 @@ async def receive(
     except NotAPushEvent:
         metrics.webhook_received("unknown", "unknown", "rejected")
         raise
-    expected = await run_in_threadpool(expected_id)
-    if expected is None:
+
+    def store() -> tuple[Outcome | None, int | None]:
+        # One trip through the thread pool for all of the request's blocking work: the
+        # subscription id (read at most every 30 s), the insert, and the queueing.
+        expected = expected_id()
+        if expected is None:
+            raise NoSubscription("No push subscription is registered yet.")
+        if event.subscription_id != expected:
+            return None, None
+        with transaction(app.sessions) as session:
+            received = receive_event(session, event, now)
+        if received.event_id is not None:
+            try:
+                queue.handle_webhook_event(received.event_id)
+            except Exception as error:  # the queue is down: the stored event is swept up later
+                log.warning(
+                    "event stored but not queued",
+                    extra={"event_id": received.event_id, "error": str(error)},
+                )
+        return received.outcome, received.event_id
+
+    try:
+        outcome, _ = await run_in_threadpool(store)
+    except NoSubscription:
         metrics.webhook_received(event.object_type, event.aspect_type, "rejected")
-        raise NoSubscription("No push subscription is registered yet.")
-    if event.subscription_id != expected:
+        raise
+    if outcome is None:
         # Answered like an accepted event: the answer must not say which ids are right.
         metrics.webhook_received(event.object_type, event.aspect_type, "foreign")
         log.warning(
@@ -153,19 +175,5 @@ async def receive(
             extra={"subscription_id": event.subscription_id},
         )
         return {"status": "received"}
-
-    def store() -> tuple[Outcome, int | None]:
-        with transaction(app.sessions) as session:
-            received = receive_event(session, event, now)
-            return received.outcome, received.event_id
-
-    outcome, event_id = await run_in_threadpool(store)
     metrics.webhook_received(event.object_type, event.aspect_type, outcome.value)
-    if event_id is not None:
-        try:
-            queue.handle_webhook_event(event_id)
-        except Exception as error:  # the queue is down: the stored event is swept up later
-            log.warning(
-                "event stored but not queued", extra={"event_id": event_id, "error": str(error)}
-            )
     return {"status": "received"}
