@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from fitcoach.activities.loads import compute_loads
+from fitcoach.activities.loads import recompute_requested
 from fitcoach.core.queue import QueueCounts
 from fitcoach.imports.parsing.limits import Limits
 from fitcoach.imports.uploads import athlete_with_new_activities, run_upload
@@ -47,7 +47,7 @@ class InlineQueue:
         return self.outcomes.get(job, {"status": "unknown"})
 
     def recompute_loads(self, athlete_id: int) -> None:
-        compute_loads(self.context.sessions, athlete_id, self.context.clock().date(), False)
+        recompute_requested(self.context.sessions, athlete_id, self.context.clock)
         self.replan(athlete_id)
 
     def import_upload(self, job_id: int) -> None:

@@ -108,4 +108,8 @@ def test_critical_power_and_monthly_ftp_from_the_stored_curves(site: Site) -> No
     assert ftp_of() == (round(ftp), None)
     assert site.recomputed[-1] == site.athlete_id  # loads recomputed with the new FTP
     page = site.client.get("/settings/thresholds", headers=HTML).text
-    assert 'id="proposal"' not in page and f"Your FTP is now {round(ftp)} W" in page
+    assert 'id="proposal"' not in page and f"Your FTP is now {round(ftp)} W, from today" in page
+    # Dated: the accepted estimate holds from today, the earlier setting before it.
+    table = page[page.index('id="dated-thresholds"') :]
+    assert f"{round(ftp)} W" in table and "accepted estimate" in table
+    assert site.state.clock().date().isoformat() in table

@@ -1,14 +1,16 @@
 """Training load for stored activities: computed on ingest, recomputed when settings change.
 
 The maths is ``fitcoach.coach``; this module decides which activities to (re)compute and
-turns store rows into the coach's plain data and back. An activity whose streams are
-stored (the athlete's own files) is scored from them: power stream → normalized power,
-heart-rate stream → TRIMP, pace stream → running TSS, rather than from averages.
+turns store rows into the coach's plain data and back. Each activity is scored with the
+thresholds in force on its start date (``athletes.thresholds.dated_thresholds``). An
+activity whose streams are stored (the athlete's own files) is scored from them: power
+stream → normalized power, heart-rate stream → TRIMP, pace stream → running TSS, rather
+than from averages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -17,9 +19,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach import coach
 from fitcoach.activities import repository
+from fitcoach.athletes import repository as athletes
 from fitcoach.athletes.repository import get_athlete
-from fitcoach.athletes.thresholds import coach_activity, thresholds_for
+from fitcoach.athletes.thresholds import (
+    DatedThresholds,
+    activity_day,
+    coach_activity,
+    dated_thresholds,
+)
 from fitcoach.coach import AthleteThresholds, CoachError, Streams, activity_load
+from fitcoach.core.clock import Clock
 from fitcoach.core.db import transaction
 from fitcoach.models import Activity, Source
 
@@ -59,13 +68,13 @@ def compute_loads(
         athlete = get_athlete(session, athlete_id)
         if athlete is None:
             return 0
-        thresholds = thresholds_for(session, athlete, today).as_thresholds()
+        dated = dated_thresholds(session, athlete, today)
         rows = repository.activities_needing_load(session, athlete_id, only_missing)
         # Imported from files: the streams are here, so the load is the true one.
         own = [row.id for row in rows if row.source != Source.STRAVA_API]
         streams = repository.streams_of(session, own) if own else {}
         for row in rows:
-            _score(row, streams.get(row.id), thresholds)
+            _score(row, streams.get(row.id), dated.on(activity_day(row)))
         return len(rows)
 
 
@@ -81,13 +90,58 @@ def compute_stream_loads(
         athlete = get_athlete(session, athlete_id)
         if athlete is None:
             return 0
-        thresholds = thresholds_for(session, athlete, today).as_thresholds()
+        dated = dated_thresholds(session, athlete, today)
+    return _score_in_batches(sessions, activity_ids, dated)
+
+
+def _score_in_batches(
+    sessions: sessionmaker[Session],
+    activity_ids: Sequence[int],
+    dated: DatedThresholds,
+    after_batch: Callable[[int], bool] | None = None,
+) -> int:
+    """Score these activities a batch per transaction; ``after_batch`` is told how many
+    are done and answers whether to go on."""
     done = 0
     for first in range(0, len(activity_ids), _BATCH):
         chunk = list(activity_ids[first : first + _BATCH])
         with transaction(sessions) as session:
+            # Stored streams give the true load (own files, and Strava streams fetched).
             streams = repository.streams_of(session, chunk)
             for row in repository.activities_by_id(session, chunk):
-                _score(row, streams.get(row.id), thresholds)
+                _score(row, streams.get(row.id), dated.on(activity_day(row)))
                 done += 1
+        if after_batch is not None and not after_batch(done):
+            break
     return done
+
+
+def recompute_requested(sessions: sessionmaker[Session], athlete_id: int, clock: Clock) -> int:
+    """The athlete's requested recompute (``athletes.repository.request_recompute``): the
+    loads of the activities from its day on (all without a request), a batch at a time,
+    with its progress recorded after each; returns how many were scored. Stops early when
+    a newer request takes over, as that one covers these activities too."""
+    now = clock()
+    with sessions() as session:
+        athlete = get_athlete(session, athlete_id)
+        if athlete is None:
+            return 0
+        request = athletes.recompute_of(session, athlete_id)
+        since = None if request is None else request.since
+        generation = None if request is None else request.generation
+        dated = dated_thresholds(session, athlete, now.date())
+        ids = repository.activity_ids_since(session, athlete_id, since)
+    total = len(ids)
+
+    def progress(done: int) -> bool:
+        if generation is None:
+            return True
+        finished = clock() if done >= total else None
+        with transaction(sessions) as session:
+            return athletes.recompute_progress(
+                session, athlete_id, generation, total=total, done=done, finished_at=finished
+            )
+
+    if not progress(0):
+        return 0
+    return _score_in_batches(sessions, ids, dated, progress)

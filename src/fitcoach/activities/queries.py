@@ -30,7 +30,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from fitcoach.coach import DailyLoads
-from fitcoach.models import Activity, ActivityCurve, Athlete, DailyLoad, DeclinedFtp, Source
+from fitcoach.models import (
+    Activity,
+    ActivityCurve,
+    Athlete,
+    DailyLoad,
+    DeclinedFtp,
+    Source,
+    ThresholdEntry,
+)
 from fitcoach.models.types import UTCDateTime
 
 Reader = Connection | Session
@@ -407,3 +415,25 @@ def ftp_setting(reader: Reader, athlete_id: int) -> tuple[float | None, float | 
         None if row[0] is None else float(row[0]),
         None if row[1] is None else float(row[1]),
     )
+
+
+class ThresholdEntryRow(NamedTuple):
+    kind: str
+    value: float | None
+    effective_from: date
+    source: str
+
+
+def threshold_entry_rows(reader: Reader, athlete_id: int) -> list[ThresholdEntryRow]:
+    """The athlete's dated thresholds, newest first."""
+    query = (
+        select(
+            ThresholdEntry.kind,
+            ThresholdEntry.value,
+            ThresholdEntry.effective_from,
+            ThresholdEntry.source,
+        )
+        .where(ThresholdEntry.athlete_id == athlete_id)
+        .order_by(ThresholdEntry.effective_from.desc(), ThresholdEntry.kind)
+    )
+    return [ThresholdEntryRow._make(row) for row in reader.execute(query)]

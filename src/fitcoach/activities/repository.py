@@ -253,6 +253,27 @@ def activities_needing_load(
     return session.scalars(query).all()
 
 
+def activity_ids_since(session: Session, athlete_id: int, since: date | None) -> list[int]:
+    """The athlete's activities on or after ``since`` (by the day their load counts for;
+    None: all), oldest first."""
+    query = select(Activity.id).where(Activity.athlete_id == athlete_id)
+    if since is not None:
+        query = query.where(Activity.start_day >= since)
+    return list(session.scalars(query.order_by(Activity.start_day, Activity.id)).all())
+
+
+def curves_with_days(
+    session: Session, athlete_id: int, kind: str
+) -> list[tuple[date, list[list[float]]]]:
+    """The athlete's stored curves of ``kind``, each with the day its activity counts for."""
+    query = (
+        select(Activity.start_day, ActivityCurve.points)
+        .join(Activity, Activity.id == ActivityCurve.activity_id)
+        .where(ActivityCurve.athlete_id == athlete_id, ActivityCurve.kind == kind)
+    )
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
 def activities_by_id(session: Session, activity_ids: Sequence[int]) -> Sequence[Activity]:
     return session.scalars(select(Activity).where(Activity.id.in_(activity_ids))).all()
 

@@ -1,5 +1,7 @@
 """Coaching settings: thresholds, body, goal event. Bad input is named per field and saves
-nothing; a saved change has every load recomputed in the background."""
+nothing; a changed threshold holds from the day the athlete chose (today, a date, or every
+activity), and the loads from that day on are recomputed in the background, with their
+progress on the page and at ``/settings/recompute``."""
 
 from __future__ import annotations
 
@@ -7,10 +9,11 @@ from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from fitcoach.athletes.schemas import FIELDS, parse_settings
-from fitcoach.athletes.service import save_settings, settings_view
+from fitcoach.athletes.schemas import FIELDS, parse_applies, parse_settings
+from fitcoach.athletes.service import Saved, recompute_progress, save_settings, settings_view
+from fitcoach.core.errors import NotLoggedIn
 from fitcoach.web.deps import Now, OptionalAthlete, Queue, Sessions
 from fitcoach.web.page_common import login_required
 from fitcoach.web.security import check_csrf
@@ -18,10 +21,16 @@ from fitcoach.web.templating import page
 
 router = APIRouter()
 
-RECOMPUTING = (
-    "Saved. Your loads are being recomputed with the new settings; the dashboard "
-    "shows the new numbers in a minute or so."
-)
+RECOMPUTING = "Saved. Your loads are being recomputed with the new settings ({scope})."
+UNCHANGED = "Saved. No threshold changed, so every load stays as it was."
+
+
+def saved_text(saved: Saved) -> str:
+    if not saved.recompute:
+        return UNCHANGED
+    since = saved.since
+    scope = "every activity" if since is None else f"from {since.day} {since:%B %Y} on"
+    return RECOMPUTING.format(scope=scope)
 
 
 def _render(
@@ -45,6 +54,7 @@ def _render(
         errors=errors or {},
         thresholds=view.thresholds,
         strava_connected=view.strava_connected,
+        recompute=view.recompute,
         saved=saved,
         nav="settings",
     )
@@ -80,6 +90,8 @@ def save(
     goal_event_name: Annotated[str, Form()] = "",
     goal_event_date: Annotated[str, Form()] = "",
     goal_event_priority: Annotated[str, Form()] = "",
+    applies: Annotated[str, Form()] = "",
+    applies_date: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf)
     if athlete_id is None:
@@ -103,12 +115,26 @@ def save(
         )
     )
     values, errors = parse_settings(submitted, now.date())
-    if values is None:
-        return _render(request, sessions, now, athlete_id, submitted, errors)
-    if not save_settings(sessions, athlete_id, values):
+    applies_from, applies_errors = parse_applies(applies, applies_date, now.date())
+    errors = {**errors, **applies_errors}
+    if values is None or errors:
+        shown = {**submitted, "applies": applies, "applies_date": applies_date}
+        return _render(request, sessions, now, athlete_id, shown, errors)
+    saved = save_settings(sessions, athlete_id, values, applies_from, now)
+    if saved is None:
         request.session.clear()
         return login_required(request)
-    queue.recompute_loads(athlete_id)
+    if saved.recompute:
+        queue.recompute_loads(athlete_id)
     # Post/redirect/get: reloading the page after saving does not post the form again.
-    request.session["settings_saved"] = RECOMPUTING
+    request.session["settings_saved"] = saved_text(saved)
     return RedirectResponse("/settings", 303)
+
+
+@router.get("/settings/recompute")
+def recompute(athlete_id: OptionalAthlete, sessions: Sessions) -> JSONResponse:
+    """How far the latest load recompute got, for the settings page to follow."""
+    if athlete_id is None:
+        raise NotLoggedIn()
+    view = recompute_progress(sessions, athlete_id)
+    return JSONResponse({"recompute": None if view is None else view.as_json()})

@@ -4,12 +4,21 @@ settings, and the reads threshold estimates need."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from fitcoach.models import Activity, Athlete, DeclinedFtp, Deletion, SyncState
+from fitcoach.models import (
+    Activity,
+    Athlete,
+    DeclinedFtp,
+    Deletion,
+    LoadRecompute,
+    SyncState,
+    ThresholdEntry,
+)
 
 
 def create_athlete(
@@ -84,3 +93,97 @@ def set_declined_ftp(session: Session, athlete_id: int, watts: float | None) -> 
     session.execute(delete(DeclinedFtp).where(DeclinedFtp.athlete_id == athlete_id))
     if watts is not None:
         session.add(DeclinedFtp(athlete_id=athlete_id, watts=watts))
+
+
+# --- dated thresholds and the recompute they cause -----------------------------------
+
+
+def threshold_entries(session: Session, athlete_id: int) -> Sequence[ThresholdEntry]:
+    """The athlete's dated thresholds, oldest first within each kind."""
+    return session.scalars(
+        select(ThresholdEntry)
+        .where(ThresholdEntry.athlete_id == athlete_id)
+        .order_by(ThresholdEntry.kind, ThresholdEntry.effective_from)
+    ).all()
+
+
+def has_threshold(session: Session, athlete_id: int, kind: str) -> bool:
+    """Whether the athlete has any dated entry of ``kind`` (set, accepted or estimated)."""
+    found = session.scalar(
+        select(ThresholdEntry.id)
+        .where(ThresholdEntry.athlete_id == athlete_id, ThresholdEntry.kind == kind)
+        .limit(1)
+    )
+    return found is not None
+
+
+def set_threshold_from(
+    session: Session, athlete_id: int, kind: str, value: float | None, since: date, source: str
+) -> None:
+    """``value`` is the athlete's ``kind`` from ``since`` on: later entries of that kind
+    are replaced by it (the value given is the one in force today)."""
+    session.execute(
+        delete(ThresholdEntry).where(
+            ThresholdEntry.athlete_id == athlete_id,
+            ThresholdEntry.kind == kind,
+            ThresholdEntry.effective_from >= since,
+        )
+    )
+    session.add(
+        ThresholdEntry(
+            athlete_id=athlete_id, kind=kind, value=value, effective_from=since, source=source
+        )
+    )
+
+
+def request_recompute(session: Session, athlete_id: int, since: date | None, now: datetime) -> None:
+    """Ask for the loads from ``since`` (None: all) to be recomputed. A request not yet
+    finished is widened to cover both, and its progress starts again."""
+    row = session.get(LoadRecompute, athlete_id, with_for_update=True)
+    if row is None:
+        session.add(
+            LoadRecompute(
+                athlete_id=athlete_id,
+                generation=1,
+                since=since,
+                total=None,
+                done=0,
+                requested_at=now,
+                finished_at=None,
+            )
+        )
+        return
+    if row.finished_at is None and (row.since is None or since is None):
+        since = None
+    elif row.finished_at is None and row.since is not None and since is not None:
+        since = min(row.since, since)
+    row.generation += 1
+    row.since = since
+    row.total = None
+    row.done = 0
+    row.requested_at = now
+    row.finished_at = None
+
+
+def recompute_of(session: Session, athlete_id: int) -> LoadRecompute | None:
+    return session.get(LoadRecompute, athlete_id)
+
+
+def recompute_progress(
+    session: Session,
+    athlete_id: int,
+    generation: int,
+    *,
+    total: int,
+    done: int,
+    finished_at: datetime | None = None,
+) -> bool:
+    """Record how far the recompute of ``generation`` got; False when a newer request
+    has taken over (the caller stops)."""
+    result = session.execute(
+        update(LoadRecompute)
+        .where(LoadRecompute.athlete_id == athlete_id, LoadRecompute.generation == generation)
+        .values(total=total, done=done, finished_at=finished_at)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

@@ -178,3 +178,26 @@ def parse_settings(
             elif item["loc"]:
                 errors.setdefault(str(item["loc"][0]), item["msg"])
         return None, errors
+
+
+# When a changed threshold applies: from today, from a chosen day, or to every activity.
+APPLIES = ("today", "date", "all")
+
+
+def parse_applies(applies: str, day: str, today: date) -> tuple[date | None, dict[str, str]]:
+    """The day a threshold change applies from (None: every activity), or the error named
+    by its field. A day after today is refused: the change is what holds now."""
+    choice = applies.strip() or "today"
+    if choice not in APPLIES:
+        return None, {"applies": "Choose from today, from a date, or all your activities."}
+    if choice == "today":
+        return today, {}
+    if choice == "all":
+        return None, {}
+    try:
+        chosen = date.fromisoformat(day.strip())
+    except ValueError:
+        return None, {"applies_date": "Enter the day the change applies from as YYYY-MM-DD."}
+    if chosen > today:
+        return None, {"applies_date": "Choose today or an earlier day."}
+    return chosen, {}

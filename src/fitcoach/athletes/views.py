@@ -9,7 +9,7 @@ from typing import Literal, Protocol
 
 from fitcoach.coach import GoalEvent, ResolvedThresholds
 from fitcoach.coach.thresholds import SETTING
-from fitcoach.models import Athlete
+from fitcoach.models import Athlete, LoadRecompute
 
 
 class GoalFields(Protocol):
@@ -117,3 +117,41 @@ def goal_of(athlete: GoalFields) -> GoalEvent | None:
     elif athlete.goal_event_priority == "C":
         priority = "C"
     return GoalEvent(athlete.goal_event_name, athlete.goal_event_date, priority)
+
+
+@dataclass(frozen=True)
+class RecomputeView:
+    """A load recompute as the settings page shows it, in words and in numbers."""
+
+    since: date | None
+    total: int | None
+    done: int
+    finished: bool
+    text: str
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "since": None if self.since is None else self.since.isoformat(),
+            "total": self.total,
+            "done": self.done,
+            "finished": self.finished,
+            "text": self.text,
+        }
+
+
+def recompute_view(row: LoadRecompute | None) -> RecomputeView | None:
+    """The athlete's latest recompute in words (None: there was none)."""
+    if row is None:
+        return None
+    since = row.since
+    scope = "every activity" if since is None else f"activities from {since.day} {since:%B %Y} on"
+    if row.finished_at is not None:
+        text = (
+            f"Loads recomputed for {scope}: {row.done} of {row.total or 0} done "
+            f"at {row.finished_at:%H:%M} UTC."
+        )
+    elif row.total is None:
+        text = f"Recomputing loads for {scope}: waiting for the worker to start…"
+    else:
+        text = f"Recomputing loads for {scope}: {row.done} of {row.total} done…"
+    return RecomputeView(row.since, row.total, row.done, row.finished_at is not None, text)

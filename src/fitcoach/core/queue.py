@@ -31,7 +31,8 @@ class TaskQueue(Protocol):
         """How a manual refresh went (``status``, ``fetched``, ``message``)."""
 
     def recompute_loads(self, athlete_id: int) -> None:
-        """Every load of the athlete again, after their thresholds changed."""
+        """The loads the athlete's thresholds change affects (its recorded request says from
+        which day), with progress recorded as it goes."""
 
     def import_upload(self, job_id: int) -> None:
         """An uploaded file or archive waiting in DATA_DIR/imports."""

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.activities.repository import event_legs, get_activity, owner_of
 from fitcoach.athletes.repository import get_athlete
-from fitcoach.athletes.thresholds import coach_activity, thresholds_for
+from fitcoach.athletes.thresholds import activity_day, coach_activity, dated_thresholds
 from fitcoach.coach import (
     ActivityLoad,
     CoachError,
@@ -120,7 +120,8 @@ def activity_detail(
         athlete = get_athlete(session, athlete_id)
         if row is None or athlete is None or row.athlete_id != athlete_id:
             return None
-        thresholds = thresholds_for(session, athlete, today).as_thresholds()
+        # The thresholds in force on the activity's day, as its stored load was scored.
+        thresholds = dated_thresholds(session, athlete, today).on(activity_day(row))
         summary = coach_activity(row)
         detail = ActivityDetail(
             line=activity_line(row),

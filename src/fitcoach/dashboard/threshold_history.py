@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fitcoach.activities.curves import POWER, RUN_PACE
-from fitcoach.activities.queries import CurveRow, curve_rows, ftp_setting
+from fitcoach.activities.queries import CurveRow, curve_rows, ftp_setting, threshold_entry_rows
 from fitcoach.athletes.service import decide_ftp
 from fitcoach.coach import CriticalFit, MonthlyFtp, critical_power, critical_speed, ftp_by_month
 from fitcoach.coach.curves import CurvePoint, merge_best
@@ -93,6 +93,8 @@ def thresholds_page(
     if athlete_id is None:
         return login_required(request)
     history, setting = _history(reader, athlete_id, now)
+    with reader.turn() as connection:
+        dated = threshold_entry_rows(connection, athlete_id)
     chart = {
         "x": [int(datetime(m.month.year, m.month.month, 15).timestamp()) for m in history.months],
         "ftp": [round(m.watts, 1) for m in history.months],
@@ -104,6 +106,7 @@ def thresholds_page(
         history=history,
         chart=chart,
         setting=setting,
+        dated=dated,
         note=note if isinstance(note, str) else None,
         nav="settings",
     )
@@ -142,13 +145,14 @@ def decide(
     if history.proposal is None:
         raise BadInput("there is no FTP proposal to decide on any more; nothing was changed")
     watts = round(history.proposal[0].watts)
-    if not decide_ftp(sessions, athlete_id, watts, decision == "accept"):
+    if not decide_ftp(sessions, athlete_id, watts, decision == "accept", now):
         request.session.clear()
         return login_required(request)
     if decision == "accept":
         queue.recompute_loads(athlete_id)
         request.session[DECIDED] = (
-            f"Your FTP is now {watts} W; your loads are being recomputed with it."
+            f"Your FTP is now {watts} W, from today: the loads from today on are being "
+            "recomputed with it, and earlier ones keep the FTP in force on their day."
         )
     else:
         request.session[DECIDED] = f"Kept your FTP; {watts} W will not be proposed again."

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from fitcoach.activities.queries import daily_load_history, week_rows
 from fitcoach.athletes.repository import get_athlete
-from fitcoach.athletes.thresholds import athlete_settings, coach_activity
+from fitcoach.athletes.thresholds import athlete_settings, coach_activity, entries_of, resolved_on
 from fitcoach.coach import (
     CoachError,
     DailyNumbers,
@@ -30,14 +30,13 @@ from fitcoach.coach import (
     activity_zone_times,
     daily_numbers,
     performance_series,
-    resolve_thresholds,
     weekly_summary,
 )
 from fitcoach.dashboard.queries import COMPARE_WEEKS
 from fitcoach.dashboard.views import method_label
 from fitcoach.mcp import queries
 from fitcoach.mcp.context import ToolContext, ToolSpec
-from fitcoach.mcp.effort_tools import LOOKBACK_DAYS, lookback_start
+from fitcoach.mcp.effort_tools import lookback_start
 from fitcoach.mcp.errors import ToolRefused
 from fitcoach.mcp.schemas import (
     ActivityItem,
@@ -303,11 +302,11 @@ def _thresholds_on(session: Session, context: ToolContext, day: date) -> Resolve
     rows = queries.threshold_summaries(
         session, context.athlete_id, context.sources, lookback_start(day)
     )
-    return resolve_thresholds(
+    return resolved_on(
         athlete_settings(athlete),
+        entries_of(session, athlete),
         [coach_activity(row) for row in rows],
-        today=day,
-        lookback_days=LOOKBACK_DAYS,
+        day,
     )
 
 

@@ -411,6 +411,47 @@ class DeclinedFtp(Base):
     watts: Mapped[float] = mapped_column(Float)
 
 
+class ThresholdEntry(Base):
+    """One dated threshold of an athlete: ``kind`` (``ftp``, ``threshold_hr``,
+    ``threshold_pace``) is ``value`` from ``effective_from`` until the athlete's next entry
+    of that kind. An activity is scored with the entries in force on its start date; a
+    day before the first entry, or an entry whose value is NULL, uses the estimate from
+    the athlete's activities. ``source`` says where the value came from: ``setting``,
+    ``accepted estimate``, or the words of an estimate from the athlete's files."""
+
+    __tablename__ = "threshold_history"
+    __table_args__ = (UniqueConstraint("athlete_id", "kind", "effective_from"),)
+
+    id: Mapped[int] = mapped_column(OwnId, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float | None] = mapped_column(Float)
+    effective_from: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text, default="setting")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class LoadRecompute(Base):
+    """The athlete's latest request to recompute loads after a threshold change: the
+    activities started on or after ``since`` (NULL: all), and how far the worker got.
+    ``generation`` grows with each request, so a task that a newer request overtook stops
+    and leaves the progress to the newer one."""
+
+    __tablename__ = "load_recomputes"
+
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True
+    )
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    since: Mapped[date | None] = mapped_column(Date)
+    total: Mapped[int | None] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ClaimConflict(Base):
     """A Strava id an athlete's own data claimed that Strava's API gave to another athlete:
     the API row won, the claim was dropped; operators see these on /admin."""

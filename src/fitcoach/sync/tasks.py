@@ -10,7 +10,8 @@ from typing import Any
 
 from huey import crontab
 
-from fitcoach.activities.loads import compute_loads
+from fitcoach.activities.loads import recompute_requested
+from fitcoach.core.clock import utc_now
 from fitcoach.core.settings import load_settings
 from fitcoach.core.tasks import TaskPriority, huey
 from fitcoach.strava.access import AthleteDisconnected
@@ -125,5 +126,6 @@ def strava_data_retention() -> None:
 
 @huey.task(priority=TaskPriority.SCHEDULED)
 def recompute_loads(athlete_id: int) -> int:
-    """After a settings change: every load of the athlete, with the new thresholds."""
-    return compute_loads(process_context().sessions, athlete_id, datetime.now(UTC).date(), False)
+    """After a threshold change: the loads it affects (the athlete's request says from which
+    day), with the thresholds in force on each activity's date."""
+    return recompute_requested(process_context().sessions, athlete_id, utc_now)

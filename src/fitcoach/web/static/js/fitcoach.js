@@ -509,4 +509,34 @@
     days[to].tabIndex = 0;
     days[to].focus();
   });
+
+  // The settings page follows a load recompute until it finishes: count done of total.
+  var RECOMPUTE_POLL_MS = 1000;
+
+  function followRecompute() {
+    var box = document.querySelector("#recompute[data-running]");
+    if (!box) return;
+    fetch(box.getAttribute("data-progress-url"), {
+      headers: { Accept: "application/json" }, credentials: "same-origin"
+    })
+      .then(function (response) { return response.json(); })
+      .then(function (body) {
+        var job = body.recompute;
+        if (!job) return;
+        document.getElementById("recompute-text").textContent = job.text;
+        var bar = document.getElementById("recompute-bar");
+        bar.max = job.total || 1;
+        bar.value = job.total ? job.done : 0;
+        bar.textContent = job.done + " of " + (job.total === null ? "?" : job.total);
+        if (job.finished) box.removeAttribute("data-running");
+        else setTimeout(followRecompute, RECOMPUTE_POLL_MS);
+      })
+      .catch(function () {
+        document.getElementById("recompute-text").textContent =
+          "The progress could not be read; reload the page to see it.";
+      });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", followRecompute);
+  else followRecompute();
 })();
