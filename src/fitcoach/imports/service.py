@@ -24,7 +24,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.activities import repository as activities
-from fitcoach.activities.loads import compute_stream_loads
+from fitcoach.activities.file_thresholds import estimate_from_files
+from fitcoach.activities.loads import compute_stream_loads, recompute_requested
 from fitcoach.activities.merge import Outcome, store_own
 from fitcoach.core.clock import utc_now
 from fitcoach.core.db import transaction
@@ -359,7 +360,13 @@ class ImportRun:
         while waiting:
             take(waiting.popleft())
         self.store(batch)
+        # Power or pace in the files and no threshold to score them with: estimate one first,
+        # so these rides are scored from power rather than heart rate.
+        estimated = estimate_from_files(self.sessions, self.athlete_id, self.clock())
         compute_stream_loads(self.sessions, self.athlete_id, self.touched, self.clock().date())
+        if estimated:
+            # Activities stored before (other files, Strava's) from the estimate's day on.
+            recompute_requested(self.sessions, self.athlete_id, self.clock)
         with transaction(self.sessions) as session:
             if covers_up_to is not None:
                 activities.drop_carried_until(session, self.athlete_id, covers_up_to.date())
