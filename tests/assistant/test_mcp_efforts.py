@@ -14,8 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL
 
 from fitcoach.activities.repository import replace_curves
-from fitcoach.athletes.thresholds import athlete_settings, coach_activity
-from fitcoach.coach import resolve_thresholds
+from fitcoach.athletes.thresholds import athlete_settings, coach_activity, entries_of, resolved_on
 from fitcoach.core.db import transaction
 from fitcoach.models import Activity, ActivityCurve, Athlete
 from tests.assistant.support import NOW, World, connected, run_async, serve
@@ -95,8 +94,12 @@ def _full_history_thresholds(world: World) -> dict[str, float | None]:
                 Activity.athlete_id == world.own, Activity.source.in_(("file", "archive"))
             )
         ).all()
-        resolved = resolve_thresholds(
-            athlete_settings(athlete), [coach_activity(row) for row in rows], today=NOW.date()
+        # With the dated thresholds in force today, as the settings page shows them.
+        resolved = resolved_on(
+            athlete_settings(athlete),
+            entries_of(session, athlete),
+            [coach_activity(row) for row in rows],
+            NOW.date(),
         )
     return {
         "ftp": resolved.ftp.value,

@@ -114,6 +114,12 @@ def test_every_tool_answers_from_the_athletes_own_files(
     thresholds = answers["thresholds"]
     ftp = next(t for t in thresholds["today"]["thresholds"] if t["name"] == "ftp")
     assert ftp["value"] == 250.0
+    # The settings are dated from the start, as the loads were scored; the threshold pace
+    # the athlete did not set is estimated from their files, with its source.
+    dated = {d["name"]: d for d in thresholds["dated"]}
+    assert (dated["ftp"]["value"], dated["ftp"]["effective_from"]) == (250.0, "1900-01-01")
+    assert dated["ftp"]["source"] == "setting"
+    assert dated["threshold_pace"]["source"].startswith("estimate from your files")
     # The archive's rides have power: a monthly estimate from their stored curves.
     assert thresholds["ftp_by_month"] and thresholds["critical_power"] is not None
 

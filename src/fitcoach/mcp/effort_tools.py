@@ -13,8 +13,13 @@ from typing import Literal
 
 from fitcoach.activities.curves import BY_DURATION, POWER, RUN_PACE, SWIM_PACE, merge_sourced
 from fitcoach.athletes.repository import get_athlete
-from fitcoach.athletes.thresholds import athlete_settings, coach_activity
-from fitcoach.coach import CriticalFit, ResolvedThresholds, resolve_thresholds
+from fitcoach.athletes.thresholds import (
+    athlete_settings,
+    coach_activity,
+    entries_of,
+    resolved_on,
+)
+from fitcoach.coach import CriticalFit, ResolvedThresholds
 from fitcoach.dashboard.curves import key_label, per_km, since_of, stored_kind
 from fitcoach.dashboard.threshold_history import threshold_history
 from fitcoach.mcp import queries
@@ -24,6 +29,7 @@ from fitcoach.mcp.schemas import (
     BestEffort,
     BestEfforts,
     CriticalFitOut,
+    DatedThreshold,
     MonthlyEstimate,
     Threshold,
     Thresholds,
@@ -82,6 +88,7 @@ def thresholds(context: ToolContext) -> Thresholds:
         if athlete is None:
             raise ToolRefused("this athlete no longer exists")
         settings = athlete_settings(athlete)
+        entries = sorted(entries_of(session, athlete), key=lambda e: (e.effective_from, e.kind))
         rows = queries.threshold_summaries(
             session, context.athlete_id, context.sources, lookback_start(context.today)
         )
@@ -94,16 +101,18 @@ def thresholds(context: ToolContext) -> Thresholds:
             session, context.athlete_id, RUN_PACE, context.sources, fit_since
         )
         provenance = context.provenance(session)
-    resolved = resolve_thresholds(
-        settings,
-        [coach_activity(row) for row in rows],
-        today=context.today,
-        lookback_days=LOOKBACK_DAYS,
-    )
+    # resolved_on estimates over resolve_thresholds' default look-back, LOOKBACK_DAYS.
+    resolved = resolved_on(settings, entries, [coach_activity(row) for row in rows], context.today)
     # No FTP setting passed: the page's proposal to adopt an estimate is the page's.
     history = threshold_history(power, pace, fit_since, None)
     return Thresholds(
         today=ThresholdsAt(day=context.today, thresholds=_threshold_list(resolved)),
+        dated=[
+            DatedThreshold(
+                name=e.kind, value=e.value, effective_from=e.effective_from, source=e.source
+            )
+            for e in entries
+        ],
         ftp_by_month=[
             MonthlyEstimate(month=m.month, ftp_w=round(m.watts, 1), source=m.source)
             for m in history.months

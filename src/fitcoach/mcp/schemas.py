@@ -147,6 +147,15 @@ class ThresholdsAt(BaseModel):
     thresholds: list[Threshold]
 
 
+class DatedThreshold(BaseModel):
+    """One dated threshold: in force from its day until the next of its name."""
+
+    name: str = Field(description="ftp (W), threshold_hr (bpm) or threshold_pace (s/km)")
+    value: float | None = Field(description="None: the estimate is used from this day")
+    effective_from: date = Field(description="The first day it scores (1900-01-01: always)")
+    source: str = Field(description="setting, accepted estimate, or an estimate from files")
+
+
 class MonthlyEstimate(BaseModel):
     """One month's FTP estimate from that month's stored power curves."""
 
@@ -172,6 +181,11 @@ class Thresholds(Provenance):
     the athlete's best efforts moved (the same numbers as the Thresholds settings page)."""
 
     today: ThresholdsAt
+    dated: list[DatedThreshold] = Field(
+        default_factory=list,
+        description="The athlete's dated thresholds, oldest first: each activity's load uses "
+        "the one in force on its day",
+    )
     ftp_by_month: list[MonthlyEstimate] = Field(
         description="An FTP estimate for each of the last 6 months with power data, oldest first"
     )

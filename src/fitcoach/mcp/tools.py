@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 
 from fitcoach.activities.queries import daily_load_history, week_rows
 from fitcoach.athletes.repository import get_athlete
-from fitcoach.athletes.thresholds import athlete_settings, coach_activity, entries_of, resolved_on
+from fitcoach.athletes.thresholds import (
+    activity_day,
+    athlete_settings,
+    coach_activity,
+    entries_of,
+    resolved_on,
+)
 from fitcoach.coach import (
     CoachError,
     DailyNumbers,
@@ -232,7 +238,8 @@ def get_activity(context: ToolContext, activity_id: int) -> ActivitySummary:
             )
         streams = queries.streams_for(session, activity_id)
         # Zones need the thresholds, estimated from the whole history: only with streams.
-        resolved = _thresholds_on(session, context, context.today) if streams else None
+        # Those in force on the activity's day, as its load was scored with.
+        resolved = _thresholds_on(session, context, activity_day(row)) if streams else None
         provenance = context.provenance(session)
         summary = coach_activity(row)
         item = _item(row)
