@@ -10,8 +10,10 @@ parsed in the importing process (IMPORT_PROCESSES=1), and by a pool of ``--proce
 (default: min(2, cores), as IMPORT_PROCESSES=0). Each import reads, dedupes, parses,
 stores with streams in batches and computes the loads. A baseline in the same run only
 reads and parses the files in one process: the floor a single process cannot beat.
-Memory: the importing process's peak, plus the resident memory of the fork server and
-the parsing processes (their peaks sampled at each batch), together under 500 MB.
+Memory: the importing process's peak, plus the proportional memory (PSS) of the fork
+server and the parsing processes (their peaks sampled at each batch), under 500 MB.
+CPU seconds of each way are printed too: on a busy machine the kernel shares the cores
+between sessions, not processes, so wall-clock rates there understate a pool.
 """
 
 from __future__ import annotations
@@ -49,21 +51,18 @@ def peak_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
-def descendants_rss_mb() -> dict[int, float]:
-    """Resident memory of each process below this one (the fork server and the pool's
-    parsing processes), from /proc."""
+def descendants() -> dict[int, tuple[float, float]]:
+    """(proportional memory in MB, CPU seconds) of each process below this one (the fork
+    server and the pool's parsing processes), from /proc. Proportional (PSS): a page the
+    fork server shares with its forks counts once, split between them."""
     parents: dict[int, int] = {}
-    rss: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        parents[int(entry.name)] = int(fields.get("PPid", "0"))
-        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
     mine, found = {os.getpid()}, True
     while found:
         found = False
@@ -71,7 +70,23 @@ def descendants_rss_mb() -> dict[int, float]:
             if parent in mine and pid not in mine:
                 mine.add(pid)
                 found = True
-    return {pid: rss[pid] for pid in mine if pid != os.getpid()}
+    seen: dict[int, tuple[float, float]] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for pid in mine - {os.getpid()}:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pss = next(line for line in rollup.splitlines() if line.startswith("Pss:"))
+        cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        seen[pid] = (int(pss.split()[1]) / 1024, cpu)
+    return seen
+
+
+def own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def import_once(archive: str, database: str, files: int, processes: int) -> dict[str, float]:
@@ -81,13 +96,14 @@ def import_once(archive: str, database: str, files: int, processes: int) -> dict
     sessions = session_factory(engine)
     with transaction(sessions) as session:
         session.add(Athlete(id=ATHLETE, firstname="Bench", ftp_watts=250.0))
-    before = peak_mb()
+    before, cpu_before = peak_mb(), own_cpu_s()
     started = time.perf_counter()
-    below: dict[int, float] = {}
+    below: dict[int, tuple[float, float]] = {}
 
     def sample(_job: object) -> None:
-        for pid, mb in descendants_rss_mb().items():
-            below[pid] = max(below.get(pid, 0.0), mb)
+        for pid, (mb, cpu) in descendants().items():
+            old_mb, old_cpu = below.get(pid, (0.0, 0.0))
+            below[pid] = (max(old_mb, mb), max(old_cpu, cpu))
 
     job = import_path(
         sessions, ATHLETE, Path(archive), Limits(), processes=processes, on_progress=sample
@@ -101,9 +117,11 @@ def import_once(archive: str, database: str, files: int, processes: int) -> dict
         "seconds": seconds,
         "before_mb": before,
         "peak_mb": peak_mb(),
+        "cpu_s": own_cpu_s() - cpu_before,
         # Sampled at each batch of 25 files: the fork server and each parsing process.
-        "below_mb": sum(below.values()),
-        "largest_below_mb": max(below.values(), default=0.0),
+        "below_mb": sum(mb for mb, _ in below.values()),
+        "largest_below_mb": max((mb for mb, _ in below.values()), default=0.0),
+        "below_cpu_s": sum(cpu for _, cpu in below.values()),
     }
 
 
@@ -174,10 +192,21 @@ def main() -> None:
     print(
         f"peak memory: 1 process {single['peak_mb']:.0f} MB; pool: importing process "
         f"{pooled['peak_mb']:.0f} MB + fork server and {processes} parsing processes "
-        f"{pooled['below_mb']:.0f} MB (largest {pooled['largest_below_mb']:.0f} MB) = "
-        f"{total:.0f} MB (target < 500 MB)"
+        f"{pooled['below_mb']:.0f} MB proportional (largest {pooled['largest_below_mb']:.0f}"
+        f" MB) = {total:.0f} MB (target < 500 MB)"
     )
-    print(f"cores: {os.cpu_count()}, load average before the run: {os.getloadavg()}")
+    # On a busy machine the kernel shares the cores between sessions (autogroups), not
+    # processes, so a pool's processes may get no more CPU than one process: the CPU
+    # seconds say what each way costs, and what two idle cores would allow.
+    pool_cpu = pooled["cpu_s"] + pooled["below_cpu_s"]
+    bound = max(pooled["cpu_s"], pool_cpu / processes)
+    print(
+        f"CPU seconds: 1 process {single['cpu_s']:.0f} s; pool: importing process "
+        f"{pooled['cpu_s']:.0f} s + parsing processes {pooled['below_cpu_s']:.0f} s "
+        f"= {pool_cpu:.0f} s; on {processes} idle cores at best "
+        f"{args.files / bound:.1f} files/s (the importing process's share bounds it)"
+    )
+    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()}")
 
 
 if __name__ == "__main__":
