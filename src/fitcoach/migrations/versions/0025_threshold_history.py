@@ -4,8 +4,8 @@ Each athlete's FTP, threshold heart rate and threshold run pace set today become
 in force from the start (1900-01-01), so every stored load keeps the value it was
 computed with.
 
-Revision ID: 0024_threshold_history
-Revises: 0023_import_job_attempts
+Revision ID: 0025_threshold_history
+Revises: 0024_sync_resilience
 """
 
 from collections.abc import Sequence
@@ -16,8 +16,8 @@ from alembic import op
 
 from fitcoach.models.types import UTCDateTime
 
-revision: str = "0024_threshold_history"
-down_revision: str | None = "0023_import_job_attempts"
+revision: str = "0025_threshold_history"
+down_revision: str | None = "0024_sync_resilience"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
