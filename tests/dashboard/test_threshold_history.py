@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -13,7 +14,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import URL
 
 from fitcoach.core.db import transaction
-from fitcoach.models import Activity, ActivityCurve, Athlete, DeclinedFtp
+from fitcoach.models import (
+    Activity,
+    ActivityCurve,
+    Athlete,
+    DeclinedFtp,
+    DeclinedThreshold,
+    LoadRecompute,
+    ThresholdEntry,
+)
 from tests.conftest import RunningServer
 from tests.dashboard.dashboard_support import HTML, Site, logged_in_site
 
@@ -113,3 +122,65 @@ def test_critical_power_and_monthly_ftp_from_the_stored_curves(site: Site) -> No
     table = page[page.index('id="dated-thresholds"') :]
     assert f"{round(ftp)} W" in table and "accepted estimate" in table
     assert site.state.clock().date().isoformat() in table
+
+
+def test_threshold_heart_rate_is_proposed_like_ftp(site: Site) -> None:
+    with site.state.sessions() as session:
+        rides = list(
+            session.scalars(
+                select(Activity.id)
+                .where(Activity.athlete_id == site.athlete_id)
+                .order_by(Activity.start_date.desc())
+                .limit(4)
+            )
+        )
+    for ride in rides:  # each page view stores the activity's streams and curves
+        assert site.client.get(f"/activities/{ride}", headers=HTML).status_code == 200
+    since = site.state.clock() - timedelta(days=90)
+    with transaction(site.state.sessions) as session:
+        curves = session.scalars(
+            select(ActivityCurve.points).where(
+                ActivityCurve.kind == "heart_rate", ActivityCurve.start_date >= since
+            )
+        ).all()
+        athlete = session.get(Athlete, site.athlete_id)
+        assert athlete is not None
+        athlete.threshold_hr = 100.0  # far from any estimate
+    best = max(value for points in curves for key, value in points if key == 1200)
+    lthr = round(best * 0.95)
+
+    def decide(kind: str, decision: str) -> int:
+        answer = site.client.post(
+            f"/settings/thresholds/{kind}",
+            data={"csrf": site.csrf(), "decision": decision},
+            headers=HTML,
+            follow_redirects=False,
+        )
+        return answer.status_code
+
+    page = site.client.get("/settings/thresholds", headers=HTML).text
+    assert 'id="proposal-threshold_hr"' in page and f"{lthr} bpm" in page
+    assert decide("max_hr", "accept") == 400 and decide("threshold_hr", "maybe") == 400
+    assert decide("threshold_hr", "decline") == 303
+    page = site.client.get("/settings/thresholds", headers=HTML).text
+    assert 'id="proposal-threshold_hr"' not in page and "will not be proposed again" in page
+    assert decide("threshold_hr", "decline") == 400  # nothing left to decide
+
+    with transaction(site.state.sessions) as session:
+        session.execute(delete(DeclinedThreshold))
+    assert decide("threshold_hr", "accept") == 303
+    today = site.state.clock().date()
+    with site.state.sessions() as session:
+        athlete = session.get(Athlete, site.athlete_id)
+        assert athlete is not None and athlete.threshold_hr == lthr
+        entries = session.scalars(
+            select(ThresholdEntry).where(ThresholdEntry.kind == "threshold_hr")
+        ).all()
+        # The old setting still scores the days before today; the estimate from today.
+        assert [(e.effective_from, e.value, e.source) for e in entries] == [
+            (date(1900, 1, 1), 100.0, "setting"),
+            (today, lthr, "accepted estimate"),
+        ]
+        recompute = session.get(LoadRecompute, site.athlete_id)
+        assert recompute is not None and recompute.since == today
+    assert site.recomputed[-1] == site.athlete_id

@@ -36,6 +36,7 @@ from fitcoach.models import (
     Athlete,
     DailyLoad,
     DeclinedFtp,
+    DeclinedThreshold,
     Source,
     ThresholdEntry,
 )
@@ -437,3 +438,30 @@ def threshold_entry_rows(reader: Reader, athlete_id: int) -> list[ThresholdEntry
         .order_by(ThresholdEntry.effective_from.desc(), ThresholdEntry.kind)
     )
     return [ThresholdEntryRow._make(row) for row in reader.execute(query)]
+
+
+class HeartAndPaceSettings(NamedTuple):
+    """The athlete's threshold heart rate and run pace settings (None: estimated), and the
+    proposed values of each they declined, by kind."""
+
+    threshold_hr: float | None
+    threshold_pace: float | None
+    declined: dict[str, float]
+
+
+def heart_and_pace_settings(reader: Reader, athlete_id: int) -> HeartAndPaceSettings:
+    row = reader.execute(
+        select(Athlete.threshold_hr, Athlete.threshold_pace_s_per_km).where(
+            Athlete.id == athlete_id
+        )
+    ).first()
+    declined = reader.execute(
+        select(DeclinedThreshold.kind, DeclinedThreshold.value).where(
+            DeclinedThreshold.athlete_id == athlete_id
+        )
+    )
+    return HeartAndPaceSettings(
+        None if row is None or row[0] is None else float(row[0]),
+        None if row is None or row[1] is None else float(row[1]),
+        {kind: float(value) for kind, value in declined},
+    )

@@ -14,6 +14,7 @@ from fitcoach.models import (
     Activity,
     Athlete,
     DeclinedFtp,
+    DeclinedThreshold,
     Deletion,
     LoadRecompute,
     SyncState,
@@ -187,3 +188,17 @@ def recompute_progress(
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+def set_declined_threshold(
+    session: Session, athlete_id: int, kind: str, value: float | None
+) -> None:
+    """Remember the threshold heart rate or pace estimate the athlete declined (None:
+    forget it)."""
+    session.execute(
+        delete(DeclinedThreshold).where(
+            DeclinedThreshold.athlete_id == athlete_id, DeclinedThreshold.kind == kind
+        )
+    )
+    if value is not None:
+        session.add(DeclinedThreshold(athlete_id=athlete_id, kind=kind, value=value))

@@ -14,6 +14,7 @@ from fitcoach.athletes.thresholds import (
     DATED_FIELDS,
     FROM_THE_START,
     FTP,
+    THRESHOLD_HR,
     thresholds_for,
 )
 from fitcoach.athletes.views import (
@@ -146,4 +147,35 @@ def decide_ftp(
             repository.set_threshold_from(session, athlete_id, FTP, watts, today, ACCEPTED_ESTIMATE)
             repository.request_recompute(session, athlete_id, today, now)
         repository.set_declined_ftp(session, athlete_id, None if accept else watts)
+        return True
+
+
+def decide_threshold(
+    sessions: sessionmaker[Session],
+    athlete_id: int,
+    kind: str,
+    value: float,
+    accept: bool,
+    now: datetime,
+) -> bool:
+    """The athlete's answer to a proposed threshold heart rate or run pace (``kind``), as
+    for FTP: accepted, it is their value from today on and today's loads on are to be
+    recomputed; declined, it is not proposed again. False when the athlete is not stored."""
+    with transaction(sessions) as session:
+        athlete = repository.get_athlete(session, athlete_id)
+        if athlete is None:
+            return False
+        if accept:
+            today = now.date()
+            if kind == THRESHOLD_HR:
+                _keep_earlier(session, athlete_id, kind, athlete.threshold_hr)
+                athlete.threshold_hr = value
+            else:
+                _keep_earlier(session, athlete_id, kind, athlete.threshold_pace_s_per_km)
+                athlete.threshold_pace_s_per_km = value
+            repository.set_threshold_from(
+                session, athlete_id, kind, value, today, ACCEPTED_ESTIMATE
+            )
+            repository.request_recompute(session, athlete_id, today, now)
+        repository.set_declined_threshold(session, athlete_id, kind, None if accept else value)
         return True

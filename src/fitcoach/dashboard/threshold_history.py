@@ -7,16 +7,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from fitcoach.activities.curves import POWER, RUN_PACE
-from fitcoach.activities.queries import CurveRow, curve_rows, ftp_setting, threshold_entry_rows
-from fitcoach.athletes.service import decide_ftp
+from fitcoach.activities.curves import HEART_RATE, POWER, RUN_PACE
+from fitcoach.activities.queries import (
+    CurveRow,
+    HeartAndPaceSettings,
+    curve_rows,
+    ftp_setting,
+    heart_and_pace_settings,
+    threshold_entry_rows,
+)
+from fitcoach.athletes.service import decide_ftp, decide_threshold
 from fitcoach.coach import CriticalFit, MonthlyFtp, critical_power, critical_speed, ftp_by_month
 from fitcoach.coach.curves import CurvePoint, merge_best
 from fitcoach.core.errors import BadInput
@@ -56,6 +63,63 @@ class ThresholdHistory:
     # The newest month's estimate against the athlete's FTP setting, when they differ by
     # more than PROPOSE_FROM: (estimate, setting).
     proposal: tuple[MonthlyFtp, float] | None
+    # Threshold heart rate and run pace estimates that moved as far from the setting.
+    others: tuple[Proposal, ...] = ()
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """An estimate of a threshold heart rate or run pace (``kind``) proposed in place of the
+    athlete's setting, with what it was estimated from."""
+
+    kind: str
+    value: float
+    setting: float
+    source: str
+
+    def text(self, value: float) -> str:
+        if self.kind == THRESHOLD_HR:
+            return f"{value:.0f} bpm"
+        whole = round(value)
+        return f"{whole // 60}:{whole % 60:02d} /km"
+
+    @property
+    def name(self) -> str:
+        return "threshold heart rate" if self.kind == THRESHOLD_HR else "threshold run pace"
+
+
+THRESHOLD_HR, THRESHOLD_PACE = "threshold_hr", "threshold_pace"
+TWENTY_MIN_S = 1200.0
+
+
+def _moved(estimate: float, setting: float | None, declined: float | None) -> bool:
+    """Whether an estimate is worth proposing: more than PROPOSE_FROM from the setting, and
+    from the value the athlete last declined."""
+    if not setting:
+        return False
+    moved = abs(estimate - setting) / setting > PROPOSE_FROM
+    return moved and (declined is None or abs(estimate - declined) / declined > PROPOSE_FROM)
+
+
+def other_proposals(
+    heart_rows: Sequence[CurveRow], speed: CriticalFit | None, settings: HeartAndPaceSettings
+) -> tuple[Proposal, ...]:
+    """Threshold heart rate as 95 % of the best 20-minute heart rate of these (recent)
+    curves (Friel), threshold run pace as the critical speed; each proposed when it moved."""
+    found = []
+    twenty = [value for row in heart_rows for key, value in row.points if key == TWENTY_MIN_S]
+    if twenty:
+        best = max(twenty)
+        lthr = float(round(best * 0.95))
+        if _moved(lthr, settings.threshold_hr, settings.declined.get(THRESHOLD_HR)):
+            source = f"95 % of your best 20-minute heart rate, {best:.0f} bpm, in 90 days"
+            found.append(Proposal(THRESHOLD_HR, lthr, settings.threshold_hr or 0.0, source))
+    if speed is not None and speed.critical > 0:
+        pace = float(round(1000.0 / speed.critical))
+        if _moved(pace, settings.threshold_pace, settings.declined.get(THRESHOLD_PACE)):
+            source = f"your critical speed from {speed.points} best times in 90 days"
+            found.append(Proposal(THRESHOLD_PACE, pace, settings.threshold_pace or 0.0, source))
+    return tuple(found)
 
 
 def threshold_history(
@@ -115,12 +179,16 @@ def thresholds_page(
 def _history(
     reader: PageReads, athlete_id: int, now: datetime
 ) -> tuple[ThresholdHistory, float | None]:
+    since = since_of("90d", now.date())
     with reader.turn() as connection:
         power = curve_rows(connection, athlete_id, POWER, None)
         pace = curve_rows(connection, athlete_id, RUN_PACE, None)
+        heart = curve_rows(connection, athlete_id, HEART_RATE, since)
         setting, declined = ftp_setting(connection, athlete_id)
-    since = since_of("90d", now.date())
-    return threshold_history(power, pace, since, setting, declined), setting
+        others = heart_and_pace_settings(connection, athlete_id)
+    history = threshold_history(power, pace, since, setting, declined)
+    proposals = other_proposals(heart, history.critical_speed, others)
+    return replace(history, others=proposals), setting
 
 
 @router.post("/settings/thresholds/ftp", response_class=HTMLResponse)
@@ -156,4 +224,45 @@ def decide(
         )
     else:
         request.session[DECIDED] = f"Kept your FTP; {watts} W will not be proposed again."
+    return RedirectResponse("/settings/thresholds", 303)
+
+
+@router.post("/settings/thresholds/{kind}", response_class=HTMLResponse)
+def decide_other(
+    kind: str,
+    request: Request,
+    athlete_id: OptionalAthlete,
+    reader: PageReads,
+    sessions: Sessions,
+    queue: Queue,
+    now: Now,
+    csrf: Annotated[str, Form()] = "",
+    decision: Annotated[str, Form()] = "",
+) -> Response:
+    """Accept or decline a proposed threshold heart rate or run pace, as for FTP: the value
+    is the server's own estimate, computed again here."""
+    check_csrf(request, csrf)
+    if athlete_id is None:
+        return login_required(request)
+    if kind not in (THRESHOLD_HR, THRESHOLD_PACE):
+        raise BadInput(f"there are no proposals of {kind!r}; nothing was changed")
+    if decision not in ("accept", "decline"):
+        raise BadInput(f"'decision' must be accept or decline, not {decision!r}")
+    history, _ = _history(reader, athlete_id, now)
+    proposal = next((p for p in history.others if p.kind == kind), None)
+    if proposal is None:
+        raise BadInput(f"there is no {kind} proposal to decide on any more; nothing was changed")
+    accept = decision == "accept"
+    if not decide_threshold(sessions, athlete_id, kind, proposal.value, accept, now):
+        request.session.clear()
+        return login_required(request)
+    shown = proposal.text(proposal.value)
+    if accept:
+        queue.recompute_loads(athlete_id)
+        request.session[DECIDED] = (
+            f"Your {proposal.name} is now {shown}, from today: the loads from today on are "
+            "being recomputed with it."
+        )
+    else:
+        request.session[DECIDED] = f"Kept your {proposal.name}; {shown} will not be proposed again."
     return RedirectResponse("/settings/thresholds", 303)

@@ -452,6 +452,19 @@ class LoadRecompute(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class DeclinedThreshold(Base):
+    """A proposed threshold heart rate or run pace (``kind``) the athlete declined: not
+    proposed again until the estimate moves on from it (FTP has ``declined_ftp``)."""
+
+    __tablename__ = "declined_thresholds"
+
+    athlete_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("athletes.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+
+
 class ClaimConflict(Base):
     """A Strava id an athlete's own data claimed that Strava's API gave to another athlete:
     the API row won, the claim was dropped; operators see these on /admin."""
