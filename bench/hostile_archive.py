@@ -82,11 +82,11 @@ def refit(body: bytes) -> bytes:
 
 def hostile_members(rng: random.Random) -> list[Callable[[int], tuple[str, bytes]]]:
     def lon(i: int) -> tuple[str, bytes]:
-        text = gpx_file(run(START + timedelta(days=3000 + i), 120)).decode()
+        text = gpx_file(run(START + timedelta(days=3000 + i % 300), 120)).decode()
         return f"hostile/{i}-lon.gpx", re.sub(r'lon="[^"]*"', 'lon="1e300"', text, count=1).encode()
 
     def lap(i: int) -> tuple[str, bytes]:
-        text = tcx_file(ride(START + timedelta(days=3000 + i), 120)).decode()
+        text = tcx_file(ride(START + timedelta(days=3000 + i % 300), 120)).decode()
         bad = re.sub(r"<TotalTimeSeconds>[^<]*<", "<TotalTimeSeconds>1e30<", text, count=1)
         return f"hostile/{i}-lap.tcx", bad.encode()
 
@@ -94,7 +94,7 @@ def hostile_members(rng: random.Random) -> list[Callable[[int], tuple[str, bytes
         return f"hostile/{i}-cut.fit", fit_file(ride(START, 120))[: rng.randint(20, 600)]
 
     def damaged(i: int) -> tuple[str, bytes]:
-        body = bytearray(fit_file(ride(START + timedelta(days=3000 + i), 120))[14:-2])
+        body = bytearray(fit_file(ride(START + timedelta(days=3000 + i % 300), 120))[14:-2])
         for _ in range(8):
             body[rng.randrange(len(body))] = rng.randrange(256)
         return f"hostile/{i}-damaged.fit", refit(bytes(body))
