@@ -507,6 +507,13 @@ def capacity(
     find_max: Annotated[
         bool, typer.Option("--find-max", help="Search for the most athletes each one serves.")
     ] = False,
+    stream_upgrades: Annotated[
+        bool,
+        typer.Option(
+            "--stream-upgrades/--no-stream-upgrades",
+            help="fitcoach fetches streams for loads from averages in spare budget.",
+        ),
+    ] = True,
 ) -> None:
     """Measure how many athletes each strategy serves within Strava's limits (simulated)."""
     from fitcoach.capacity.command import capacity_command
@@ -528,6 +535,7 @@ def capacity(
         limits_scale=limits_scale,
         strategies=strategies,
         json_path=json_file,
+        stream_upgrades=stream_upgrades,
         search=find_max,
         echo=typer.echo,
         progress=lambda line: typer.echo(line, err=True),

@@ -3,9 +3,9 @@
 The maths is ``fitcoach.coach``; this module decides which activities to (re)compute and
 turns store rows into the coach's plain data and back. Each activity is scored with the
 thresholds in force on its start date (``athletes.thresholds.dated_thresholds``). An
-activity whose streams are stored (the athlete's own files) is scored from them: power
-stream → normalized power, heart-rate stream → TRIMP, pace stream → running TSS, rather
-than from averages.
+activity whose streams are stored (the athlete's own files, or Strava's fetched for a page
+or in spare budget) is scored from them: power stream → normalized power, heart-rate
+stream → TRIMP, pace stream → running TSS, rather than from averages.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from fitcoach.athletes.thresholds import (
 from fitcoach.coach import AthleteThresholds, CoachError, Streams, activity_load
 from fitcoach.core.clock import Clock
 from fitcoach.core.db import transaction
-from fitcoach.models import Activity, Source
+from fitcoach.models import Activity
 
 _STREAM_FIELDS = ("time", "watts", "heartrate", "velocity_smooth", "altitude", "grade_smooth")
 _BATCH = 50
@@ -70,11 +70,14 @@ def compute_loads(
             return 0
         dated = dated_thresholds(session, athlete, today)
         rows = repository.activities_needing_load(session, athlete_id, only_missing)
-        # Imported from files: the streams are here, so the load is the true one.
-        own = [row.id for row in rows if row.source != Source.STRAVA_API]
-        streams = repository.streams_of(session, own) if own else {}
-        for row in rows:
-            _score(row, streams.get(row.id), dated.on(activity_day(row)))
+        # Wherever streams are stored (the athlete's files, Strava's fetched for a page or
+        # in spare budget) the load is the true one, not the averages'. A batch at a time,
+        # so a recompute of years of history never holds every stream in memory.
+        for first in range(0, len(rows), _BATCH):
+            chunk = rows[first : first + _BATCH]
+            streams = repository.streams_of(session, [row.id for row in chunk])
+            for row in chunk:
+                _score(row, streams.get(row.id), dated.on(activity_day(row)))
         return len(rows)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from fitcoach.models import (
     ClaimConflict,
     DailyLoad,
     Source,
+    StravaConnection,
 )
 
 _BATCH = 500
@@ -238,6 +239,52 @@ def keep_streams(session: Session, activity_id: int, streams: dict[str, Any]) ->
         session.add(ActivityStreams(activity_id=activity_id, streams=streams))
         return True
     return False
+
+
+# Rides without a power meter and runs: their loads from averages are the least reliable
+# (a summary hides intervals), so their streams are worth a call in spare budget.
+_UPGRADE_SPORTS = (
+    "Run",
+    "TrailRun",
+    "VirtualRun",
+    "Ride",
+    "VirtualRide",
+    "GravelRide",
+    "MountainBikeRide",
+    "EBikeRide",
+)
+# Least reliable first: nothing measured, then the average heart rate, then the average
+# pace (exact for an even run, low for intervals).
+_UPGRADE_ORDER = {"duration_estimate": 0, "average_heart_rate": 1, "average_pace": 2}
+
+
+def stream_upgrade_candidates(
+    session: Session, recent_since: datetime, limit: int
+) -> list[tuple[int, int, int]]:
+    """(activity id, athlete id, Strava id) of connected athletes' API activities without
+    streams whose load came from averages: runs, and rides without a power meter; those
+    started since ``recent_since`` first, least reliable method first, newest first."""
+    method_rank = case(_UPGRADE_ORDER, value=Activity.load_method, else_=3)
+    recent_rank = case((Activity.start_date >= recent_since, 0), else_=1)
+    query = (
+        select(Activity.id, Activity.athlete_id, Activity.strava_id)
+        .join(StravaConnection, StravaConnection.athlete_id == Activity.athlete_id)
+        .outerjoin(ActivityStreams, ActivityStreams.activity_id == Activity.id)
+        .where(
+            ActivityStreams.activity_id.is_(None),
+            StravaConnection.connected.is_(True),
+            Activity.source == Source.STRAVA_API,
+            Activity.strava_id.is_not(None),
+            Activity.manual.is_(False),
+            Activity.moving_time_s > 0,
+            Activity.sport_type.in_(_UPGRADE_SPORTS),
+            Activity.device_watts.is_(False),
+            Activity.load_method.in_(tuple(_UPGRADE_ORDER)),
+        )
+        .order_by(recent_rank, method_rank, Activity.start_date.desc())
+        .limit(limit)
+    )
+    return [(int(r.id), int(r.athlete_id), int(r.strava_id)) for r in session.execute(query)]
 
 
 # --- Loads -----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ def capacity_command(
     limits_scale: float,
     strategies: str,
     json_path: Path | None,
+    stream_upgrades: bool = True,
     search: bool,
     echo: Callable[[str], None],
     progress: Callable[[str], None],
@@ -63,6 +64,7 @@ def capacity_command(
         **limits,
         limits_scale=limits_scale,
         strategies=parse_strategies(strategies),
+        stream_upgrades=stream_upgrades,
     )
     if json_path is not None and not json_path.parent.is_dir():
         raise CapacityError(f"--json: the directory {json_path.parent} does not exist")

@@ -49,6 +49,8 @@ class CapacityOptions:
     strategies: tuple[str, ...] = STRATEGIES
     # What the default limits were multiplied by (reported; the four limits above rule).
     limits_scale: float = 1.0
+    # fitcoach's worker fetches streams for loads from averages in spare budget.
+    stream_upgrades: bool = True
 
     def __post_init__(self) -> None:
         _whole("--athletes", self.athletes, 1)

@@ -33,6 +33,7 @@ from fitcoach.sync.freshness import refresh_for_view
 from fitcoach.sync.instrumentation import sync_kind
 from fitcoach.sync.manual import ASK_AGAIN_WITHIN, MANUAL_REFRESH_INTERVAL, manual_sync
 from fitcoach.sync.schedule import due_for_daily_sync
+from fitcoach.sync.upgrades import upgrade_streams
 from fitcoach.sync.webhooks.schemas import PushEvent
 from fitcoach.sync.webhooks.service import (
     handle_event,
@@ -45,6 +46,9 @@ TASK_GAP_S = 1.0
 # What the calls of each kind of task are reported as.
 BACKFILL, EVENTS = "backfill", "webhook events"
 DAILY = "daily syncs"
+UPGRADES = "stream upgrades"
+# The worker's stream-upgrade pass runs 5 minutes into each quarter hour (sync.tasks).
+UPGRADE_OFFSET_S = 300.0
 
 
 class Fitcoach(Strategy):
@@ -54,6 +58,7 @@ class Fitcoach(Strategy):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
         self.pressed_at: dict[int, datetime] = {}
+        self.upgraded = 0  # loads computed from streams fetched in spare budget
 
     @classmethod
     def budget_policy(cls, options: CapacityOptions) -> tuple[Limits, Shares]:
@@ -137,3 +142,9 @@ class Fitcoach(Strategy):
         # worker.daily_sync, at the simulated time.
         for athlete_id in due_for_daily_sync(self.runtime.context.sessions, self.runtime.now()):
             self.daily_sync(athlete_id)
+        if self.runtime.options.stream_upgrades:
+            self.runtime.later(UPGRADE_OFFSET_S, self.stream_upgrades, UPGRADES)
+
+    def stream_upgrades(self) -> None:
+        # worker.stream_upgrades, at the simulated time.
+        self.upgraded += upgrade_streams(self.runtime.context, self.runtime.now()).upgraded

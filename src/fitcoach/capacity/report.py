@@ -36,6 +36,10 @@ def _ratio(calls: int, bound: int) -> str:
     return f"{calls / bound:.2f}" if bound else "-"
 
 
+def _per_day(count: int, days: int) -> str:
+    return f"{count:,} ({count / days:,.0f} a day)"
+
+
 def _count_check(run: StrategyRun) -> str:
     return "yes" if all(d.counts_agree for d in run.days) else "NO"
 
@@ -161,6 +165,12 @@ def render(report: CapacityReport) -> str:
                 + (
                     f"; events lost: {run.extra['lost_events']}"
                     if run.extra.get("lost_events")
+                    else ""
+                )
+                + (
+                    "; loads computed from streams fetched in spare budget:"
+                    f" {_per_day(run.extra['upgraded_loads'], len(run.days))}"
+                    if run.extra.get("upgraded_loads")
                     else ""
                 )
             )

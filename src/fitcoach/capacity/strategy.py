@@ -33,6 +33,7 @@ class Runtime:
     # Run `task` at simulated time `at` (the run loop's stand-in for the task queue); the
     # calls it makes are reported under `cause`.
     schedule: Callable[[float, Task, str], None]
+    options: CapacityOptions
 
     @property
     def client(self) -> StravaClient:

@@ -173,7 +173,7 @@ class World:
             )
             ring = key_ring([Fernet.generate_key().decode()])
             context = SyncContext(session_factory(engine), ring, client, clock=self.time.now)
-            self.runtime = Runtime(self.time, context, self.schedule)
+            self.runtime = Runtime(self.time, context, self.schedule, options)
             self.strategy = self.strategy_type(self.runtime)
             self._prime(simulator.state.sim)
             self.setup_seconds = time.perf_counter() - started
@@ -193,6 +193,7 @@ class World:
             stats.lower_bound = bound[stats.day]
         extra = {
             "lost_events": int(getattr(self.strategy, "lost", 0)),
+            "upgraded_loads": int(getattr(self.strategy, "upgraded", 0)),
             "setup_seconds": round(self.setup_seconds),
         }
         return StrategyRun(

@@ -1,9 +1,11 @@
-"""An activity's streams: fetched from Strava on first view, through the budget, then kept."""
+"""An activity's streams: fetched from Strava on first view, through the budget, then kept
+(and its load computed from them)."""
 
 from __future__ import annotations
 
 from fitcoach.activities import repository
 from fitcoach.activities.curves import store_curves
+from fitcoach.activities.loads import compute_stream_loads
 from fitcoach.core.db import transaction
 from fitcoach.strava.budget import Priority
 from fitcoach.sync.context import SyncContext
@@ -48,6 +50,10 @@ def activity_streams(
     )
     streams = {key: list(stream.data) for key, stream in fetched.items()}
     with transaction(context.sessions) as session:
-        if repository.keep_streams(session, activity_id, streams):
+        kept = repository.keep_streams(session, activity_id, streams)
+        if kept:
             store_curves(session, activity_id, athlete_id, start_date, sport_type, streams)
+    if kept:
+        # The streams change the answer: a run's intervals, a ride's heart rate.
+        compute_stream_loads(context.sessions, athlete_id, [activity_id], context.clock().date())
     return streams

@@ -5,6 +5,7 @@ permission to read activities, is not retried."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +32,9 @@ from fitcoach.sync.manual import manual_sync
 from fitcoach.sync.retention import apply_retention
 from fitcoach.sync.retries import Failure, classify, retry_delay
 from fitcoach.sync.schedule import due_for_daily_sync
+from fitcoach.sync.upgrades import upgrade_streams
+
+log = logging.getLogger("fitcoach.sync")
 
 __all__ = ["BACKFILL_RETRY_AFTER", "backfill", "sync_athlete"]
 
@@ -114,6 +118,16 @@ def resume_stalled_backfills() -> None:
 def manual_refresh(athlete_id: int, ask_strava: bool = False) -> dict[str, Any]:
     with sync_kind("manual"):
         return manual_sync(process_context(), athlete_id, ask_strava)
+
+
+@huey.periodic_task(crontab(minute="5-59/15"), priority=TaskPriority.BACKFILL)
+def stream_upgrades() -> None:
+    """Every 15 minutes: streams for the least reliable loads, in spare budget only."""
+    done = upgrade_streams(process_context(), datetime.now(UTC))
+    log.info(
+        "stream upgrades",
+        extra={"upgraded": done.upgraded, "fetched": done.fetched, "stopped": done.stopped},
+    )
 
 
 @huey.periodic_task(crontab(minute="7"))
