@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -241,18 +241,12 @@ def keep_streams(session: Session, activity_id: int, streams: dict[str, Any]) ->
     return False
 
 
-# Rides without a power meter and runs: their loads from averages are the least reliable
-# (a summary hides intervals), so their streams are worth a call in spare budget.
-_UPGRADE_SPORTS = (
-    "Run",
-    "TrailRun",
-    "VirtualRun",
-    "Ride",
-    "VirtualRide",
-    "GravelRide",
-    "MountainBikeRide",
-    "EBikeRide",
-)
+# Runs and rides without a power meter: their loads from averages are the least reliable
+# (a summary hides intervals), so their streams are worth a call in spare budget. A run
+# needs a distance (its pace stream), a ride a heart rate (its heart-rate stream): without
+# them the streams would change nothing.
+_UPGRADE_RUNS = ("Run", "TrailRun", "VirtualRun")
+_UPGRADE_RIDES = ("Ride", "VirtualRide", "GravelRide", "MountainBikeRide", "EBikeRide")
 # Least reliable first: nothing measured, then the average heart rate, then the average
 # pace (exact for an even run, low for intervals).
 _UPGRADE_ORDER = {"duration_estimate": 0, "average_heart_rate": 1, "average_pace": 2}
@@ -262,10 +256,17 @@ def stream_upgrade_candidates(
     session: Session, recent_since: datetime, limit: int
 ) -> list[tuple[int, int, int]]:
     """(activity id, athlete id, Strava id) of connected athletes' API activities without
-    streams whose load came from averages: runs, and rides without a power meter; those
-    started since ``recent_since`` first, least reliable method first, newest first."""
+    streams whose load came from averages: runs with a distance, and rides with a heart
+    rate and no power meter; those started since ``recent_since`` first, least reliable
+    method first, newest first."""
     method_rank = case(_UPGRADE_ORDER, value=Activity.load_method, else_=3)
     recent_rank = case((Activity.start_date >= recent_since, 0), else_=1)
+    runs = and_(Activity.sport_type.in_(_UPGRADE_RUNS), Activity.distance_m > 0)
+    rides = and_(
+        Activity.sport_type.in_(_UPGRADE_RIDES),
+        Activity.device_watts.is_(False),
+        Activity.average_heartrate.is_not(None),
+    )
     query = (
         select(Activity.id, Activity.athlete_id, Activity.strava_id)
         .join(StravaConnection, StravaConnection.athlete_id == Activity.athlete_id)
@@ -277,8 +278,7 @@ def stream_upgrade_candidates(
             Activity.strava_id.is_not(None),
             Activity.manual.is_(False),
             Activity.moving_time_s > 0,
-            Activity.sport_type.in_(_UPGRADE_SPORTS),
-            Activity.device_watts.is_(False),
+            or_(runs, rides),
             Activity.load_method.in_(tuple(_UPGRADE_ORDER)),
         )
         .order_by(recent_rank, method_rank, Activity.start_date.desc())
@@ -323,6 +323,10 @@ def curves_with_days(
 
 def activities_by_id(session: Session, activity_ids: Sequence[int]) -> Sequence[Activity]:
     return session.scalars(select(Activity).where(Activity.id.in_(activity_ids))).all()
+
+
+def load_method_of(session: Session, activity_id: int) -> str | None:
+    return session.scalar(select(Activity.load_method).where(Activity.id == activity_id))
 
 
 def load_of(session: Session, activity_id: int) -> float | None:

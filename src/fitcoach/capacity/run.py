@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fitcoach.capacity.options import CapacityOptions
-from fitcoach.capacity.own import Fitcoach
+from fitcoach.capacity.own import UPGRADES, Fitcoach
 from fitcoach.capacity.population import generate
 from fitcoach.capacity.seed import SeedCurrent, SeedDaily, SeedWebhooks
 from fitcoach.capacity.strategy import Strategy
@@ -161,8 +161,9 @@ def next_size(options: CapacityOptions, athletes: int, run: StrategyRun) -> int:
     """Where to probe after `athletes` were served: just under the size at which this
     run's calls per athlete would fill the daily limit, and at least one step of the
     search's precision further; never more than ten times as far (a small probe's
-    figures are rough)."""
-    rate = max(d.calls / max(d.athletes, 1) for d in run.days)
+    figures are rough). Stream upgrades are left out: they fill spare budget, whatever
+    the size, and give way as the demand grows."""
+    rate = max((d.calls - d.calls_by_cause.get(UPGRADES, 0)) / max(d.athletes, 1) for d in run.days)
     step = int(athletes * (1 + FIND_MAX_PRECISION)) + 1
     if rate <= 0:
         return athletes * GROWTH_CAP

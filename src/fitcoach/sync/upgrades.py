@@ -36,11 +36,13 @@ DAY_SHARE = 0.5
 # at the same priority, keeps its turn.
 PER_PASS = 20
 RECENT = timedelta(days=42)
+# The load methods computed from streams (coach.LoadMethod's values).
+STREAM_METHODS = frozenset({"power_stream", "heart_rate_stream", "pace_stream"})
 
 
 @dataclass(frozen=True, slots=True)
 class UpgradePass:
-    upgraded: int  # loads now computed from streams
+    upgraded: int  # loads now computed from streams (not from averages)
     fetched: int  # calls made
     stopped: str = ""  # why the pass ended early ("" when it ran out of work or allowance)
 
@@ -113,5 +115,7 @@ def upgrade_streams(context: SyncContext, now: datetime, per_pass: int = PER_PAS
                 )
         if streams:
             compute_stream_loads(context.sessions, athlete_id, [activity_id], now.date())
-            upgraded += 1
+            with context.sessions() as session:
+                method = repository.load_method_of(session, activity_id)
+            upgraded += method in STREAM_METHODS
     return UpgradePass(upgraded, fetched)
