@@ -251,8 +251,16 @@ def test_sync_state_in_words(site: Site) -> None:
         state.backfill_done = False
         state.backfill_fetched = 1240
         state.last_sync_at = site.state.clock() - timedelta(minutes=95)
+        # 1,240 activities over two years in 40 minutes; a year older to go.
+        state.newest_activity_at = site.state.clock() - timedelta(days=1)
+        state.backfill_cursor = state.newest_activity_at - timedelta(days=730)
+        state.backfill_started_at = site.state.clock() - timedelta(minutes=40)
+        state.history_starts_at = state.backfill_cursor - timedelta(days=365)
     words = " ".join(site.client.get("/", headers=HTML).text.split())
     assert "Importing your history: 1,240 activities so far" in words
+    assert "About 620 more to come" in words
+    assert "about 20 minutes left at the pace so far" in words
+    assert 'value="67"' in words  # two years of three
     assert "Your data is 1 hour old (last synced with Strava at" in words
 
 

@@ -11,7 +11,13 @@ from fastapi.responses import HTMLResponse
 
 from fitcoach.core.errors import NotLoggedIn
 from fitcoach.dashboard.queries import read_dashboard, read_goal_history
-from fitcoach.dashboard.views import RANGES, Overview, dashboard, performance_only
+from fitcoach.dashboard.views import (
+    RANGES,
+    Overview,
+    backfill_progress,
+    dashboard,
+    performance_only,
+)
 from fitcoach.strava.budget import Usage
 from fitcoach.strava.gate import BudgetGate
 from fitcoach.sync.context import Sync, SyncContext
@@ -105,6 +111,7 @@ def _context(
         "freshness": freshness,
         "notes": _notes(_budget_usage(strava), overview, freshness),
         "skipped": reads.skipped,
+        "backfill": backfill_progress(overview.sync, now),
         "nav": "dashboard",
     }
 

@@ -65,6 +65,9 @@ class HeadRow(NamedTuple):
     backfill_done: bool | None
     backfill_fetched: int | None
     backfill_cursor: datetime | None
+    backfill_started_at: datetime | None
+    newest_activity_at: datetime | None
+    history_starts_at: datetime | None
     consecutive_failures: int | None
     last_error: str | None
     last_error_at: datetime | None
@@ -96,6 +99,9 @@ def head(connection: Connection, athlete_id: int) -> HeadRow | None:
             SyncState.backfill_done,
             SyncState.backfill_fetched,
             SyncState.backfill_cursor,
+            SyncState.backfill_started_at,
+            SyncState.newest_activity_at,
+            SyncState.history_starts_at,
             SyncState.consecutive_failures,
             SyncState.last_error,
             SyncState.last_error_at,

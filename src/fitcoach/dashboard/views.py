@@ -189,6 +189,51 @@ class SyncSummary:
     failures: int
     last_error: str | None
     last_error_at: datetime | None
+    # The backfill's pace and its end: when it began, the newest start it saw, and when
+    # the Strava account began (older than that there is nothing).
+    backfill_started_at: datetime | None = None
+    newest_fetched: datetime | None = None
+    history_start: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BackfillProgress:
+    """How far the Strava history's import is, and an estimate of what is left."""
+
+    fetched: int
+    reached: datetime | None  # the oldest start fetched so far
+    history_start: datetime | None
+    share_done: float | None  # of the history's span, 0..1
+    more: int | None  # activities still to come, at the density so far
+    seconds_left: float | None  # at the pace so far
+
+
+# The pace of the first minute says little (the first page goes at once, the next ones
+# wait for the budget): no time left is estimated before this.
+PACE_AFTER_S = 60.0
+
+
+def backfill_progress(sync: SyncSummary, now: datetime) -> BackfillProgress | None:
+    """The import's progress (None once it is done): the count and date reached, and
+    from the pace so far (history covered per second since it began) the activities and
+    time left until the day the Strava account began."""
+    if sync.backfill_done:
+        return None
+    reached, newest, start = sync.oldest_fetched, sync.newest_fetched, sync.history_start
+    share = more = left = None
+    if reached is not None and newest is not None and start is not None:
+        total = (newest - start).total_seconds()
+        covered = (newest - reached).total_seconds()
+        remaining = max((reached - start).total_seconds(), 0.0)
+        if total > 0:
+            share = min(max(covered / total, 0.0), 1.0)
+        if covered > 0:
+            more = round(sync.backfill_fetched * remaining / covered)
+        began = sync.backfill_started_at
+        elapsed = (now - began).total_seconds() if began is not None else 0.0
+        if covered > 0 and elapsed >= PACE_AFTER_S:
+            left = remaining * elapsed / covered
+    return BackfillProgress(sync.backfill_fetched, reached, start, share, more, left)
 
 
 @dataclass(frozen=True)
@@ -237,6 +282,9 @@ def _athlete_and_sync(head: HeadRow) -> tuple[AthleteView, SyncSummary]:
         head.consecutive_failures or 0,
         head.last_error,
         head.last_error_at,
+        head.backfill_started_at,
+        head.newest_activity_at,
+        head.history_starts_at,
     )
 
 

@@ -286,6 +286,10 @@ class SyncState(Base):
     backfill_cursor: Mapped[datetime | None] = mapped_column(UTCDateTime)
     backfill_done: Mapped[bool] = mapped_column(Boolean, default=False)
     backfill_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    # When the first page came: with the cursor, the backfill's pace (the time left).
+    backfill_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the Strava account began (Strava's athlete ``created_at``): where history ends.
+    history_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

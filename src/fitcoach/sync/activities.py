@@ -148,6 +148,8 @@ def backfill_page(context: SyncContext, athlete_id: int, priority: int) -> SyncR
                 state.newest_activity_at = newest
         if state.last_sync_at is None:
             state.last_sync_at = now
+        if cursor is None:
+            state.backfill_started_at = now
         state.backfill_done = len(page) < MAX_PER_PAGE
         more = not state.backfill_done
         # The next page is due at once; the periodic resume watches that it comes.

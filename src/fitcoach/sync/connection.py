@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
 from cryptography.fernet import MultiFernet
 from sqlalchemy.orm import Session, sessionmaker
@@ -67,6 +68,18 @@ def missing_scopes(granted: str) -> list[str]:
     return [scope for scope in REQUIRED_SCOPES if scope not in have]
 
 
+def _time_of(value: Any) -> datetime | None:
+    """Strava's ISO 8601 time, or None when absent or unreadable (it only guides the
+    import's estimate of what is left)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def connect_athlete(
     sessions: sessionmaker[Session],
     ring: MultiFernet,
@@ -108,6 +121,10 @@ def connect_athletes(
                 repository.sync_state_for_update(session, athlete.id)
             fill_from_strava(athlete, profile)
             strava_store.save_connection(session, athlete.id, profile)
+            began = _time_of(profile.get("created_at"))
+            if began is not None:
+                session.flush()  # a new account's sync state is pending until now
+                repository.sync_state_for_update(session, athlete.id).history_starts_at = began
             save_tokens(
                 session,
                 ring,
