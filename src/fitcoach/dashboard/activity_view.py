@@ -23,6 +23,7 @@ from fitcoach.coach import (
     activity_zone_times,
 )
 from fitcoach.coach.sports import RUN, SWIM, WALK, sport_family
+from fitcoach.dashboard.laps import Laps, activity_laps
 from fitcoach.dashboard.views import ActivityLine, activity_line, method_label
 
 STREAM_KEYS = (
@@ -89,6 +90,7 @@ class ActivityDetail:
     # Every leg of the multisport event this activity is part of (itself included), in
     # order; empty for an activity recorded on its own.
     event: tuple[ActivityLine, ...] = ()
+    laps: Laps | None = None
 
     @property
     def event_load(self) -> float:
@@ -142,6 +144,7 @@ def activity_detail(
             summary_load=activity_load(summary, thresholds),
             method_sentence=method_label(row.load_method)[1],
             event=_event_of(session, row.athlete_id, row.multisport_group),
+            laps=activity_laps(row.raw, row.sport_type),
         )
     coach_streams = _coach_streams(streams)
     if coach_streams is None:

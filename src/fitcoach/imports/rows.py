@@ -129,6 +129,8 @@ def _document(
         "commute": values["commute"],
         "manual": values["manual"],
     }
+    if parsed is not None and parsed.laps:
+        document["laps"] = parsed.laps
     document["fitcoach"] = {
         "source": values["source"],
         "file": parsed.filename if parsed else (csv.filename if csv else None),

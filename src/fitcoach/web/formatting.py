@@ -152,6 +152,12 @@ def age(minutes: int | None) -> str:
     return f"{hours_old // 24} days"
 
 
+def speed_word(sport_type: str) -> str:
+    """ "pace" where ``speed`` writes a pace (runs, walks, swims), else "speed"."""
+    family = sports.sport_family(sport_type)
+    return "pace" if family in (sports.RUN, sports.WALK, sports.SWIM) else "speed"
+
+
 def clock(value: datetime | None) -> str:
     return "–" if value is None else f"{value:%H:%M}"
 
@@ -172,6 +178,7 @@ def install(env: Environment) -> None:
         "sport": sport,
         "age": age,
         "clock": clock,
+        "speed_word": speed_word,
     }
     env.filters.update(filters)
     # ``tojson`` (the charts' data) through orjson: the standard library's encoder took

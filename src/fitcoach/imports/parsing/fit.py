@@ -25,7 +25,7 @@ import fitdecode
 
 from fitcoach.imports.errors import CorruptFile
 from fitcoach.imports.parsing.ranges import finite
-from fitcoach.imports.parsing.recording import Recording, fit_sport
+from fitcoach.imports.parsing.recording import Recording, fit_sport, lap
 from fitcoach.imports.parsing.timezones import local_offset
 
 SEMICIRCLE_DEG = 180.0 / 2**31
@@ -368,6 +368,22 @@ def _summarise_into(
     recording.weighted_average_watts = finite(s.get("normalized_power"))
     work = _first(finite(s.get("total_work")), _sum(laps, "total_work"))
     recording.kilojoules = work / 1000.0 if work is not None else None
+    ordered = sorted(laps, key=lambda m: _absolute(_time(m.get("start_time")), offset) or 0.0)
+    recording.laps = [
+        lap(
+            index + 1,
+            elapsed_time=finite(m.get("total_elapsed_time")),
+            moving_time=finite(m.get("total_timer_time")),
+            distance=finite(m.get("total_distance")),
+            average_speed=_first(finite(m.get("enhanced_avg_speed")), finite(m.get("avg_speed"))),
+            total_elevation_gain=finite(m.get("total_ascent")),
+            average_heartrate=finite(m.get("avg_heart_rate")),
+            max_heartrate=finite(m.get("max_heart_rate")),
+            average_watts=finite(m.get("avg_power")),
+            average_cadence=finite(m.get("avg_cadence")),
+        )
+        for index, m in enumerate(ordered)
+    ]
 
 
 def _utc_offset(activity: dict[str, Any]) -> int | None:

@@ -7,6 +7,7 @@ judges the time axis from it (times running backwards make it unreliable).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,6 +23,15 @@ CHANNELS = (
     "lng",
     "temp",
 )
+
+
+def lap(index: int, **values: float | None) -> dict[str, float | None]:
+    """One lap in Strava's shape; negative or non-finite values are dropped (None)."""
+    kept = {
+        key: (value if value is not None and math.isfinite(value) and value >= 0 else None)
+        for key, value in values.items()
+    }
+    return {"lap_index": float(index), **kept}
 
 
 @dataclass
@@ -49,6 +59,11 @@ class Recording:
     kilojoules: float | None = None
     name: str | None = None
     device: str | None = None
+    # The device's laps (the lap button, auto-laps), in Strava's lap shape: ``lap_index``,
+    # ``elapsed_time``, ``moving_time``, ``distance``, ``average_speed``,
+    # ``total_elevation_gain``, ``average_heartrate``, ``max_heartrate``, ``average_watts``,
+    # ``average_cadence`` (None where the file says nothing).
+    laps: list[dict[str, float | None]] = field(default_factory=list)
 
     def add(self, time: float, **values: float | None) -> None:
         """One sample; channels not given are None at this time."""

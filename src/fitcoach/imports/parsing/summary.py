@@ -101,6 +101,8 @@ class FileActivity:
     multisport_group: str | None = None
     leg: int = 0
     time_reliable: bool = True
+    # The device's laps in Strava's lap shape (``Recording.laps``).
+    laps: list[dict[str, float | None]] = field(default_factory=list)
 
     @property
     def start_local(self) -> datetime:
@@ -400,6 +402,7 @@ def summarise(
         device=recording.device,
         streams=streams,
         time_reliable=samples.reliable,
+        laps=recording.laps,
     )
 
 

@@ -23,6 +23,7 @@ from lxml import etree
 from fitcoach.imports.errors import CorruptFile, UnsafeArchive
 from fitcoach.imports.parsing import ranges
 from fitcoach.imports.parsing.recording import Recording, sport_from_word
+from fitcoach.imports.parsing.recording import lap as strava_lap
 from fitcoach.imports.parsing.timezones import local_offset
 
 _HEAD_BYTES = 4096
@@ -223,7 +224,29 @@ def _tcx_activity(activity: etree._Element, filename: str) -> Recording:
     if not recording.times and not laps:
         raise CorruptFile(filename, "the TCX file has no timed trackpoints")
     _lap_totals(recording, laps, recording.times)
+    recording.laps = [_tcx_lap(index + 1, node) for index, node in enumerate(laps)]
     return recording
+
+
+def _tcx_lap(index: int, node: etree._Element) -> dict[str, float | None]:
+    """A TCX ``Lap`` in Strava's lap shape (TCX gives timer time only: no elapsed)."""
+    seconds = _float(node.findtext("{*}TotalTimeSeconds"))
+    distance = _float(node.findtext("{*}DistanceMeters"))
+    speed = _float(node.findtext("{*}Extensions/{*}LX/{*}AvgSpeed"))
+    if speed is None and seconds and distance is not None:
+        speed = distance / seconds
+    return strava_lap(
+        index,
+        elapsed_time=None,
+        moving_time=seconds,
+        distance=distance,
+        average_speed=speed,
+        total_elevation_gain=None,
+        average_heartrate=_float(node.findtext("{*}AverageHeartRateBpm/{*}Value")),
+        max_heartrate=_float(node.findtext("{*}MaximumHeartRateBpm/{*}Value")),
+        average_watts=_float(node.findtext("{*}Extensions/{*}LX/{*}AvgWatts")),
+        average_cadence=_float(node.findtext("{*}Cadence")),
+    )
 
 
 def _lap_values(laps: list[etree._Element], path: str) -> list[float] | None:
