@@ -1,7 +1,7 @@
 """backfill progress: when an athlete's backfill began and when their Strava account did
 
-Revision ID: 0023_backfill_progress
-Revises: 0022_oidc_identities
+Revision ID: 0024_backfill_progress
+Revises: 0023_import_job_attempts
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 from fitcoach.models.types import UTCDateTime
 
-revision: str = "0023_backfill_progress"
-down_revision: str | None = "0022_oidc_identities"
+revision: str = "0024_backfill_progress"
+down_revision: str | None = "0023_import_job_attempts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
