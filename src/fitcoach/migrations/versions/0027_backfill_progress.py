@@ -1,7 +1,7 @@
 """backfill progress: when an athlete's backfill began and when their Strava account did
 
-Revision ID: 0025_backfill_progress
-Revises: 0024_sync_resilience, 0024_threshold_history
+Revision ID: 0027_backfill_progress
+Revises: 0026_declined_thresholds
 """
 
 from collections.abc import Sequence
@@ -11,9 +11,8 @@ from alembic import op
 
 from fitcoach.models.types import UTCDateTime
 
-revision: str = "0025_backfill_progress"
-# Also the merge of the two 0024 migrations, which were written side by side: one head.
-down_revision: str | tuple[str, ...] | None = ("0024_sync_resilience", "0024_threshold_history")
+revision: str = "0027_backfill_progress"
+down_revision: str | None = "0026_declined_thresholds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
