@@ -66,6 +66,33 @@ def test_a_batch_failing_halfway_leaves_nothing_committed(store: Store, tmp_path
         assert session.scalar(select(func.count()).select_from(ImportedFile)) == 0
 
 
+def test_a_writer_that_read_first_is_not_refused_when_another_commits(store: Store) -> None:
+    """The import's way of storing (a savepoint, reads, then writes) while another writer
+    (a backfill page) commits: the other waits for the lock instead of invalidating the
+    first one's snapshot, and both complete."""
+    other: list[BaseException] = []
+
+    def backfill_page_commits() -> None:
+        try:
+            with transaction(store.sessions) as session:
+                session.add(ImportJob(athlete_id=store.athlete_id, filename="page.fit"))
+        except BaseException as error:  # reported by the test
+            other.append(error)
+
+    with transaction(store.sessions) as session, session.begin_nested():
+        session.scalar(select(func.count()).select_from(ImportJob))  # a snapshot is read
+        writer = threading.Thread(target=backfill_page_commits)
+        writer.start()
+        writer.join(timeout=0.5)  # it waits for this transaction's lock
+        session.add(ImportJob(athlete_id=store.athlete_id, filename="upload.fit"))
+        session.flush()
+    writer.join(timeout=30)
+    assert other == []
+    with store.sessions() as session:
+        names = set(session.scalars(select(ImportJob.filename)))
+    assert names == {"page.fit", "upload.fit"}
+
+
 def test_locked_is_known_by_its_code_and_waited_for() -> None:
     waits: list[float] = []
     calls = [0]
