@@ -279,6 +279,9 @@ def test_download_my_data_reads_back_and_delete_leaves_only_the_record(site: Sit
     # The plan's goal is the athlete's goal (the plan form sets it).
     assert profile["goal_event"] == {"name": "Autumn 100", "date": "2026-08-30", "priority": "A"}
     assert {line["name"] for line in profile["thresholds_in_use"]} >= {"FTP"}
+    # The FTP set on Settings holds from that day (today, by default), dated in the export.
+    ftp = [item for item in profile["threshold_history"] if item["name"] == "ftp"]
+    assert ftp[-1]["value"] == 260 and ftp[-1]["effective_from"] == "2026-06-01"
     plan = json.loads(bundle.read("plan.json"))
     assert plan["goal"]["name"] == "Autumn 100" and "feed_token" not in json.dumps(plan)
     assert plan["sessions"] and all(item["day"] <= "2026-08-30" for item in plan["sessions"])

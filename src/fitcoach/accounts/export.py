@@ -5,7 +5,8 @@ athlete, in formats other tools read.
   (``source``: the athlete's own file, their Strava archive, or Strava's API; the file it
   was imported from and that file's SHA-256; when fitcoach got it);
 - ``profile.json``: the account (and the identity providers it signs in with), the
-  thresholds they set and those in use with their sources, the goal event;
+  thresholds they set, those in use with their sources, their dated history, the goal
+  event;
 - ``plan.json``: the training plan (its goal, hours, sports, the athlete's own changes)
   and the sessions of its current version;
 - ``daily_loads.csv``: the training load fitcoach keeps per day where the activities are
@@ -34,7 +35,7 @@ from fitcoach.accounts.queries import (
     planned_workouts_of,
 )
 from fitcoach.athletes.repository import get_athlete
-from fitcoach.athletes.thresholds import thresholds_for
+from fitcoach.athletes.thresholds import entries_of, thresholds_for
 from fitcoach.athletes.views import threshold_lines
 from fitcoach.core.errors import NotLoggedIn
 from fitcoach.models import Activity, ImportedFile
@@ -141,6 +142,16 @@ def _profile(session: Session, athlete_id: int, today: date) -> dict[str, Any]:
         },
         "thresholds_in_use": [
             {"name": line.label, "value": line.value, "source": line.source} for line in lines
+        ],
+        # Each activity's load was scored with the entry of each kind in force on its day.
+        "threshold_history": [
+            {
+                "name": entry.kind,
+                "value": entry.value,
+                "effective_from": _value(entry.effective_from),
+                "source": entry.source,
+            }
+            for entry in sorted(entries_of(session, athlete), key=lambda e: e.effective_from)
         ],
         "goal_event": (
             {
