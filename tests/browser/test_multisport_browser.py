@@ -5,6 +5,7 @@ five legs together, each with its own load, with links between them."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,21 @@ def test_the_legs_of_a_multisport_file_are_shown_together_each_with_its_load(
     expect(page).to_have_url(re.compile(rf"/activities/{legs[4][0]}$"))
     expect(page.locator("#event-legs tbody tr")).to_have_count(5)
     expect(page.locator("#event-legs [aria-current=page]")).to_have_count(1)
+    no_sideways_scroll(page)
+
+    # The activity list (the days around the race, among the Strava history): the legs
+    # one under the other, each marked as its event's leg.
+    with site.state.sessions() as session:
+        day = session.scalar(select(Activity.start_date).where(Activity.id == legs[0][0]))
+    assert day is not None
+    since, until = (day - timedelta(days=1)).date(), (day + timedelta(days=1)).date()
+    page.goto(f"{site.url}/activities?since={since}&until={until}")
+    marks = page.locator("#activity-list .event-leg")
+    expect(marks).to_have_count(5)
+    expect(marks.first).to_have_text("leg 5 of 5 of a multisport event")  # newest first
+    expect(marks.last).to_have_text("leg 1 of 5 of a multisport event")
+    marks.nth(2).get_by_role("link").click()
+    expect(page).to_have_url(re.compile(rf"/activities/{legs[0][0]}#multisport-event$"))
     no_sideways_scroll(page)
     assert csp_violations(page) == []
     assert site.outside_requests == [] and site.page_errors == []

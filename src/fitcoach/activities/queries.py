@@ -325,6 +325,47 @@ def sports_of(reader: Reader, athlete_id: int) -> list[str]:
     return [str(sport) for sport in reader.scalars(query)]
 
 
+class EventLeg(NamedTuple):
+    """An activity's place in its multisport event: leg ``leg`` of ``legs``, whose first
+    leg is ``first_id``."""
+
+    leg: int
+    legs: int
+    first_id: int
+
+
+def event_legs_of(
+    reader: Reader, athlete_id: int, activity_ids: Sequence[int]
+) -> dict[int, EventLeg]:
+    """For those of these activities that are legs of a multisport event, their place in
+    it (the other legs may be on another page of a list)."""
+    if not activity_ids:
+        return {}
+    groups = (
+        select(Activity.multisport_group)
+        .where(
+            Activity.athlete_id == athlete_id,
+            Activity.id.in_(list(activity_ids)),
+            Activity.multisport_group.is_not(None),
+        )
+        .scalar_subquery()
+    )
+    query = (
+        select(Activity.id, Activity.multisport_group)
+        .where(Activity.athlete_id == athlete_id, Activity.multisport_group.in_(groups))
+        .order_by(Activity.multisport_group, Activity.start_date, Activity.id)
+    )
+    by_group: dict[str, list[int]] = {}
+    for activity_id, group in reader.execute(query):
+        by_group.setdefault(str(group), []).append(int(activity_id))
+    return {
+        activity_id: EventLeg(index + 1, len(ids), ids[0])
+        for ids in by_group.values()
+        if len(ids) > 1
+        for index, activity_id in enumerate(ids)
+    }
+
+
 class DayActivityRow(NamedTuple):
     """An activity as the calendar shows it, on the day it happened."""
 

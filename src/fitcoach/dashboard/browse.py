@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from fitcoach.activities.queries import ApiActivityRow, sports_of
+from fitcoach.activities.queries import ApiActivityRow, EventLeg, event_legs_of, sports_of
 from fitcoach.dashboard.calendar import MonthView, grid_bounds, month_view, parse_month
 from fitcoach.dashboard.listing import SORTS, list_request, read_list_page
 from fitcoach.dashboard.queries import PlannedRow, read_calendar
@@ -47,9 +47,11 @@ class ListLine:
     method_text: str
     provenance: str
     strava_url: str | None
+    # Its place in a multisport event (legs of one file), if it is a leg of one.
+    event: EventLeg | None = None
 
 
-def list_line(row: ApiActivityRow) -> ListLine:
+def list_line(row: ApiActivityRow, event: EventLeg | None = None) -> ListLine:
     short, long = method_label(row.load_method)
     return ListLine(
         row.id,
@@ -63,6 +65,7 @@ def list_line(row: ApiActivityRow) -> ListLine:
         long,
         PROVENANCE.get(row.source, row.source),
         None if row.strava_id is None else f"https://www.strava.com/activities/{row.strava_id}",
+        event,
     )
 
 
@@ -86,6 +89,7 @@ def activity_list(
     with reader.turn() as connection:
         found = read_list_page(connection, athlete_id, asked, cursor)
         sports = sports_of(connection, athlete_id)
+        events = event_legs_of(connection, athlete_id, [row.id for row in found.rows])
     query = asked.query()
     next_url = None
     if found.next_cursor:
@@ -93,7 +97,7 @@ def activity_list(
     return page(
         request,
         "activities.html",
-        lines=[list_line(row) for row in found.rows],
+        lines=[list_line(row, events.get(row.id)) for row in found.rows],
         asked=asked,
         sports=sports,
         sorts=SORTS,
