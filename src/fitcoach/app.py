@@ -261,7 +261,11 @@ def create_app(
     # Outermost but for Starlette's error middleware, as @app.middleware("http") was.
     app.add_middleware(RequestContext)
     # Outermost of all: a webhook delivery beyond the cap costs only its parsing.
-    app.add_middleware(InFlightLimit, prefix=CALLBACK_PREFIX, limit=settings.webhook_max_in_flight)
+    app.add_middleware(
+        InFlightLimit,
+        paths=[f"{CALLBACK_PREFIX}/{secret}" for secret in settings.callback_secrets],
+        limit=settings.webhook_max_in_flight,
+    )
     return app
 
 

@@ -15,7 +15,7 @@ from tests.sync.webhook_support import CALLBACK, callback_app, event_body
 class Delivery:
     """One POST to the callback through the ASGI app, its body held back until released."""
 
-    def __init__(self, body: dict[str, Any]) -> None:
+    def __init__(self, body: dict[str, Any], path: str = CALLBACK) -> None:
         self.body = json.dumps(body).encode()
         self.release = asyncio.Event()
         self.read = False
@@ -27,8 +27,8 @@ class Delivery:
             "http_version": "1.1",
             "method": "POST",
             "scheme": "http",
-            "path": CALLBACK,
-            "raw_path": CALLBACK.encode(),
+            "path": path,
+            "raw_path": path.encode(),
             "query_string": b"",
             "root_path": "",
             "headers": [
@@ -63,8 +63,13 @@ def test_deliveries_beyond_the_cap_are_refused_at_once_and_touch_no_database(
             await asyncio.sleep(0.05)  # both admitted, waiting for their bodies
             beyond = Delivery(event_body(object_id=200))
             beyond.release.set()
+            # A guess at the secret takes no place: the router answers it, not the cap.
+            guess = Delivery(event_body(object_id=201), path=CALLBACK + "-guess")
+            guess.release.set()
             with callback.no_database():
                 await asyncio.wait_for(app(beyond.scope, beyond.receive, beyond.send), 1)
+                await asyncio.wait_for(app(guess.scope, guess.receive, guess.send), 1)
+            assert guess.status == 404
             for delivery in held:
                 delivery.release.set()
             await asyncio.gather(*running)

@@ -112,26 +112,30 @@ async def _refuse(send: Send, limit: int) -> None:
 
 
 class InFlightLimit:
-    """At most ``limit`` requests to paths under ``prefix`` in this process at once; one
-    more is answered 503 with ``Retry-After`` at once, before its body is read or the
-    database is touched.
+    """At most ``limit`` requests to ``paths`` in this process at once; one more is
+    answered 503 with ``Retry-After`` at once, before its body is read or the database is
+    touched.
 
     For Strava's webhook callback: Strava waits 2 s for an acknowledgement and sends an
     unanswered or refused event again later, so under a flood (forged, or a backlog of
     genuine deliveries) a quick 503 keeps the events already admitted within their 2 s
     instead of letting every answer grow late together. Kept outermost, so a refused
-    request costs only its parsing.
+    request costs only its parsing. Only the callback's own paths (with a current secret)
+    count: a flood to a guessed path is answered 404 by the router and must not take the
+    places of Strava's genuine deliveries.
     """
 
-    def __init__(self, app: ASGIApp, prefix: str, limit: int, retry_after_s: int = 5) -> None:
+    def __init__(
+        self, app: ASGIApp, paths: Collection[str], limit: int, retry_after_s: int = 5
+    ) -> None:
         self.app = app
-        self.prefix = prefix
+        self.paths = frozenset(paths)
         self.limit = limit
         self.retry_after = str(retry_after_s).encode()
         self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or scope["path"] not in self.paths:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:
