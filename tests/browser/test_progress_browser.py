@@ -15,7 +15,7 @@ from sqlalchemy import select
 from fitcoach.core.db import transaction
 from fitcoach.imports.parsing.limits import Limits
 from fitcoach.imports.service import import_path
-from fitcoach.models import Activity, SyncState
+from fitcoach.models import Activity, LoadRecompute, SyncState
 from fitcoach.sync.activities import incremental_sync
 from fitcoach.sync.upgrades import upgrade_streams
 from tests.browser.conftest import LiveSite, csp_violations
@@ -44,7 +44,16 @@ def test_import_progress_and_loads_from_streams(page: Page, site: LiveSite, size
         state.backfill_cursor = state.newest_activity_at - timedelta(days=200)
         state.backfill_started_at = now - timedelta(hours=1)
         state.history_starts_at = state.backfill_cursor - timedelta(days=200)
+        # A threshold change's recompute, a quarter done in 2 minutes.
+        session.add(
+            LoadRecompute(
+                athlete_id=athlete_id, total=800, done=200, requested_at=now - timedelta(minutes=2)
+            )
+        )
     page.reload()
+    recompute = page.locator("#recompute-progress")
+    expect(recompute).to_contain_text("200 of 800 activities done")
+    expect(recompute).to_contain_text(re.compile(r"about\s+(6|7) minutes left"))
     backfill = page.locator("#backfill")
     expect(backfill).to_contain_text("activities so far")
     expect(backfill).to_contain_text(re.compile(r"About [\d,]+ more to come"))

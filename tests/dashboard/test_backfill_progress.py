@@ -1,11 +1,18 @@
 """The import's progress on the dashboard: the count, the date reached, and from the pace
-so far the activities and the time left until the Strava account's first day."""
+so far the activities and the time left until the Strava account's first day; and a load
+recompute's progress after a threshold change."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from fitcoach.dashboard.views import SyncSummary, backfill_progress
+from fitcoach.dashboard.views import (
+    RecomputeProgress,
+    SyncSummary,
+    backfill_progress,
+    recompute_progress,
+)
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 NEWEST = datetime(2026, 3, 3, tzinfo=UTC)
@@ -42,3 +49,18 @@ def test_no_estimate_without_what_it_needs() -> None:
     assert past is not None and past.more == 0
     done = SyncSummary(NOW, True, 200, reached, 200, 0, None, None)
     assert backfill_progress(done, NOW) is None
+
+
+def test_a_recompute_under_way_and_its_time_left() -> None:
+    asked = NOW - timedelta(minutes=2)
+    running = SyncSummary(
+        NOW, True, 0, None, 900, 0, None, None,
+        recompute_total=900, recompute_done=300, recompute_requested_at=asked,
+    )  # fmt: skip
+    progress = recompute_progress(running, NOW)
+    assert progress is not None and (progress.done, progress.total) == (300, 900)
+    assert progress.seconds_left is not None and abs(progress.seconds_left - 240) < 1e-6
+    counting = replace(running, recompute_total=None, recompute_done=0)
+    assert recompute_progress(counting, NOW) == RecomputeProgress(0, None, None)
+    assert recompute_progress(replace(running, recompute_finished_at=NOW), NOW) is None
+    assert recompute_progress(replace(running, recompute_requested_at=None), NOW) is None

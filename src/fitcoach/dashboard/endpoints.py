@@ -17,6 +17,7 @@ from fitcoach.dashboard.views import (
     backfill_progress,
     dashboard,
     performance_only,
+    recompute_progress,
 )
 from fitcoach.strava.budget import Usage
 from fitcoach.strava.gate import BudgetGate
@@ -112,6 +113,7 @@ def _context(
         "notes": _notes(_budget_usage(strava), overview, freshness),
         "skipped": reads.skipped,
         "backfill": backfill_progress(overview.sync, now),
+        "recompute": recompute_progress(overview.sync, now),
         "nav": "dashboard",
     }
 

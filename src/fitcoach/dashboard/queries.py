@@ -27,6 +27,7 @@ from fitcoach.coach import DailyLoads, GoalEvent
 from fitcoach.models import (
     Activity,
     Athlete,
+    LoadRecompute,
     PlannedWorkout,
     SkippedActivity,
     StravaConnection,
@@ -72,6 +73,11 @@ class HeadRow(NamedTuple):
     last_error: str | None
     last_error_at: datetime | None
     stored: int
+    # The latest load recompute after a threshold change (None: never asked for).
+    recompute_total: int | None = None
+    recompute_done: int | None = None
+    recompute_requested_at: datetime | None = None
+    recompute_finished_at: datetime | None = None
 
     @property
     def marks(self) -> SyncMarks:
@@ -106,9 +112,14 @@ def head(connection: Connection, athlete_id: int) -> HeadRow | None:
             SyncState.last_error,
             SyncState.last_error_at,
             stored,
+            LoadRecompute.total,
+            LoadRecompute.done,
+            LoadRecompute.requested_at,
+            LoadRecompute.finished_at,
         )
         .outerjoin(StravaConnection, StravaConnection.athlete_id == Athlete.id)
         .outerjoin(SyncState, SyncState.athlete_id == Athlete.id)
+        .outerjoin(LoadRecompute, LoadRecompute.athlete_id == Athlete.id)
         .where(Athlete.id == athlete_id)
     )
     row = connection.execute(query).first()

@@ -194,6 +194,33 @@ class SyncSummary:
     backfill_started_at: datetime | None = None
     newest_fetched: datetime | None = None
     history_start: datetime | None = None
+    # The latest load recompute (after a threshold change): total, done, asked, finished.
+    recompute_total: int | None = None
+    recompute_done: int = 0
+    recompute_requested_at: datetime | None = None
+    recompute_finished_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RecomputeProgress:
+    """A load recompute under way: how many of how many, and the time left."""
+
+    done: int
+    total: int | None  # None: the worker has not counted them yet
+    seconds_left: float | None
+
+
+def recompute_progress(sync: SyncSummary, now: datetime) -> RecomputeProgress | None:
+    """The recompute after a threshold change while it runs (None when none runs), with
+    the time left at the pace so far (activities a second since it was asked for)."""
+    if sync.recompute_requested_at is None or sync.recompute_finished_at is not None:
+        return None
+    total, done = sync.recompute_total, sync.recompute_done
+    elapsed = (now - sync.recompute_requested_at).total_seconds()
+    left = None
+    if total is not None and done > 0 and elapsed > 0:
+        left = max(total - done, 0) * elapsed / done
+    return RecomputeProgress(done, total, left)
 
 
 @dataclass(frozen=True)
@@ -272,7 +299,20 @@ def _athlete_and_sync(head: HeadRow) -> tuple[AthleteView, SyncSummary]:
         goal_of(head),
     )
     if not head.synced:
-        return view, SyncSummary(None, False, 0, None, head.stored, 0, None, None)
+        return view, SyncSummary(
+            None,
+            False,
+            0,
+            None,
+            head.stored,
+            0,
+            None,
+            None,
+            recompute_total=head.recompute_total,
+            recompute_done=head.recompute_done or 0,
+            recompute_requested_at=head.recompute_requested_at,
+            recompute_finished_at=head.recompute_finished_at,
+        )
     return view, SyncSummary(
         head.last_sync_at,
         bool(head.backfill_done),
@@ -285,6 +325,10 @@ def _athlete_and_sync(head: HeadRow) -> tuple[AthleteView, SyncSummary]:
         head.backfill_started_at,
         head.newest_activity_at,
         head.history_starts_at,
+        head.recompute_total,
+        head.recompute_done or 0,
+        head.recompute_requested_at,
+        head.recompute_finished_at,
     )
 
 
