@@ -310,7 +310,8 @@ def load_store(kind: str, url: URL, athletes: int, activities: int) -> None:
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("VACUUM ANALYZE"))  # what autovacuum does after a load
         else:
-            with engine.connect() as connection:
+            # Outside a transaction: a checkpoint inside one cannot truncate the log.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         with transaction(session_factory(engine)) as session:
             set_setting(session, STORE_MARK, store_marker(athletes, activities, now.date()))
