@@ -83,6 +83,10 @@ def test_the_legs_of_a_multisport_file_are_shown_together_each_with_its_load(
     expect(marks.last).to_have_text("leg 1 of 5 of a multisport event")
     marks.nth(2).get_by_role("link").click()
     expect(page).to_have_url(re.compile(rf"/activities/{legs[0][0]}#multisport-event$"))
+    page.wait_for_load_state("load")  # its stylesheet applied before the layout is measured
+    expect(page.locator("#event-legs tbody tr").first.locator("[aria-current=page]")).to_have_count(
+        1
+    )
     no_sideways_scroll(page)
     assert csp_violations(page) == []
     assert site.outside_requests == [] and site.page_errors == []
