@@ -1,6 +1,7 @@
 """Validate simulator responses against Strava's published Swagger models.
 
-The swagger file in shared/strava names its response models by URL
+The swagger file (``strava_swagger.json`` beside this module: Strava's published Swagger 2.0
+spec, https://developers.strava.com/swagger/swagger.json) names its response models by URL
 (`https://developers.strava.com/swagger/activity.json#/SummaryActivity`). A model file found
 beside the swagger under that name is used; otherwise the transcription in
 `strava_models.json` is. Swagger 2.0 has no `nullable`, yet Strava's own examples in the
@@ -19,8 +20,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft4Validator, FormatChecker
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "strava"
-SPEC_PATH = SHARED / "strava_swagger.json"
+HERE = Path(__file__).resolve().parent
+SPEC_PATH = HERE / "strava_swagger.json"
 MODELS_PATH = Path(__file__).with_name("strava_models.json")
 REMOTE = re.compile(r"^https://developers\.strava\.com/swagger/(?P<file>[\w.]+)#/(?P<name>\w+)$")
 # Observed on Strava but absent from the swagger's examples: activities without photos
@@ -40,7 +41,7 @@ def _date_time(value: object) -> bool:
 @cache
 def spec() -> dict[str, Any]:
     if not SPEC_PATH.exists():
-        pytest.skip(f"Strava's swagger is not at {SPEC_PATH}; schema checks need shared/strava/")
+        pytest.fail(f"Strava's swagger is not at {SPEC_PATH}: the schema checks need it")
     data: dict[str, Any] = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
     return data
 
@@ -53,7 +54,7 @@ def _transcription() -> dict[str, Any]:
 
 @cache
 def _model_file(name: str) -> dict[str, Any] | None:
-    path = SHARED / name
+    path = HERE / name
     if not path.exists():
         return None
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
