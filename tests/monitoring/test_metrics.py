@@ -65,17 +65,22 @@ def test_backfill_counts_each_request_run_and_athlete_call(monitored: Monitored)
         after.delta(before, "fitcoach_strava_request_duration_seconds_count", endpoint="activities")
         == pages
     )
-    # The budget's own count (fixed clock: one window) and what Strava's headers said.
-    assert after.value("fitcoach_budget_used_requests", limit="overall", window="daily") == calls
-    assert after.value("fitcoach_budget_used_requests", limit="read", window="15min") == calls
+    # The budget's own count (fixed clock: one window, which also holds the read-permission
+    # check made at connection) and what Strava's headers said.
+    used = "fitcoach_budget_used_requests"
+    assert after.delta(before, used, limit="overall", window="daily") == calls
+    assert after.delta(before, used, limit="read", window="15min") == calls
     assert (
         after.value("fitcoach_strava_reported_used_requests", limit="overall", window="daily") > 0
     )
     assert after.value("fitcoach_strava_reported_limit_requests", limit="read", window="daily") > 0
     athlete = str(monitored.athlete_id)
-    assert after.value("fitcoach_athlete_top_requests", window="daily", athlete_id=athlete) == calls
+    # Per athlete, the backfill's calls and the read-permission check made at connection.
+    top = "fitcoach_athlete_top_requests"
+    assert after.delta(before, top, window="daily", athlete_id=athlete) == calls
+    assert after.value(top, window="daily", athlete_id=athlete) == calls + 1
     assert after.value("fitcoach_athlete_requests_gcount", window="daily") == 1
-    assert after.value("fitcoach_athlete_requests_gsum", window="15min") == calls
+    assert after.delta(before, "fitcoach_athlete_requests_gsum", window="15min") == calls
     assert after.value("fitcoach_athlete_requests_bucket", window="daily", le="1.0") == 0
     assert after.value("fitcoach_athlete_requests_bucket", window="daily", le="+Inf") == 1
     assert after.value("fitcoach_athletes_active_today") == 1

@@ -186,14 +186,15 @@ def test_web_and_worker_counts_add_up_in_one_scrape(
     requests = "fitcoach_strava_requests_total"
     counted = samples.value(requests) - samples.value(requests, priority="uncounted")
     assert counted == calls
-    # The first page goes at a waiting person's priority (as does the view's refresh), the
-    # older ones at backfill's; an overlapping chain may fetch one page twice, the first too.
+    # The first page goes at a waiting person's priority (as do the view's refresh and the
+    # web process's read-permission check after the code exchange), the older ones at
+    # backfill's; an overlapping chain may fetch one page twice, the first too.
     backfill_calls = samples.value(requests, endpoint="activities", priority="backfill")
     interactive = samples.value(requests, endpoint="activities", priority="interactive")
-    first_pages = interactive - 1
+    first_pages = interactive - 2
     assert 1 <= first_pages <= 2
     worker_calls = backfill_calls + first_pages
-    assert pages <= worker_calls == calls - 1 <= pages + 1
+    assert pages <= worker_calls == calls - 2 <= pages + 1
     assert samples.value(requests, endpoint="oauth_token", priority="uncounted") == 1
     # The web process reads the worker's queue (every state is reported, empty or not).
     assert samples.has("fitcoach_queue_tasks", state="scheduled")
@@ -209,4 +210,5 @@ def test_web_and_worker_counts_add_up_in_one_scrape(
     assert sum(backfills.values()) == samples.value(runs, kind="backfill", outcome="ok")
     by_process = per_process(metrics_dir, requests)
     assert by_process[worker.pop()] == worker_calls
-    assert by_process[web.pop()] == 2  # the page view's refresh and the token exchange
+    # The page view's refresh, the token exchange and the read-permission check.
+    assert by_process[web.pop()] == 3
