@@ -416,7 +416,7 @@ def main() -> None:
                 except Exception as error:  # a missing server skips that mode, loudly
                     print(f"\n{mode}: skipped ({error})")
                     continue
-                limit = os.environ.get("WEBHOOK_MAX_IN_FLIGHT", "32 (default)")
+                limit = os.environ.get("WEBHOOK_MAX_IN_FLIGHT", "256 (default)")
                 print(f"\n{mode}, WEBHOOK_MAX_IN_FLIGHT={limit}:")
                 for label, line in found.items():
                     print(f"  {label:20} {line}")
