@@ -27,6 +27,7 @@ from fitcoach.athletes.service import decide_ftp, decide_threshold
 from fitcoach.coach import CriticalFit, MonthlyFtp, critical_power, critical_speed, ftp_by_month
 from fitcoach.coach.curves import CurvePoint, merge_best
 from fitcoach.core.errors import BadInput
+from fitcoach.core.queue import TaskQueue
 from fitcoach.dashboard.curves import since_of
 from fitcoach.web.deps import Now, OptionalAthlete, PageReads, Queue, Sessions
 from fitcoach.web.page_common import login_required
@@ -207,23 +208,46 @@ def decide(
     check_csrf(request, csrf)
     if athlete_id is None:
         return login_required(request)
-    if decision not in ("accept", "decline"):
-        raise BadInput(f"'decision' must be accept or decline, not {decision!r}")
+    accept = accepts(decision)
     history, _ = _history(reader, athlete_id, now)
     if history.proposal is None:
         raise BadInput("there is no FTP proposal to decide on any more; nothing was changed")
     watts = round(history.proposal[0].watts)
-    if not decide_ftp(sessions, athlete_id, watts, decision == "accept", now):
+    if not decide_ftp(sessions, athlete_id, watts, accept, now):
         request.session.clear()
         return login_required(request)
-    if decision == "accept":
+    return decided(
+        request,
+        queue,
+        athlete_id,
+        accept,
+        f"Your FTP is now {watts} W, from today: the loads from today on are being "
+        "recomputed with it, and earlier ones keep the FTP in force on their day.",
+        f"Kept your FTP; {watts} W will not be proposed again.",
+    )
+
+
+def accepts(decision: str) -> bool:
+    """A proposal's form decision: True to accept, False to decline; anything else is
+    ``BadInput``."""
+    if decision not in ("accept", "decline"):
+        raise BadInput(f"'decision' must be accept or decline, not {decision!r}")
+    return decision == "accept"
+
+
+def decided(
+    request: Request,
+    queue: TaskQueue,
+    athlete_id: int,
+    accept: bool,
+    accepted: str,
+    declined: str,
+) -> Response:
+    """After a proposal's decision: an accepted value recomputes the loads from today on;
+    the page says what happened."""
+    if accept:
         queue.recompute_loads(athlete_id)
-        request.session[DECIDED] = (
-            f"Your FTP is now {watts} W, from today: the loads from today on are being "
-            "recomputed with it, and earlier ones keep the FTP in force on their day."
-        )
-    else:
-        request.session[DECIDED] = f"Kept your FTP; {watts} W will not be proposed again."
+    request.session[DECIDED] = accepted if accept else declined
     return RedirectResponse("/settings/thresholds", 303)
 
 
@@ -246,23 +270,21 @@ def decide_other(
         return login_required(request)
     if kind not in (THRESHOLD_HR, THRESHOLD_PACE):
         raise BadInput(f"there are no proposals of {kind!r}; nothing was changed")
-    if decision not in ("accept", "decline"):
-        raise BadInput(f"'decision' must be accept or decline, not {decision!r}")
+    accept = accepts(decision)
     history, _ = _history(reader, athlete_id, now)
     proposal = next((p for p in history.others if p.kind == kind), None)
     if proposal is None:
         raise BadInput(f"there is no {kind} proposal to decide on any more; nothing was changed")
-    accept = decision == "accept"
     if not decide_threshold(sessions, athlete_id, kind, proposal.value, accept, now):
         request.session.clear()
         return login_required(request)
     shown = proposal.text(proposal.value)
-    if accept:
-        queue.recompute_loads(athlete_id)
-        request.session[DECIDED] = (
-            f"Your {proposal.name} is now {shown}, from today: the loads from today on are "
-            "being recomputed with it."
-        )
-    else:
-        request.session[DECIDED] = f"Kept your {proposal.name}; {shown} will not be proposed again."
-    return RedirectResponse("/settings/thresholds", 303)
+    return decided(
+        request,
+        queue,
+        athlete_id,
+        accept,
+        f"Your {proposal.name} is now {shown}, from today: the loads from today on are "
+        "being recomputed with it.",
+        f"Kept your {proposal.name}; {shown} will not be proposed again.",
+    )
