@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy.exc import OperationalError
 
+from fitcoach.models import OidcIdentity
 from fitcoach.sync.activities import incremental_sync, record_failure
 from tests.browser.conftest import LiveSite
 from tests.browser.test_dashboard_browser import connect, no_sideways_scroll
@@ -46,6 +47,10 @@ def test_skipped_activities_and_failures_are_shown_on_phone_and_desktop(
         OperationalError("SELECT 1", {}, Exception("connection refused")),
     )
     site.state.settings.admin_token = ADMIN_TOKEN
+    # A provider's issuer is a long address: it wraps instead of widening a phone's page.
+    issuer = "https://login.example-identity-provider.org/realms/athletes-of-the-club"
+    with site.state.sessions.begin() as session:
+        session.add(OidcIdentity(athlete_id=site.athlete_id(), issuer=issuer, subject="s-1"))
 
     for width, height in ((1280, 900), (375, 812)):
         page.set_viewport_size({"width": width, "height": height})
@@ -63,6 +68,7 @@ def test_skipped_activities_and_failures_are_shown_on_phone_and_desktop(
         conflicts = page.get_by_role("region", name="Data conflicts")
         expect(conflicts).to_contain_text(str(broken["id"]))
         expect(conflicts).to_contain_text("out of range")
+        expect(page.get_by_role("region", name="Athletes")).to_contain_text(issuer)
         no_sideways_scroll(page)
         page.set_extra_http_headers({})
     assert site.outside_requests == []

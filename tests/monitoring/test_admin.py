@@ -6,7 +6,7 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from fitcoach.models import Athlete, SyncState
+from fitcoach.models import Athlete, OidcIdentity, Passkey, SyncState
 from fitcoach.strava.budget import Priority
 from fitcoach.sync.activities import backfill_page
 from tests.conftest import login_through_simulator, sync_of
@@ -62,3 +62,25 @@ def test_operators_see_budget_top_athletes_failures_and_queue(monitored: Monitor
     with TestClient(monitored.client.app) as tool:
         answer = tool.get("/admin", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
         assert answer.status_code == 200 and "Sync failures" in answer.text
+
+
+def test_operators_see_how_accounts_sign_in(monitored: Monitored) -> None:
+    state, athlete_id = monitored.state, monitored.athlete_id
+    issuer = "https://id.example.org/realms/club"
+    with state.sessions.begin() as session:
+        session.add(Athlete(id=athlete_id + 1, email="ana@example.org", password_hash="$argon2"))
+        session.add(Athlete(id=athlete_id + 2))
+        session.flush()
+        session.add(Passkey(athlete_id=athlete_id + 1, credential_id=b"one", public_key=b"k"))
+        session.add(Passkey(athlete_id=athlete_id + 1, credential_id=b"two", public_key=b"k"))
+        session.add(OidcIdentity(athlete_id=athlete_id + 2, issuer=issuer, subject="a"))
+        session.add(OidcIdentity(athlete_id=athlete_id, issuer=issuer, subject="b"))
+    html = monitored.client.get("/admin").text
+    assert "How accounts sign in" in html and "Of 3 accounts" in html
+
+    def figure(label: str) -> str:
+        return html.split(f"<dt>{label}</dt><dd>", 1)[1].split("</dd>", 1)[0]
+
+    assert figure("E-mail and password") == "1"
+    assert figure("Passkey") == "1"  # one account with two passkeys
+    assert figure(f'Provider <code class="path">{issuer}</code>') == "2"

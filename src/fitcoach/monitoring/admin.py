@@ -22,6 +22,7 @@ from fitcoach.monitoring.queries import (
     BudgetStatus,
     DataConflict,
     QueueStatus,
+    SignInCounts,
     SyncFailure,
     WebhookStatus,
     athlete_counts,
@@ -30,6 +31,7 @@ from fitcoach.monitoring.queries import (
     data_conflicts,
     failing_count,
     queue_status,
+    sign_in_counts,
     sync_failures,
     webhook_status,
 )
@@ -74,6 +76,7 @@ class AdminView:
     top_athletes: list[AthleteRow]
     active_today: int | None
     athletes: AthleteCounts
+    sign_ins: SignInCounts
     failing: int
     failures: list[SyncFailure]
     conflicts: list[DataConflict]
@@ -117,6 +120,7 @@ def read_view(app: AppServices) -> AdminView:
         problems.append(f"The task queue cannot be read: {error}")
     with app.sessions() as session:
         athletes = athlete_counts(session, now)
+        sign_ins = sign_in_counts(session)
         failing = failing_count(session)
         failures = sync_failures(session, FAILURES_SHOWN)
         conflicts = data_conflicts(session, FAILURES_SHOWN)
@@ -139,6 +143,7 @@ def read_view(app: AppServices) -> AdminView:
         ],
         active_today=len(budget.athletes_daily) if budget else None,
         athletes=athletes,
+        sign_ins=sign_ins,
         failing=failing,
         failures=failures,
         conflicts=conflicts,

@@ -18,6 +18,8 @@ from fitcoach.core.queue import TaskQueue
 from fitcoach.models import (
     Athlete,
     ClaimConflict,
+    OidcIdentity,
+    Passkey,
     SkippedActivity,
     StravaConnection,
     SyncState,
@@ -46,6 +48,16 @@ class BudgetStatus:
 class AthleteCounts:
     connected: int
     new_this_week: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignInCounts:
+    """How the accounts sign in (an account may have several ways, so these overlap)."""
+
+    accounts: int
+    with_password: int
+    with_passkey: int
+    by_issuer: list[tuple[str, int]]  # accounts with an identity at each OIDC provider
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +147,24 @@ def athlete_counts(session: Session, now: datetime) -> AthleteCounts:
     )
     new = session.scalar(select(func.count()).where(Athlete.created_at >= week_ago))
     return AthleteCounts(connected=int(connected or 0), new_this_week=int(new or 0))
+
+
+def sign_in_counts(session: Session) -> SignInCounts:
+    """Accounts, and how many of them can sign in by password, passkey or each provider."""
+    accounts = session.scalar(select(func.count()).select_from(Athlete))
+    with_password = session.scalar(select(func.count()).where(Athlete.password_hash.is_not(None)))
+    with_passkey = session.scalar(select(func.count(func.distinct(Passkey.athlete_id))))
+    issuers = session.execute(
+        select(OidcIdentity.issuer, func.count(func.distinct(OidcIdentity.athlete_id)))
+        .group_by(OidcIdentity.issuer)
+        .order_by(OidcIdentity.issuer)
+    )
+    return SignInCounts(
+        accounts=int(accounts or 0),
+        with_password=int(with_password or 0),
+        with_passkey=int(with_passkey or 0),
+        by_issuer=[(issuer, int(count)) for issuer, count in issuers],
+    )
 
 
 def failing_count(session: Session) -> int:
