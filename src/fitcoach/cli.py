@@ -411,8 +411,8 @@ def plan_set_goal(
     """Set the athlete's goal and weekly hours, and make their plan."""
     from datetime import UTC, datetime
 
+    from fitcoach.athletes.local_day import athlete_today
     from fitcoach.core.db import transaction
-    from fitcoach.planning.local_day import athlete_today
     from fitcoach.planning.schemas import cli_goal_settings
     from fitcoach.planning.service import set_goal
 
@@ -444,8 +444,8 @@ def plan_show(
     import json
     from datetime import UTC, datetime
 
+    from fitcoach.athletes.local_day import athlete_today
     from fitcoach.core.db import transaction
-    from fitcoach.planning.local_day import athlete_today
     from fitcoach.planning.schemas import parse_day
     from fitcoach.planning.service import plan_document, replan_due
 

@@ -14,11 +14,11 @@ from sqlalchemy.engine import URL
 
 from fitcoach import migrations
 from fitcoach.app import create_app
+from fitcoach.athletes.local_day import athlete_today
 from fitcoach.core.clock import utc_now
 from fitcoach.core.db import make_engine, transaction
 from fitcoach.core.settings import load_settings
 from fitcoach.models import Athlete, SyncState, TrainingPlan
-from fitcoach.planning.local_day import athlete_today
 from fitcoach.planning.schemas import GoalSettings, spread_hours
 from fitcoach.planning.service import set_goal
 from fitcoach.sync.activities import backfill_page

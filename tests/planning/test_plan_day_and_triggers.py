@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
+from fitcoach.athletes.local_day import zone_of
 from fitcoach.core.db import transaction
 from fitcoach.models import Activity, PlanVersion
 from fitcoach.planning import service
-from fitcoach.planning.local_day import zone_of
 from fitcoach.planning.tasks import replan_all
 from tests.imports.builders import fit_file, ride
 from tests.planning.plan_support import (

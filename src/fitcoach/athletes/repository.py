@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
 from fitcoach.models import (
@@ -202,3 +202,24 @@ def set_declined_threshold(
     )
     if value is not None:
         session.add(DeclinedThreshold(athlete_id=athlete_id, kind=kind, value=value))
+
+
+class ActivityClock(NamedTuple):
+    """Where the athlete's newest activity was recorded, as the clock saw it."""
+
+    timezone: str | None
+    start_date: datetime
+    start_date_local: datetime | None
+
+
+def newest_activity_clock(reader: Connection | Session, athlete_id: int) -> ActivityClock | None:
+    """The time zone and the UTC and local starts of the athlete's newest activity (one
+    row of ``ix_activities_athlete_start``)."""
+    query = (
+        select(Activity.timezone, Activity.start_date, Activity.start_date_local)
+        .where(Activity.athlete_id == athlete_id)
+        .order_by(Activity.start_date.desc())
+        .limit(1)
+    )
+    row = reader.execute(query).first()
+    return None if row is None else ActivityClock._make(row)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from fitcoach.athletes.local_day import athlete_today
 from fitcoach.coach.workouts import WorkoutType
 from fitcoach.core.db import transaction
 from fitcoach.mcp.context import ToolContext, ToolSpec
@@ -20,7 +21,6 @@ from fitcoach.mcp.errors import ToolRefused
 from fitcoach.mcp.schemas import PlanChanged, PlanDayOut, PlannedSessionOut, PlanOut
 from fitcoach.narrator.policy import WITHHELD
 from fitcoach.planning import service
-from fitcoach.planning.local_day import athlete_today
 from fitcoach.planning.schemas import (
     HOURS_FIELDS,
     GoalSettings,

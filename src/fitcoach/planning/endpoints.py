@@ -10,12 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from fitcoach.athletes.local_day import athlete_today
 from fitcoach.coach import plan_icalendar, workout_fit, workout_zwo
 from fitcoach.core.db import transaction
 from fitcoach.core.errors import NotLoggedIn
 from fitcoach.planning import service
 from fitcoach.planning.errors import NotExportable, PlanInputError
-from fitcoach.planning.local_day import athlete_today
 from fitcoach.planning.schemas import (
     HOURS_FIELDS,
     WEEKDAY_NAMES,

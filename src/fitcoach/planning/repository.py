@@ -166,23 +166,3 @@ def plans_unchecked_since(session: Session, day: date) -> list[int]:
         (TrainingPlan.checked_on < day) | TrainingPlan.checked_on.is_(None)
     )
     return [int(athlete_id) for athlete_id in session.scalars(query)]
-
-
-class ActivityClock(NamedTuple):
-    """Where the athlete's newest activity was recorded, as the clock saw it."""
-
-    timezone: str | None
-    start_date: datetime
-    start_date_local: datetime | None
-
-
-def newest_activity_clock(session: Session, athlete_id: int) -> ActivityClock | None:
-    """The time zone and the UTC and local starts of the athlete's newest activity."""
-    query = (
-        select(Activity.timezone, Activity.start_date, Activity.start_date_local)
-        .where(Activity.athlete_id == athlete_id)
-        .order_by(Activity.start_date.desc())
-        .limit(1)
-    )
-    row = session.execute(query).first()
-    return None if row is None else ActivityClock._make(row)

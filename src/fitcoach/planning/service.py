@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach import coach
 from fitcoach.activities.queries import daily_load_history
+from fitcoach.athletes.local_day import athlete_now, athlete_today, latest_today
 from fitcoach.athletes.thresholds import thresholds_for
 from fitcoach.coach import (
     Availability,
@@ -54,7 +55,6 @@ from fitcoach.planning.codec import (
     workout_minutes,
 )
 from fitcoach.planning.errors import FeedNotFound, NoPlan, PlanInputError, WorkoutNotFound
-from fitcoach.planning.local_day import athlete_now, athlete_today, latest_today
 from fitcoach.planning.schemas import GoalSettings
 
 log = logging.getLogger("fitcoach.planning")

@@ -1,5 +1,6 @@
-"""The athlete's own day: a plan's "today" is the date where the athlete is, not in UTC
-(an athlete in Sydney starts Tuesday's session while UTC still says Monday).
+"""The athlete's own day: "today" on every page, API answer, assistant tool and CLI command
+is the date where the athlete is, not in UTC (an athlete in Sydney starts Tuesday's session
+while UTC still says Monday), the same day their activities are dated by (``start_day``).
 
 Where the athlete is comes from their newest activity: its time zone when Strava named one
 ("(GMT+10:00) Australia/Sydney", daylight saving included), else the offset between its
@@ -12,9 +13,10 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from fitcoach.planning import repository
+from fitcoach.athletes import repository
 
 # Strava's label: the standard offset in brackets, then the IANA zone name.
 _ZONE_NAME = re.compile(r"\)\s*([A-Za-z_]+(?:/[A-Za-z0-9_+\-]+)+)\s*$")
@@ -39,16 +41,17 @@ def zone_of(label: str | None, start: datetime, start_local: datetime | None) ->
     return timezone(timedelta(minutes=round(offset.total_seconds() / 60)))
 
 
-def athlete_now(session: Session, athlete_id: int, now: datetime) -> datetime:
-    """``now`` on the athlete's clock: its ``.date()`` is the athlete's today."""
-    clock = repository.newest_activity_clock(session, athlete_id)
+def athlete_now(reader: Connection | Session, athlete_id: int, now: datetime) -> datetime:
+    """``now`` on the athlete's clock: its ``.date()`` is the athlete's today, its zone
+    where their days start (one query: the newest activity's row)."""
+    clock = repository.newest_activity_clock(reader, athlete_id)
     if clock is None:
         return now.astimezone(UTC)
     return now.astimezone(zone_of(*clock))
 
 
-def athlete_today(session: Session, athlete_id: int, now: datetime) -> date:
-    return athlete_now(session, athlete_id, now).date()
+def athlete_today(reader: Connection | Session, athlete_id: int, now: datetime) -> date:
+    return athlete_now(reader, athlete_id, now).date()
 
 
 def latest_today(now: datetime) -> date:
