@@ -129,7 +129,7 @@ def site(sqlite_url: URL, simulator: RunningServer) -> Any:
 
 
 def test_strava_streams_give_curves_merged_per_range(site: Site) -> None:
-    today = site.clock().date()
+    today = site.today
     with site.state.sessions() as session:
         rides = list(
             session.scalars(

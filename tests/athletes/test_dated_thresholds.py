@@ -56,7 +56,7 @@ def recompute(site: Site) -> int:
 
 
 def test_a_change_from_today_keeps_the_past_and_from_a_day_rescores_from_it(site: Site) -> None:
-    today = site.clock().date()
+    today = site.today  # "from today" is the athlete's date, where they are
     assert save(site, "256", "all").status_code == 303
     recompute(site)
     before, chart_before = loads(site), fitness(site)
@@ -120,7 +120,7 @@ def test_a_change_from_today_keeps_the_past_and_from_a_day_rescores_from_it(site
 
 
 def test_a_bad_day_is_named_and_nothing_changes_nor_does_a_goal(site: Site) -> None:
-    today = site.clock().date()
+    today = site.today
     before = loads(site)
     for day, message in (
         ((today + timedelta(days=1)).isoformat(), "today or an earlier day"),

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import URL
 
 from fitcoach.app import create_app
+from fitcoach.athletes.local_day import athlete_today
 from fitcoach.core.db import transaction
 from fitcoach.models import Athlete, SyncState
 from fitcoach.sync.activities import backfill_page
@@ -103,6 +104,12 @@ class LiveSite:
     def athlete_id(self) -> int:
         with self.state.sessions() as session:
             return int(session.scalars(select(Athlete.id)).one())
+
+    def today(self) -> date:
+        """The athlete's today: the date where their newest activity was recorded (the
+        pages' today, not UTC's)."""
+        with self.state.sessions() as session:
+            return athlete_today(session, self.athlete_id(), self.state.clock())
 
     def strava_id(self) -> int:
         """The simulator's (Strava's) id of the connected athlete."""

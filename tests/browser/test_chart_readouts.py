@@ -62,7 +62,7 @@ def test_the_fitness_and_activity_charts_read_out_by_pointer_and_tap(
 ) -> None:
     page = screen
     connect(page, site)
-    today = site.state.clock().date()
+    today = site.today()
     with transaction(site.state.sessions) as session:
         athlete = session.get(Athlete, site.athlete_id())
         assert athlete is not None

@@ -1,5 +1,6 @@
 """The activity list and the calendar in Chromium, at desktop and phone sizes: filters and
-paging; the month, its week totals and moving around it with the keyboard."""
+paging; the month, its week totals, the athlete's own today marked, and moving around it
+with the keyboard."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from datetime import date, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from fitcoach.core.db import transaction
-from fitcoach.models import Athlete
+from fitcoach.models import Activity, Athlete
 from tests.browser.conftest import LiveSite, csp_violations
 from tests.browser.test_dashboard_browser import SCREENSHOTS, connect, no_sideways_scroll
 
@@ -58,15 +60,39 @@ def test_the_list_filters_by_sport_and_pages_on(page: Page, site: LiveSite, size
     assert site.outside_requests == [] and site.page_errors == []
 
 
+def away_from_utc(site: LiveSite) -> None:
+    """Place the athlete, by their newest activity's zone, where the date is not UTC's now:
+    12 hours west of UTC before 11:00 UTC (still yesterday there), 14 hours east after
+    (already tomorrow); an hour's margin either side of the change."""
+    west = site.state.clock().hour < 11
+    label = "(GMT-12:00) Etc/GMT+12" if west else "(GMT+14:00) Pacific/Kiritimati"
+    with transaction(site.state.sessions) as session:
+        newest = session.scalars(
+            select(Activity)
+            .where(Activity.athlete_id == site.athlete_id())
+            .order_by(Activity.start_date.desc())
+            .limit(1)
+        ).one()
+        newest.timezone = label
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_the_calendar_shows_the_month_and_moves_by_keyboard(
     page: Page, site: LiveSite, size: str
 ) -> None:
     page.set_viewport_size(SIZES[size])
     connect(page, site)
+    away_from_utc(site)
     page.get_by_role("link", name="Calendar").click()
-    today = site.state.clock().date()
+    today = site.today()
+    assert today != site.state.clock().date()
     expect(page.get_by_role("heading", level=1)).to_have_text(today.strftime("%B %Y"))
+    # The athlete's today is marked, for the eye and for a screen reader; no other day is.
+    marked = page.locator(".cal-day.today")
+    expect(marked).to_have_count(1)
+    expect(marked).to_have_attribute("data-day", today.isoformat())
+    expect(marked).to_have_attribute("aria-current", "date")
+    expect(page.locator('[aria-current="date"]')).to_have_count(1)
     monday = today - timedelta(days=today.weekday())
     week = page.locator(f'.cal-total[data-week="{monday.isoformat()}"]')
     expect(week).to_contain_text("Time")

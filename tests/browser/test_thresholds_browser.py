@@ -67,7 +67,7 @@ def test_a_threshold_change_asks_from_when_and_shows_the_recompute(
     ftp = page.get_by_label("FTP (watts)")
     ftp.fill("270")
     page.get_by_role("radio", name="from a day of my choice").check()
-    today = site.state.clock().date()
+    today = site.today()
     page.get_by_label("Day it applies from").fill((today + timedelta(days=3)).isoformat())
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_role("alert")).to_contain_text("Nothing was saved")

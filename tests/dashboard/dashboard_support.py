@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL
 
 from fitcoach import migrations
 from fitcoach.activities.repository import by_strava_id
+from fitcoach.athletes.local_day import athlete_today
 from fitcoach.core.db import make_engine
 from fitcoach.core.settings import load_settings
 from fitcoach.models import Athlete
@@ -57,6 +58,13 @@ class Site:
     @property
     def recomputed(self) -> list[int]:
         return self.queue.recomputes
+
+    @property
+    def today(self) -> date:
+        """The athlete's today: the date where the simulator recorded their newest activity
+        (the pages' today, not UTC's)."""
+        with self.state.sessions() as session:
+            return athlete_today(session, self.athlete_id, self.state.clock())
 
     def sync(self) -> SyncContext:
         return sync_context_of(self.client.app)

@@ -73,7 +73,7 @@ def test_the_page_adds_the_weeks_up_from_the_stored_activities(site: Site) -> No
         day["date"]: day["form"]
         for day in site.client.get("/api/fitness", params={"days": 3660}).json()["days"]
     }
-    today = site.clock().date()
+    today = site.today
     checked = 0
     last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     while monday <= last:

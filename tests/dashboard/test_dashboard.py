@@ -93,7 +93,7 @@ def test_ranges_and_the_performance_part(site: Site) -> None:
 
 
 def test_goal_event_is_marked_and_planned(site: Site) -> None:
-    today = site.state.clock().date()
+    today = site.today
     with transaction(site.state.sessions) as session:
         athlete = session.get(Athlete, site.athlete_id)
         assert athlete is not None

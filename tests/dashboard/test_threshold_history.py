@@ -121,7 +121,7 @@ def test_critical_power_and_monthly_ftp_from_the_stored_curves(site: Site) -> No
     # Dated: the accepted estimate holds from today, the earlier setting before it.
     table = page[page.index('id="dated-thresholds"') :]
     assert f"{round(ftp)} W" in table and "accepted estimate" in table
-    assert site.state.clock().date().isoformat() in table
+    assert site.today.isoformat() in table
 
 
 def test_threshold_heart_rate_is_proposed_like_ftp(site: Site) -> None:
@@ -169,7 +169,7 @@ def test_threshold_heart_rate_is_proposed_like_ftp(site: Site) -> None:
     with transaction(site.state.sessions) as session:
         session.execute(delete(DeclinedThreshold))
     assert decide("threshold_hr", "accept") == 303
-    today = site.state.clock().date()
+    today = site.today
     with site.state.sessions() as session:
         athlete = session.get(Athlete, site.athlete_id)
         assert athlete is not None and athlete.threshold_hr == lthr

@@ -63,7 +63,11 @@ def _score(row: Activity, streams: dict[str, Any] | None, thresholds: AthleteThr
 def compute_loads(
     sessions: sessionmaker[Session], athlete_id: int, today: date, only_missing: bool = True
 ) -> int:
-    """Compute (or recompute) each activity's load and method; returns how many changed."""
+    """Compute (or recompute) each activity's load and method; returns how many changed.
+
+    ``today`` is only the horizon of the threshold estimates used where no dated value is
+    (``dated_thresholds``): the background tasks pass UTC's date, as a day either way moves
+    an estimate over months of history by nothing a load would show."""
     with transaction(sessions) as session:
         athlete = get_athlete(session, athlete_id)
         if athlete is None:

@@ -6,13 +6,20 @@ progress on the page and at ``/settings/recompute``."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from fitcoach.athletes.schemas import FIELDS, parse_applies, parse_settings
-from fitcoach.athletes.service import Saved, recompute_progress, save_settings, settings_view
+from fitcoach.athletes.service import (
+    Saved,
+    athlete_today_of,
+    recompute_progress,
+    save_settings,
+    settings_view,
+)
 from fitcoach.core.errors import NotLoggedIn
 from fitcoach.web.deps import Now, OptionalAthlete, Queue, Sessions
 from fitcoach.web.page_common import login_required
@@ -36,13 +43,13 @@ def saved_text(saved: Saved) -> str:
 def _render(
     request: Request,
     sessions: Sessions,
-    now: Now,
+    today: date,
     athlete_id: int,
     form: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
     saved: str | None = None,
 ) -> Response:
-    view = settings_view(sessions, athlete_id, now.date())
+    view = settings_view(sessions, athlete_id, today)
     if view is None:
         request.session.clear()
         return login_required(request)
@@ -67,8 +74,9 @@ def settings(
     if athlete_id is None:
         return login_required(request)
     saved = request.session.pop("settings_saved", None)
+    today = athlete_today_of(sessions, athlete_id, now)
     return _render(
-        request, sessions, now, athlete_id, saved=saved if isinstance(saved, str) else None
+        request, sessions, today, athlete_id, saved=saved if isinstance(saved, str) else None
     )
 
 
@@ -114,12 +122,14 @@ def save(
             strict=True,
         )
     )
-    values, errors = parse_settings(submitted, now.date())
-    applies_from, applies_errors = parse_applies(applies, applies_date, now.date())
+    # "From today" and the days checked against today are the athlete's, where they are.
+    today = athlete_today_of(sessions, athlete_id, now)
+    values, errors = parse_settings(submitted, today)
+    applies_from, applies_errors = parse_applies(applies, applies_date, today)
     errors = {**errors, **applies_errors}
     if values is None or errors:
         shown = {**submitted, "applies": applies, "applies_date": applies_date}
-        return _render(request, sessions, now, athlete_id, shown, errors)
+        return _render(request, sessions, today, athlete_id, shown, errors)
     saved = save_settings(sessions, athlete_id, values, applies_from, now)
     if saved is None:
         request.session.clear()

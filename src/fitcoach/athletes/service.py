@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.athletes import repository
+from fitcoach.athletes.local_day import athlete_today
 from fitcoach.athletes.schemas import SettingsForm
 from fitcoach.athletes.thresholds import (
     ACCEPTED_ESTIMATE,
@@ -108,6 +109,12 @@ class SettingsView:
     recompute: RecomputeView | None = None
 
 
+def athlete_today_of(sessions: sessionmaker[Session], athlete_id: int, now: datetime) -> date:
+    """The athlete's today (``local_day``), for a form that checks days against it."""
+    with sessions() as session:
+        return athlete_today(session, athlete_id, now)
+
+
 def settings_view(
     sessions: sessionmaker[Session], athlete_id: int, today: date
 ) -> SettingsView | None:
@@ -141,7 +148,7 @@ def decide_ftp(
         if athlete is None:
             return False
         if accept:
-            today = now.date()
+            today = athlete_today(session, athlete_id, now)
             _keep_earlier(session, athlete_id, FTP, athlete.ftp_watts)
             athlete.ftp_watts = watts
             repository.set_threshold_from(session, athlete_id, FTP, watts, today, ACCEPTED_ESTIMATE)
@@ -166,7 +173,7 @@ def decide_threshold(
         if athlete is None:
             return False
         if accept:
-            today = now.date()
+            today = athlete_today(session, athlete_id, now)
             if kind == THRESHOLD_HR:
                 _keep_earlier(session, athlete_id, kind, athlete.threshold_hr)
                 athlete.threshold_hr = value

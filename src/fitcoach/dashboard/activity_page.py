@@ -72,6 +72,8 @@ def activity(
             "Strava is not answering just now, so the charts and zones are missing; try "
             "again in a few minutes. The summary below is from your stored data."
         )
+    # UTC's date, as the background scoring of the stored load used (``compute_loads``): the
+    # thresholds shown are the ones the load was scored with.
     detail = activity_detail(sessions, athlete_id, activity_id, now.date(), streams)
     if detail is None:
         return not_found(request, "Activity")

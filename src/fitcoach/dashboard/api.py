@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from fitcoach.activities.queries import ApiActivityRow
+from fitcoach.athletes.local_day import athlete_today
 from fitcoach.coach import daily_numbers
 from fitcoach.core.errors import BadInput, NotLoggedIn
 from fitcoach.dashboard.listing import list_request, read_list_page
@@ -110,10 +111,10 @@ def fitness(
     (ATL) and form (TSB = fitness − fatigue), the ramp of the week before, and the day's
     load (docs/metrics.md, "The numbers of a day")."""
     with reader.turn() as connection:
+        today = athlete_today(connection, athlete_id, now)
         reads = read_goal_history(connection, athlete_id)
     if reads is None:
         raise NotLoggedIn("You are not logged in.")
-    today = now.date()
     numbers = daily_numbers(reads.history.series_until(today))
     first = max(numbers.start, today - timedelta(days=days - 1))
     return {

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from fitcoach.activities.queries import ApiActivityRow, EventLeg, event_legs_of, sports_of
+from fitcoach.athletes.local_day import athlete_today
 from fitcoach.dashboard.calendar import MonthView, grid_bounds, month_view, parse_month
 from fitcoach.dashboard.listing import SORTS, list_request, read_list_page
 from fitcoach.dashboard.queries import PlannedRow, read_calendar
@@ -114,10 +115,11 @@ def calendar(
     """A month: each day's activities and load, each week's totals and form."""
     if athlete_id is None:
         return login_required(request)
-    today = now.date()
-    first = parse_month(month, today)
-    start, end = grid_bounds(first)
     with reader.turn() as connection:
+        # The athlete's today marks the day: their activities are dated by their own days.
+        today = athlete_today(connection, athlete_id, now)
+        first = parse_month(month, today)
+        start, end = grid_bounds(first)
         reads = read_calendar(connection, athlete_id, start, end)
     planned: dict[date, list[PlannedRow]] = {}
     for row in reads.planned:

@@ -3,8 +3,9 @@ chart and table, merged from each activity's stored curve (``activities.curves``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -20,6 +21,7 @@ from fitcoach.activities.curves import (
     merge_sourced,
 )
 from fitcoach.activities.queries import curve_rows
+from fitcoach.athletes.local_day import athlete_now
 from fitcoach.core.errors import BadInput
 from fitcoach.web.deps import CurrentAthlete, Now, OptionalAthlete, PageReads
 from fitcoach.web.page_common import login_required
@@ -35,18 +37,24 @@ PACE_SPORTS = {"run": RUN_PACE, "swim": SWIM_PACE}
 Text = Annotated[str | None, Query()]
 
 
-def since_of(key: str, today: date) -> datetime | None:
-    """The first moment of a range (None: all of it); an unknown range is ``BadInput``."""
+def first_day(key: str, today: date) -> date | None:
+    """The first day of a range (None: all of it); an unknown range is ``BadInput``."""
     days = {"90d": 90, "1y": 365}
     if key == "all":
         return None
     if key == "ytd":
-        first = today.replace(month=1, day=1)
-    elif key in days:
-        first = today - timedelta(days=days[key] - 1)
-    else:
-        raise BadInput(f"'range' must be one of {', '.join(RANGES)}, not {key!r}")
-    return datetime.combine(first, time(), UTC)
+        return today.replace(month=1, day=1)
+    if key in days:
+        return today - timedelta(days=days[key] - 1)
+    raise BadInput(f"'range' must be one of {', '.join(RANGES)}, not {key!r}")
+
+
+def since_of(key: str, now: datetime) -> datetime | None:
+    """The first moment of a range (None: all of it) for ``now`` on the athlete's clock
+    (``athletes.local_day.athlete_now``): midnight where they are, so "this year" starts on
+    their 1 January, not UTC's."""
+    first = first_day(key, now.date())
+    return None if first is None else datetime.combine(first, time(), now.tzinfo)
 
 
 def stored_kind(curve: str, sport: str | None) -> str:
@@ -62,11 +70,15 @@ def stored_kind(curve: str, sport: str | None) -> str:
 
 
 def best_of(
-    reader: PageReads, athlete_id: int, kind: str, since: datetime | None
-) -> list[BestPoint]:
+    reader: PageReads, athlete_id: int, kind: str, ranges: Sequence[str], now: datetime
+) -> list[list[BestPoint]]:
+    """The best points of each range, the ranges counted from the athlete's own today."""
+    for key in ranges:
+        first_day(key, now.date())  # an unknown range is refused before any read
     with reader.turn() as connection:
-        rows = curve_rows(connection, athlete_id, kind, since)
-    return merge_sourced(rows, kind)  # after the turn: merging is computing
+        local = athlete_now(connection, athlete_id, now)
+        found = [curve_rows(connection, athlete_id, kind, since_of(key, local)) for key in ranges]
+    return [merge_sourced(rows, kind) for rows in found]  # after the turn: merging is computing
 
 
 @router.get("/api/curves/{curve}")
@@ -81,8 +93,7 @@ def curve_api(
     """The best of each duration (power in W, heart rate in bpm) or of each standard
     distance (pace: the time in seconds) over the range, with the activity it came from."""
     kind = stored_kind(curve, sport)
-    since = since_of(range, now.date())
-    found = best_of(reader, athlete_id, kind, since)
+    (found,) = best_of(reader, athlete_id, kind, [range], now)
     key = "duration_s" if kind in BY_DURATION else "distance_m"
     return {
         "curve": curve,
@@ -151,9 +162,9 @@ def curves_page(
     chosen = curve or "power"
     kind = stored_kind(chosen, sport)
     first_key, second_key = range or "90d", compare or "all"
-    today = now.date()
-    first = {p.key: p for p in best_of(reader, athlete_id, kind, since_of(first_key, today))}
-    second = {p.key: p for p in best_of(reader, athlete_id, kind, since_of(second_key, today))}
+    firsts, seconds = best_of(reader, athlete_id, kind, [first_key, second_key], now)
+    first = {p.key: p for p in firsts}
+    second = {p.key: p for p in seconds}
     by_duration = kind in BY_DURATION
     swim = kind == SWIM_PACE
     keys = sorted(set(first) | set(second))

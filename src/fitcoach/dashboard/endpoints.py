@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from fitcoach.athletes.local_day import athlete_today
 from fitcoach.core.errors import NotLoggedIn
 from fitcoach.dashboard.queries import read_dashboard, read_goal_history
 from fitcoach.dashboard.views import (
@@ -92,8 +93,9 @@ def _context(
     is refreshed from Strava first (between two turns: this may wait on Strava) and read
     again; without, or for the others, the data is served from the store as it is, as
     fresh as the sync state the dashboard read says."""
-    today = now.date()
     with reader.turn() as connection:
+        # The athlete's today, not UTC's: their week, form and advice as of their morning.
+        today = athlete_today(connection, athlete_id, now)
         reads = read_dashboard(connection, athlete_id, today)
     freshness: Freshness | None = None
     if reads is not None and sync is not None and reads.head.marks.refresh_due:
@@ -160,8 +162,9 @@ def performance_part(
 ) -> HTMLResponse:
     """The fitness chart for another range."""
     with reader.turn() as connection:
+        today = athlete_today(connection, athlete_id, now)
         reads = read_goal_history(connection, athlete_id)
     if reads is None:
         raise NotLoggedIn("You are not logged in.")
-    performance = performance_only(reads, now.date(), range)
+    performance = performance_only(reads, today, range)
     return page(request, "partials/performance.html", performance=performance, ranges=RANGES)

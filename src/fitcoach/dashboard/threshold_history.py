@@ -23,6 +23,7 @@ from fitcoach.activities.queries import (
     heart_and_pace_settings,
     threshold_entry_rows,
 )
+from fitcoach.athletes.local_day import athlete_now
 from fitcoach.athletes.service import decide_ftp, decide_threshold
 from fitcoach.coach import CriticalFit, MonthlyFtp, critical_power, critical_speed, ftp_by_month
 from fitcoach.coach.curves import CurvePoint, merge_best
@@ -180,8 +181,8 @@ def thresholds_page(
 def _history(
     reader: PageReads, athlete_id: int, now: datetime
 ) -> tuple[ThresholdHistory, float | None]:
-    since = since_of("90d", now.date())
     with reader.turn() as connection:
+        since = since_of("90d", athlete_now(connection, athlete_id, now))
         power = curve_rows(connection, athlete_id, POWER, None)
         pace = curve_rows(connection, athlete_id, RUN_PACE, None)
         heart = curve_rows(connection, athlete_id, HEART_RATE, since)

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
+from fitcoach.athletes.local_day import athlete_now
 from fitcoach.mcp.tokens import Caller
 from fitcoach.models import Source
 from fitcoach.narrator.policy import WITHHELD, allowed_sources, strava_data_withheld
@@ -25,9 +27,17 @@ class ToolContext:
     now: datetime
     allow_strava_data: bool
 
+    @cached_property
+    def local_now(self) -> datetime:
+        """``now`` on the athlete's clock, read once a call and only by the tools that ask
+        (one query: their newest activity's zone)."""
+        with self.sessions() as session:
+            return athlete_now(session, self.athlete_id, self.now)
+
     @property
     def today(self) -> date:
-        return self.now.date()
+        """The athlete's today, as the pages and the plan have it, not UTC's."""
+        return self.local_now.date()
 
     @property
     def athlete_id(self) -> int:

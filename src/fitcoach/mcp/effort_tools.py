@@ -83,6 +83,7 @@ def _fit(fit: CriticalFit | None, speed: bool) -> CriticalFitOut | None:
 
 
 def thresholds(context: ToolContext) -> Thresholds:
+    fit_since = since_of(FIT_RANGE, context.local_now)
     with context.sessions() as session:
         athlete = get_athlete(session, context.athlete_id)
         if athlete is None:
@@ -92,7 +93,6 @@ def thresholds(context: ToolContext) -> Thresholds:
         rows = queries.threshold_summaries(
             session, context.athlete_id, context.sources, lookback_start(context.today)
         )
-        fit_since = since_of(FIT_RANGE, context.today)
         power = queries.curves_from(
             session, context.athlete_id, POWER, context.sources, _months_back(context.today)
         )
@@ -138,7 +138,7 @@ def best_efforts(
     if sport is not None and curve != "pace":
         raise ToolRefused(f"sport chooses between run and swim paces; the {curve} curve has none")
     kind = stored_kind(curve, sport)
-    since = since_of(period, context.today)
+    since = since_of(period, context.local_now)
     with context.sessions() as session:
         rows = queries.curves_from(session, context.athlete_id, kind, context.sources, since)
         provenance = context.provenance(session)

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from fitcoach.activities.queries import week_rows
+from fitcoach.athletes.local_day import athlete_today
 from fitcoach.coach.recommendations import Number
 from fitcoach.core.settings import Settings
 from fitcoach.dashboard.queries import compared_since, read_goal_history
@@ -50,8 +51,8 @@ class CoachPage:
 
 
 def _inputs(reader: PageReads, athlete_id: int, now: datetime) -> CoachInputs | None:
-    today = now.date()
     with reader.turn() as connection:
+        today = athlete_today(connection, athlete_id, now)
         reads = read_goal_history(connection, athlete_id)
         week = week_rows(connection, athlete_id, compared_since(today)) if reads else []
     return None if reads is None else coach_inputs(reads, week, today)  # after the turn
