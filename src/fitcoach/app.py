@@ -169,7 +169,14 @@ def create_app(
         ),
         clock=clock,
         session_policy=SessionPolicy.from_settings(settings),
-        logins=LoginLimits(clock=lambda: clock().timestamp()),
+        logins=LoginLimits(
+            clock=lambda: clock().timestamp(),
+            # Shared by every web process; a slow Redis costs a sign-in half a second
+            # at most before the process's own limit decides.
+            redis=Redis.from_url(settings.redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+            if settings.redis_url
+            else None,
+        ),
     )
     mcp = McpHttp(
         ServerSetup(

@@ -312,3 +312,26 @@ def test_download_my_data_reads_back_and_delete_leaves_only_the_record(site: Sit
         assert (record.reason, record.activities_deleted) == ("deleted by the athlete", 1)
     assert client.get("/account").status_code == 401
     assert sign_in(site.browser(), "ada@example.com", PASSWORD)[0] == 401
+
+
+def test_with_redis_two_web_processes_share_the_tries(
+    sqlite_url: URL, simulator: RunningServer, redis_url: str, isolated_settings: Path
+) -> None:
+    # Two apps on one database and one Redis, as two web processes behind one address.
+    first = make_site(sqlite_url, simulator, redis_url=redis_url)
+    second = make_site(sqlite_url, simulator, redis_url=redis_url)
+    second.clock.now = first.clock.now
+    try:
+        assert sign_up(first.browser()) == 303
+        clients = [first.browser(), second.browser()]
+        for index in range(ACCOUNT_BURST):
+            assert sign_in(clients[index % 2], "ada@example.com", "guess guess")[0] == 401
+        # Each process alone has tries left; the account's burst is spent across both.
+        for client in clients:
+            assert sign_in(client, "ada@example.com", PASSWORD)[0] == 429
+        for site in (first, second):
+            site.clock.now += timedelta(minutes=15)
+        assert sign_in(clients[1], "ada@example.com", PASSWORD)[0] == 303
+    finally:
+        for site in (first, second):
+            services_of(site.app).engine.dispose()
