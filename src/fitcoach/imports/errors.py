@@ -54,6 +54,25 @@ class UploadMissing(FilesError):
     """The upload a job was to import is gone (or its path is not where uploads go)."""
 
 
+class ImportStopped(FitcoachError):
+    """An import stopped by a fault that no file's refusal explains; ``fault`` names it in
+    one line (its type and message), for the job's reason."""
+
+    def __init__(self, job_id: int, fault: str) -> None:
+        super().__init__(f"import {job_id} stopped: {fault}")
+        self.job_id = job_id
+        self.fault = fault
+
+
+class ImportFault(ImportStopped):
+    """The import's own code or a parsing process failed (it may fail again on the same
+    file): a bug, a process that died."""
+
+
+class DatabaseUnavailable(ImportStopped):
+    """The database was unavailable or failing: nobody's file's fault."""
+
+
 class ImportCancelled(FitcoachError):
     """The athlete cancelled the import: its worker stops at the next batch."""
 

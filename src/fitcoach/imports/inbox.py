@@ -8,11 +8,19 @@ shows on the import page). It is then moved to ``done/``, or to ``failed/`` besi
 ``<name>.reason.txt``. What was imported is known by its content (the import ledger), so a
 file seen again after a restart (moved back, synced again, or a crash before the move)
 stores nothing twice.
+
+A file whose import stops at a fault (a parsing process that died, a fault of fitcoach's
+own), or whose worker stops while importing it, stays for the next scan; after
+``MAX_FILE_ATTEMPTS`` such attempts at the same file (its name and content, counted on the
+import jobs, so a restart forgets nothing) it goes to ``failed/`` with what to do. An
+outage (the database, the disk) is nobody's file's fault: the file stays, whatever the
+number of scans, and the attempt counts for nothing.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -24,9 +32,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fitcoach.athletes.repository import get_athlete
 from fitcoach.core.clock import utc_now
+from fitcoach.imports import repository
+from fitcoach.imports.errors import DatabaseUnavailable, ImportFault
 from fitcoach.imports.parsing.limits import Limits
-from fitcoach.imports.repository import claim_job, create_job
-from fitcoach.imports.service import run_job
+from fitcoach.imports.repository import MAX_ATTEMPTS, claim_job, create_job, retry_or_fail
+from fitcoach.imports.service import import_job, is_outage
 from fitcoach.models import ImportJob
 
 log = logging.getLogger("fitcoach.imports.inbox")
@@ -39,6 +49,9 @@ REASON_SUFFIX = ".reason.txt"
 # Names sync tools and systems leave while writing or for their own use; never imported.
 TEMPORARY_ENDINGS = (".tmp", ".part", ".partial", ".crdownload", ".download", "~")
 SYSTEM_NAMES = frozenset({"desktop.ini", "thumbs.db"})
+# Attempts at one file that stopped at a fault (or with their worker) before it is given
+# up: a fault that repeats on the same file is the file's, not luck.
+MAX_FILE_ATTEMPTS = MAX_ATTEMPTS
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,9 @@ class InboxResult:
     moved_at: datetime
     reason: str | None = None
     job_id: int | None = None
+    athlete_id: int | None = None
+    # Activities it added (not merged into ones already stored, nor duplicates).
+    imported: int = 0
 
 
 def athlete_inbox(root: Path, athlete_id: int) -> Path:
@@ -122,8 +138,108 @@ def _move(path: Path, folder: Path, job: ImportJob, now: datetime) -> InboxResul
         text = "\n".join(reasons) + f"\n(import {job.id}, {now:%Y-%m-%d %H:%M} UTC)\n"
         target.with_name(target.name + REASON_SUFFIX).write_text(text, encoding="utf-8")
     return InboxResult(
-        target.name, outcome, now, reasons[0] if reasons else None, job_id=int(job.id)
+        target.name,
+        outcome,
+        now,
+        reasons[0] if reasons else None,
+        job_id=int(job.id),
+        athlete_id=int(job.athlete_id),
+        imported=job.imported,
     )
+
+
+def _give_up(path: Path, attempts: list[ImportJob], now: datetime) -> InboxResult:
+    """Move a file whose every attempt stopped at a fault to failed/, saying so."""
+    last = attempts[-1]
+    target = _free_name(path.parent / FAILED, path.name)
+    first = (
+        f"{path.name}: fitcoach could not import this file after {len(attempts)} tries; "
+        f"the last error: {last.error or 'none recorded'}"
+    )
+    text = (
+        f"{first}\n"
+        "It is not among the files fitcoach refuses for a known reason: send it to whoever "
+        "runs this fitcoach (it shows a fault of fitcoach's to be fixed), or export the "
+        "activity again (another format, or from another app) and put that in the inbox. "
+        "Moving this file back into the inbox tries it again.\n"
+        f"(imports {', '.join(str(job.id) for job in attempts)}, {now:%Y-%m-%d %H:%M} UTC)\n"
+    )
+    os.rename(path, target)
+    target.with_name(target.name + REASON_SUFFIX).write_text(text, encoding="utf-8")
+    log.warning(
+        "inbox file given up",
+        extra={"athlete_id": last.athlete_id, "file": path.name, "attempts": len(attempts)},
+    )
+    return InboxResult(
+        target.name, FAILED, now, first, job_id=int(last.id), athlete_id=int(last.athlete_id)
+    )
+
+
+def _content_hash(descriptor: int) -> str:
+    digest = hashlib.sha256()
+    offset = 0
+    while chunk := os.pread(descriptor, 1 << 20, offset):
+        digest.update(chunk)
+        offset += len(chunk)
+    return digest.hexdigest()
+
+
+def _import(
+    sessions: sessionmaker[Session],
+    athlete_id: int,
+    path: Path,
+    sha256: str,
+    limits: Limits,
+    clock: Callable[[], datetime],
+    processes: int,
+) -> InboxResult:
+    """Import the locked file and move it away, or give it up after its attempts."""
+    repository.end_interrupted_attempts(sessions, athlete_id, path.name, sha256, clock())
+    with sessions() as session:
+        attempts = list(repository.inbox_attempts(session, athlete_id, path.name, sha256))
+    if len(attempts) >= MAX_FILE_ATTEMPTS:
+        result = _give_up(path, attempts, clock())
+        repository.release_inbox_file(sessions, athlete_id, path.name, sha256)
+        return result
+    job_id = create_job(sessions, athlete_id, path.name, inbox_sha256=sha256)
+    claim_job(sessions, job_id, clock())
+    try:
+        job = import_job(sessions, job_id, path, limits, clock=clock, processes=processes)
+        result = _move(path, path.parent, job, clock())
+    except ImportFault as fault:
+        # It counts against the file (the job keeps its hash): tried at the next scans
+        # until MAX_FILE_ATTEMPTS, then given up. The job ends failed with the fault.
+        retry_or_fail(sessions, job_id, fault.fault, clock())
+        raise
+    except (DatabaseUnavailable, OSError) as outage:
+        _end_outage(sessions, job_id, path, outage, clock())
+        raise
+    except Exception as error:
+        if is_outage(error):
+            _end_outage(sessions, job_id, path, error, clock())
+        raise
+    repository.release_inbox_file(sessions, athlete_id, path.name, sha256)
+    log.info(
+        "inbox file imported",
+        extra={"athlete_id": athlete_id, "file": path.name, "outcome": result.outcome},
+    )
+    return result
+
+
+def _end_outage(
+    sessions: sessionmaker[Session], job_id: int, path: Path, error: Exception, now: datetime
+) -> None:
+    """The attempt counts for nothing against the file, which stays in the inbox. When
+    the database is still down this fails too: the next take ends the job instead."""
+    fault = error.fault if isinstance(error, DatabaseUnavailable) else type(error).__name__
+    reason = (
+        f"the import stopped at an outage ({fault}); {path.name} stays in the inbox and "
+        "is tried again at the next scan"
+    )
+    try:
+        repository.end_uncounted(sessions, job_id, reason, now)
+    except Exception:
+        log.warning("inbox attempt not recorded", extra={"job_id": job_id}, exc_info=True)
 
 
 def take_file(
@@ -135,7 +251,9 @@ def take_file(
     processes: int = 1,
 ) -> InboxResult | None:
     """Import one waiting file and move it away; None when it is not to be taken now
-    (still changing, taken by another worker, or gone)."""
+    (still changing, taken by another worker, or gone). ImportFault when its import
+    stopped at a fault (the file stays until its attempts are spent); an outage (the
+    database, the disk) is raised as it came and leaves the file where it is."""
     try:
         seen = path.stat()
     except FileNotFoundError:
@@ -160,15 +278,8 @@ def take_file(
             return None  # a new file of the same name: the next scan takes it
         if (held.st_size, held.st_mtime_ns) != (seen.st_size, seen.st_mtime_ns):
             return None  # it grew since the listing: still being written
-        job_id = create_job(sessions, athlete_id, path.name)
-        claim_job(sessions, job_id, clock())
-        job = run_job(sessions, job_id, path, limits, clock=clock, processes=processes)
-        result = _move(path, path.parent, job, clock())
-        log.info(
-            "inbox file imported",
-            extra={"athlete_id": athlete_id, "file": path.name, "outcome": result.outcome},
-        )
-        return result
+        sha256 = _content_hash(descriptor)
+        return _import(sessions, athlete_id, path, sha256, limits, clock, processes)
     finally:
         os.close(descriptor)  # releases the lock
 
@@ -206,14 +317,25 @@ def scan(
         for path in waiting_files(folder):
             try:
                 result = take_file(sessions, athlete_id, path, limits, clock, processes)
+            except ImportFault:
+                # Counted against the file: tried again until its attempts are spent.
+                log.warning("inbox file stopped at a fault", extra={"file": str(path)})
+                continue
             except Exception:
-                # Not the file's fault (a database or disk error): it stays where it is
-                # and is tried again at the next scan; the other files go on.
+                # An outage (the database, the disk): the file stays where it is, the
+                # attempt counts for nothing, and it is tried again at the next scan.
+                # Any other fault counts against the file (its job keeps its hash).
+                # The other files go on.
                 log.exception("inbox file not taken", extra={"file": str(path)})
                 continue
             if result is not None:
                 results.append(result)
     return results
+
+
+def athletes_with_new_activities(results: list[InboxResult]) -> list[int]:
+    """The athletes a scan added activities to, each once (one re-plan each)."""
+    return sorted({r.athlete_id for r in results if r.athlete_id is not None and r.imported})
 
 
 def recent_results(folder: Path, limit: int) -> list[InboxResult]:

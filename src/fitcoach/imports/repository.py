@@ -31,15 +31,26 @@ def _stalled(now: datetime) -> Any:
 
 
 def create_job(
-    sessions: sessionmaker[Session], athlete_id: int, filename: str, stored_path: str | None = None
+    sessions: sessionmaker[Session],
+    athlete_id: int,
+    filename: str,
+    stored_path: str | None = None,
+    *,
+    inbox_sha256: str | None = None,
 ) -> int:
-    """A queued job for this athlete; UnknownAthlete when fitcoach does not know them."""
+    """A queued job for this athlete (of an inbox file whose content has this hash, when
+    given); UnknownAthlete when fitcoach does not know them."""
     with transaction(sessions) as session:
         if session.get(Athlete, athlete_id) is None:
             raise UnknownAthlete(
                 f"athlete {athlete_id}", "not known to fitcoach: log in with Strava once first"
             )
-        job = ImportJob(athlete_id=athlete_id, filename=filename, stored_path=stored_path)
+        job = ImportJob(
+            athlete_id=athlete_id,
+            filename=filename,
+            stored_path=stored_path,
+            inbox_sha256=inbox_sha256,
+        )
         session.add(job)
         session.flush()
         return int(job.id)
@@ -60,31 +71,34 @@ def claim_job(sessions: sessionmaker[Session], job_id: int, now: datetime) -> bo
 
 
 def pending_jobs(sessions: sessionmaker[Session], now: datetime) -> list[int]:
-    """Jobs waiting for a worker, or whose worker stopped beating (a crash, a restart)."""
+    """Uploads waiting for a worker, or whose worker stopped beating (a crash, a restart).
+    A job with no upload (a CLI run, a file of the inbox) has nothing to resume from."""
     with sessions() as session:
         return list(
             session.scalars(
                 select(ImportJob.id).where(
                     (ImportJob.status == "queued") | _stalled(now),
                     ImportJob.attempts < MAX_ATTEMPTS,
+                    ImportJob.stored_path.is_not(None),
                 )
             )
         )
 
 
 def give_up_stalled(sessions: sessionmaker[Session], now: datetime) -> list[str]:
-    """Fail the jobs whose worker stopped on each of their attempts; the uploads they
-    leave behind (relative to DATA_DIR), to be deleted."""
+    """Fail the jobs whose worker stopped on each of their attempts, or on the one attempt
+    of a job with no upload to resume from; the uploads they leave behind (relative to
+    DATA_DIR), to be deleted."""
     with transaction(sessions) as session:
         jobs = session.scalars(
-            select(ImportJob).where(_stalled(now), ImportJob.attempts >= MAX_ATTEMPTS)
+            select(ImportJob).where(
+                _stalled(now),
+                (ImportJob.attempts >= MAX_ATTEMPTS) | ImportJob.stored_path.is_(None),
+            )
         ).all()
         uploads = []
         for job in jobs:
-            reason = (
-                f"the import stopped {job.attempts} times before it finished (its worker "
-                "was stopped or ran out of memory); the activities stored before are kept"
-            )
+            reason = _stopped_reason(job)
             if job.error:
                 reason += f"; the last fault: {job.error}"
             _end_failed(job, reason, now)
@@ -92,6 +106,73 @@ def give_up_stalled(sessions: sessionmaker[Session], now: datetime) -> list[str]
                 uploads.append(job.stored_path)
             job.stored_path = None
         return uploads
+
+
+def _stopped_reason(job: ImportJob) -> str:
+    times = f"{job.attempts} times " if job.attempts > 1 else ""
+    reason = (
+        f"the import stopped {times}before it finished (its worker was stopped or ran out "
+        "of memory); the activities stored before are kept"
+    )
+    if job.inbox_sha256 is not None:
+        reason += "; the file stays in the inbox and is tried again"
+    return reason
+
+
+def inbox_attempts(
+    session: Session, athlete_id: int, filename: str, sha256: str
+) -> Sequence[ImportJob]:
+    """The attempts at this inbox file (its name and content) that count against it,
+    oldest first: those that stopped at a fault, or whose worker stopped."""
+    return session.scalars(
+        select(ImportJob)
+        .where(
+            ImportJob.athlete_id == athlete_id,
+            ImportJob.filename == filename,
+            ImportJob.inbox_sha256 == sha256,
+        )
+        .order_by(ImportJob.id)
+    ).all()
+
+
+def end_interrupted_attempts(
+    sessions: sessionmaker[Session], athlete_id: int, filename: str, sha256: str, now: datetime
+) -> None:
+    """Fail the attempts at this inbox file still shown as under way: the caller holds the
+    file's lock, so no worker is importing it and theirs stopped."""
+    with transaction(sessions) as session:
+        for job in inbox_attempts(session, athlete_id, filename, sha256):
+            if job.status not in FINISHED:
+                _end_failed(job, _stopped_reason(job), now)
+
+
+def release_inbox_file(
+    sessions: sessionmaker[Session], athlete_id: int, filename: str, sha256: str
+) -> None:
+    """The file has left the inbox: its attempts no longer count (the same file put
+    there again starts afresh)."""
+    with transaction(sessions) as session:
+        session.execute(
+            update(ImportJob)
+            .where(
+                ImportJob.athlete_id == athlete_id,
+                ImportJob.filename == filename,
+                ImportJob.inbox_sha256 == sha256,
+            )
+            .values(inbox_sha256=None)
+        )
+
+
+def end_uncounted(sessions: sessionmaker[Session], job_id: int, reason: str, now: datetime) -> None:
+    """End an inbox attempt stopped by an outage (the database, the disk) as failed with
+    ``reason``, counting nothing against its file."""
+    with transaction(sessions) as session:
+        job = session.get(ImportJob, job_id, with_for_update=True)
+        if job is None:
+            return
+        job.inbox_sha256 = None
+        if job.status not in FINISHED:
+            _end_failed(job, reason, now)
 
 
 def retry_or_fail(sessions: sessionmaker[Session], job_id: int, fault: str, now: datetime) -> bool:

@@ -32,8 +32,11 @@ from fitcoach.core.db import transaction
 from fitcoach.imports import repository
 from fitcoach.imports.errors import (
     CorruptFile,
+    DatabaseUnavailable,
     FilesError,
     ImportCancelled,
+    ImportFault,
+    ImportStopped,
     TooLarge,
     UnsupportedFile,
     problem_record,
@@ -131,7 +134,7 @@ def unreadable(name: str, error: Exception) -> CorruptFile:
     )
 
 
-def _transient(error: Exception) -> bool:
+def is_outage(error: Exception) -> bool:
     """A database that is unavailable or failing is nobody's file's fault: the job is
     tried again rather than the file reported."""
     return isinstance(error, OperationalError) or (
@@ -217,7 +220,7 @@ class ImportRun:
         except FilesError as error:
             return self.failed(item, error)
         except Exception as error:
-            if _transient(error):
+            if is_outage(error):
                 raise
             return self.failed(item, unreadable(item.name, error))
 
@@ -266,7 +269,7 @@ class ImportRun:
                 except Exception as error:
                     # A value the database refuses (an integer beyond its column, text
                     # it cannot hold) costs this file only: its savepoint is undone.
-                    if _transient(error):
+                    if is_outage(error):
                         raise
                     self.problem(parsed.item.name, unreadable(parsed.item.name, error))
                     continue
@@ -385,7 +388,7 @@ class ImportRun:
             )
 
 
-def run_job(
+def import_job(
     sessions: sessionmaker[Session],
     job_id: int,
     path: Path,
@@ -398,17 +401,17 @@ def run_job(
     """Import ``path`` (a file, a zip or a folder) for the job's athlete; the job row at
     the end. A refused archive fails the job with its reason; nothing is half-written.
     A folder or zip of many files is parsed by ``processes`` processes. Any other fault
-    ends the job too: tried again while it has attempts left (it waits, queued, for the
-    sweep), else failed with the fault as its reason."""
-    run = ImportRun(sessions, job_id, limits, clock, on_progress)
-    # The athlete's own name for the upload (it is kept under another).
-    label = run.filename or path.name
+    leaves the job to the caller: raised as DatabaseUnavailable when the database was
+    unavailable or failing, else as ImportFault."""
     archive: Archive | None = None
 
     def pool_for(total: int) -> Parser:
         return Parser(processes if total >= POOL_FROM_FILES else 1)
 
     try:
+        run = ImportRun(sessions, job_id, limits, clock, on_progress)
+        # The athlete's own name for the upload (it is kept under another).
+        label = run.filename or path.name
         if path.is_dir():
             items = list(_items_of_folder(path, limits))
             with pool_for(len(items)) as run.parser:
@@ -431,10 +434,42 @@ def run_job(
     except Exception as error:
         log.exception("import stopped by a fault", extra={"job_id": job_id})
         fault = f"{type(error).__name__}: {error}".splitlines()[0][:300]
-        retry_or_fail(sessions, job_id, fault, clock())
+        if is_outage(error):
+            raise DatabaseUnavailable(job_id, fault) from error
+        raise ImportFault(job_id, fault) from error
     finally:
         if archive is not None:
             archive.close()
+    with sessions() as session:
+        job = repository.get_job(session, job_id)
+        assert job is not None
+        return job
+
+
+def run_job(
+    sessions: sessionmaker[Session],
+    job_id: int,
+    path: Path,
+    limits: Limits,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    on_progress: Callable[[ImportJob], None] | None = None,
+    processes: int = 1,
+) -> ImportJob:
+    """``import_job``, where a fault ends the job too: tried again while it has attempts
+    left (it waits, queued, for the sweep), else failed with the fault as its reason."""
+    try:
+        return import_job(
+            sessions,
+            job_id,
+            path,
+            limits,
+            clock=clock,
+            on_progress=on_progress,
+            processes=processes,
+        )
+    except ImportStopped as stopped:
+        retry_or_fail(sessions, job_id, stopped.fault, clock())
     with sessions() as session:
         job = repository.get_job(session, job_id)
         assert job is not None

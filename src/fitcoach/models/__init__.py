@@ -536,6 +536,10 @@ class ImportJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Times a worker started it: after MAX_ATTEMPTS the job fails with its last reason.
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # For a file of the inbox: its content's hash while this attempt at it counts against
+    # the file (the worker stopped, or a fault no file refusal explains). Cleared once the
+    # file has left the inbox, or when the attempt ended by an outage (not the file's).
+    inbox_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class ImportedFile(Base):
