@@ -10,7 +10,6 @@ from typing import Any
 
 from huey.api import Task
 from huey.exceptions import TaskException
-from huey.signals import SIGNAL_COMPLETE
 
 from fitcoach.core.queue import QueueCounts
 from fitcoach.core.tasks import huey
@@ -33,24 +32,30 @@ ATHLETE_TASKS = (
 )
 
 
-def athlete_to_replan(task: Any) -> int | None:
-    """The athlete whose plan a finished task may have changed the facts of: a sync's,
-    or an import's that added activities; None for any other task."""
+def athletes_to_replan(task: Any, value: Any) -> list[int]:
+    """The athletes whose plan a finished task may have changed the facts of: a sync's,
+    an upload's that added activities, those an inbox scan added activities to (its
+    value); none for any other task."""
     args: tuple[Any, ...] = task.args
     if isinstance(task, import_tasks.import_upload.task_class):
-        return athlete_with_new_activities(process_context().sessions, int(args[0]))
+        athlete_id = athlete_with_new_activities(process_context().sessions, int(args[0]))
+        return [] if athlete_id is None else [athlete_id]
+    if isinstance(task, import_tasks.scan_inbox.task_class):
+        return [int(athlete_id) for athlete_id in value or ()]
     if isinstance(task, tuple(t.task_class for t in ATHLETE_TASKS)):
-        return int(args[0])
-    return None
+        return [int(args[0])]
+    return []
 
 
-@huey.signal(SIGNAL_COMPLETE)  # type: ignore[untyped-decorator]
-def replan_after(signal: str, task: Task) -> None:
+@huey.post_execute()  # type: ignore[untyped-decorator]
+def replan_after(task: Task, value: Any, error: BaseException | None) -> None:
     """A sync or an import finished: queue the athlete's re-plan now, rather than leave it
     to their next view or the hourly check. The planning domain knows neither sync nor
-    imports (the import contracts); the worker, above all three, joins them."""
-    athlete_id = athlete_to_replan(task)
-    if athlete_id is not None:
+    imports (the import contracts); the worker, above all three, joins them. A hook
+    after the task rather than a signal: the scan's value names its athletes."""
+    if error is not None:
+        return
+    for athlete_id in athletes_to_replan(task, value):
         planning_tasks.replan_athlete(athlete_id)
 
 

@@ -4,8 +4,10 @@ the import page's queue, and through the worker's hook on huey's finished tasks.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -147,9 +149,47 @@ def test_the_worker_queues_a_replan_when_a_sync_or_an_import_finished(
     queue.flush()
     try:
         for task in finished:
-            worker.replan_after("complete", task)
+            worker.replan_after(task, None, None)
         queued = [(type(task).__name__, task.args) for task in queue.pending()]
     finally:
         queue.flush()
         process_context.cache_clear()
     assert queued == [("replan_athlete", (ATHLETE,))] * 3
+
+
+def test_an_inbox_scan_replans_each_athlete_it_added_activities_to_once(
+    site: PlanSite, sqlite_url: URL, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's periodic scan is an import too: the athletes it added activities to
+    get one re-plan each (not one per file); a scan that added none queues nothing."""
+    from fitcoach import worker
+    from fitcoach.imports import inbox
+    from fitcoach.imports import tasks as import_tasks
+    from fitcoach.sync.context import process_context
+
+    root = tmp_path / "inbox"
+    monkeypatch.setenv("DATABASE_URL", sqlite_url.render_as_string(hide_password=False))
+    monkeypatch.setenv("IMPORT_INBOX_DIR", str(root))
+    process_context.cache_clear()  # the tasks' store is this test's
+    folder = inbox.athlete_inbox(root, ATHLETE)
+    for day in (1, 2):
+        path = folder / f"ride-{day}.fit"
+        path.write_bytes(
+            fit_file(ride(datetime.combine(TODAY - timedelta(days=day), time(7), UTC), 1800))
+        )
+        settled_at = datetime.now(UTC) - timedelta(minutes=5)
+        os.utime(path, (settled_at.timestamp(), settled_at.timestamp()))
+    queue = worker.huey
+    queue.flush()
+    try:
+        added = import_tasks.scan_inbox.call_local()
+        worker.replan_after(import_tasks.scan_inbox.s(), added, None)
+        nothing_new = import_tasks.scan_inbox.call_local()
+        worker.replan_after(import_tasks.scan_inbox.s(), nothing_new, None)
+        queued = [(type(task).__name__, task.args) for task in queue.pending()]
+    finally:
+        queue.flush()
+        process_context.cache_clear()
+    assert sorted(p.name for p in (folder / "done").iterdir()) == ["ride-1.fit", "ride-2.fit"]
+    assert (added, nothing_new) == ([ATHLETE], [])
+    assert queued == [("replan_athlete", (ATHLETE,))]

@@ -42,13 +42,15 @@ def resume_imports() -> None:
 
 
 @huey.periodic_task(crontab(minute="*"), priority=TaskPriority.SCHEDULED)
-def scan_inbox() -> None:
-    """Import the files waiting in the athletes' inboxes (IMPORT_INBOX_DIR). The consumer
-    also runs its periodic tasks as it starts, so a worker's first scan needs no wait."""
+def scan_inbox() -> list[int]:
+    """Import the files waiting in the athletes' inboxes (IMPORT_INBOX_DIR); the athletes
+    it added activities to (the worker re-plans each once). The consumer also runs its
+    periodic tasks as it starts, so a worker's first scan needs no wait."""
     settings = load_settings()
-    inbox.scan(
+    results = inbox.scan(
         process_context().sessions,
         settings.inbox_dir,
         limits_from(settings),
         processes=processes_for(settings.import_processes),
     )
+    return inbox.athletes_with_new_activities(results)
