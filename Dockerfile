@@ -21,8 +21,11 @@ WORKDIR /build
 # Dependencies first, from the lock alone: this layer is rebuilt only when the lock changes.
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
-# Then fitcoach itself, installed as a package (not a link to this build directory).
+# Then fitcoach itself, installed as a package (not a link to this build directory), with
+# the files pyproject.toml puts in the package from outside src/ (the MCP server's metric
+# definitions, docs/metrics.md).
 COPY README.md ./
+COPY docs/metrics.md ./docs/
 COPY src ./src
 RUN uv sync --frozen --no-dev --no-editable
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,22 @@ def test_heroku_releases_with_migrations() -> None:
     assert set(processes) == {"release", "web", "worker"}
     # The metrics directory must exist before fitcoach is imported (docs/deploy.md).
     assert processes["web"].startswith("mkdir -p /tmp/fitcoach-metrics && ")
+
+
+def test_the_image_builds_the_package_with_its_files_from_outside_src() -> None:
+    """A file pyproject.toml puts in the wheel from outside src/ (docs/metrics.md, the MCP
+    server's metric definitions) is in the build context and copied before the build: a
+    missing one fails the image's build instead of shipping without it."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    included = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    assert "docs/metrics.md" in included
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    build = dockerfile[: dockerfile.index("--no-editable")]
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    for source in included:
+        assert re.search(rf"^COPY {re.escape(source)} ", build, re.MULTILINE), source
+        assert source.split("/")[0] not in ignored or f"!{source}" in ignored, source

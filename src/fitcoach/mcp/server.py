@@ -13,6 +13,8 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, get_type_hints
 
@@ -35,7 +37,10 @@ log = logging.getLogger("fitcoach.mcp")
 # Where the HTTP layer leaves the checked caller in the request's ASGI scope.
 CALLER_KEY = "fitcoach.mcp.caller"
 METRICS_URI = "fitcoach://docs/metrics"
-METRICS_DOC = Path(__file__).resolve().parents[3] / "docs" / "metrics.md"
+# docs/metrics.md as the wheel ships it, beside this module (pyproject.toml's force-include),
+# and where it is in a checkout of the source (run from it, or installed editable).
+PACKAGED_METRICS_DOC = "metrics.md"
+SOURCE_METRICS_DOC = Path(__file__).resolve().parents[3] / "docs" / "metrics.md"
 
 INSTRUCTIONS = (
     "fitcoach holds one athlete's training: their activities, training load, fitness "
@@ -133,10 +138,20 @@ def _exposed(setup: ServerSetup, spec: ToolSpec) -> Callable[..., BaseModel]:
     return run
 
 
+def metrics_doc() -> Traversable | None:
+    """Where docs/metrics.md is: in the installed package, else in the source checkout;
+    None when neither has it."""
+    packaged = resources.files(__package__ or "fitcoach.mcp") / PACKAGED_METRICS_DOC
+    if packaged.is_file():
+        return packaged
+    return SOURCE_METRICS_DOC if SOURCE_METRICS_DOC.is_file() else None
+
+
 def metric_definitions() -> str:
     """docs/metrics.md: how every number fitcoach shows is defined."""
-    if METRICS_DOC.is_file():
-        return METRICS_DOC.read_text(encoding="utf-8")
+    doc = metrics_doc()
+    if doc is not None:
+        return doc.read_text(encoding="utf-8")
     return "The metric definitions (docs/metrics.md) are not installed with this server."
 
 
