@@ -66,6 +66,10 @@ def test_a_goal_a_plan_a_download_a_skip_and_the_feed(
         expect(page.get_by_role("heading", level=2, name="Toward Spring 100")).to_be_visible()
         weeks = page.locator("section.plan-week")
         expect(weeks).to_have_count(4)
+        # 8.5 h a week cannot hold what the ramp asks for: the week says so
+        expect(weeks.first.locator(".week-limit")).to_contain_text(
+            "already holds its longest session"
+        )
         no_sideways_scroll(page)
         page.screenshot(path=f"/tmp/fitcoach-plan-{size}.png", full_page=True)
 

@@ -17,6 +17,7 @@ its source):
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -71,6 +72,15 @@ NO_GOAL_DAYS: Final = 14
 # The days just before race day hold no hard session.
 RACE_EVE_EASY_DAYS: Final = 2
 MAX_GOAL_DAYS: Final = 52 * 7
+# A week failing the ramp or form check is planned at the largest share of its budget
+# that passes, found to 2^-SCALE_STEPS.
+SCALE_STEPS: Final = 10
+# Loads closer than this count as equal (a week's days hold its target, two sets of
+# sessions reach as far).
+TARGET_SLACK: Final = 0.5
+# A week planned under this share of its target (sessions come in whole 5-minute steps)
+# shows what it plans as its target, and why.
+TARGET_SHARE: Final = 0.97
 
 
 class Phase(StrEnum):
@@ -90,6 +100,14 @@ class WeekKind(StrEnum):
     LOAD = "load"
     RECOVERY = "recovery"
     TAPER = "taper"
+
+
+class WeekLimit(StrEnum):
+    """What holds a week's target under the load its kind asks for."""
+
+    TIME = "time"  # every day with time already holds its longest session
+    FORM = "form"  # more load would break the ramp or form check
+    STEPS = "steps"  # one session more or one step longer would pass it
 
 
 # Hard sessions per week by phase, and the types they rotate through (Friel: muscular
@@ -230,12 +248,47 @@ class PlannedDay:
 
 @dataclass(frozen=True)
 class PlannedWeek:
-    """An ISO week of the plan (only its days within the plan)."""
+    """An ISO week of the plan (only its days within the plan).
+
+    ``target_load`` is the load the week is planned for. ``asked_load`` is what the
+    week's kind asks for (the ramp, the recovery cut, the taper); when the target is
+    lower, ``limit`` says why: the athlete's time or the ramp and form checks."""
 
     start: date  # the Monday
     kind: WeekKind
     target_load: float
     days: tuple[PlannedDay, ...]
+    asked_load: float | None = None
+    limit: WeekLimit | None = None
+
+    @property
+    def limit_reason(self) -> Reason | None:
+        """Why the target stands below what the week asks for, or None."""
+        if self.limit is None or self.asked_load is None:
+            return None
+        numbers: dict[str, Number] = {
+            "target": round(self.target_load),
+            "asked": round(self.asked_load),
+            "kind": self.kind.value,
+            "available_h": round(self.available_s / 3600, 1),
+        }
+        if self.limit is WeekLimit.TIME:
+            return Reason(
+                "target {target} where the {kind} week asks for {asked}: every day with "
+                "time already holds its longest session ({available_h:.1f} h available)",
+                numbers,
+            )
+        if self.limit is WeekLimit.FORM:
+            return Reason(
+                "target {target} where the {kind} week asks for {asked}: more would break "
+                "the ramp or form limit",
+                numbers,
+            )
+        return Reason(
+            "target {target} where the {kind} week asks for {asked}: one session more or "
+            "5 minutes longer would pass it",
+            numbers,
+        )
 
     @property
     def phase(self) -> Phase:
@@ -418,6 +471,9 @@ class _Ctx:
     kept: Mapping[date, PlannedDay]  # earlier version's days, kept while the rules allow
     taper_before: TaperSpec | None = None
     previous_targets: Mapping[date, float] = field(default_factory=dict)
+    previous_asked: Mapping[date, tuple[float | None, WeekLimit | None]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass
@@ -426,6 +482,13 @@ class _State:
     days: list[PlannedDay]
     ref_daily: float | None
     targets: dict[date, float]
+    # by Monday: the load the week's kind asked for and what held the target under it
+    asked: dict[date, tuple[float | None, WeekLimit | None]] = field(default_factory=dict)
+
+    def copy(self) -> _State:
+        return _State(
+            list(self.loads), list(self.days), self.ref_daily, dict(self.targets), dict(self.asked)
+        )
 
 
 def _ctl_atl(ctx: _Ctx, loads: Sequence[float]) -> tuple[float, float]:
@@ -474,7 +537,11 @@ def _plan_or_keep(ctx: _Ctx, state: _State, week: list[date], ease: float) -> bo
         if _passes(ctx, state.loads, loads, [d for d in days if d.day not in ctx.fixed]):
             state.loads.extend(loads)
             state.days.extend(days)
-            state.targets[_monday(week[0])] = ctx.caps.get(_monday(week[0]), sum(loads))
+            monday = _monday(week[0])
+            state.targets[monday] = ctx.caps.get(
+                monday, ctx.previous_targets.get(monday, sum(loads))
+            )
+            state.asked[monday] = ctx.previous_asked.get(monday, (None, None))
             _update_ref(ctx, state, week, days)
             return True
     _plan_week(ctx, state, week, ease)
@@ -557,18 +624,48 @@ def _plan_week(ctx: _Ctx, state: _State, week: list[date], ease: float) -> None:
     free = [d for d in week if d not in fixed]
     fixed_load = sum(p.load for p in fixed.values())
     free_levels = sum(levels[d] for d in free)
-    scale = 1.0
-    for _ in range(40):
-        budget = max(0.0, target - fixed_load) * scale
-        planned = _schedule_week(ctx, state, week, free, levels, free_levels, budget, fixed)
+    budget = max(0.0, target - fixed_load)
+
+    def attempt(scale: float) -> tuple[list[PlannedDay], float, bool]:
+        planned, held = _schedule_week(
+            ctx, state, week, free, levels, free_levels, budget * scale, fixed
+        )
         days = [fixed.get(d) or planned[d] for d in week]
-        loads = [p.load for p in days]
-        if scale < 1e-3 or _passes(ctx, state.loads, loads, [planned[d] for d in free]):
-            break
-        scale *= 0.9
-    state.loads.extend(loads)
+        passes = _passes(ctx, state.loads, [p.load for p in days], [planned[d] for d in free])
+        return days, held, passes
+
+    scale = 1.0
+    days, held, passes = attempt(scale)
+    if not passes:
+        # The largest share of the budget the ramp and form checks allow (at none, the
+        # week is planned as bare as it gets).
+        low, high = 0.0, 1.0
+        days, held, _ = attempt(low)
+        for _ in range(SCALE_STEPS):
+            mid = (low + high) / 2
+            trial = attempt(mid)
+            if trial[2]:
+                low, (days, held, _) = mid, trial
+            else:
+                high = mid
+        scale = low
+    state.loads.extend(p.load for p in days)
     state.days.extend(days)
+    asked, limit = target, None
+    planned = sum(p.load for p in days)
+    if free and fixed_load + held < target - TARGET_SLACK:
+        # The week cannot hold what it asks for: its target is what it plans.
+        limit = WeekLimit.FORM if scale < 1.0 else WeekLimit.TIME
+        target = planned
+    elif free and planned < TARGET_SHARE * target:
+        limit, target = WeekLimit.STEPS, planned
+    earlier_asked, earlier_limit = ctx.previous_asked.get(monday, (None, None))
+    limit = limit or (earlier_limit if monday in ctx.caps or not free else None)
+    if limit is not None and earlier_asked is not None and earlier_asked > asked:
+        # An earlier version set this week's target: what the week asked for still stands.
+        asked = earlier_asked
     state.targets[monday] = target
+    state.asked[monday] = (asked, limit)
     _update_ref(ctx, state, week, days)
 
 
@@ -581,7 +678,11 @@ def _schedule_week(
     free_levels: float,
     budget: float,
     fixed: Mapping[date, PlannedDay],
-) -> dict[date, PlannedDay]:
+) -> tuple[dict[date, PlannedDay], float]:
+    """The free days' workouts for ``budget``, shared among the week's blocks by their
+    levels, and the load the blocks can hold of it: a block's share, or less when its
+    days' time cannot hold that much (what a block cannot hold is not moved to another:
+    a taper day does not take what a peak day has no time for)."""
     sk = ctx.skeleton
     hard = {p.day for p in state.days[-1:] if p.hard} | {d for d, p in fixed.items() if p.hard}
     out: dict[date, PlannedDay] = {}
@@ -594,6 +695,7 @@ def _schedule_week(
     week_index = (_monday(week[0]) - _monday(ctx.start)).days // 7
     hard_left = MAX_HARD_DAYS - sum(1 for p in fixed.values() if p.hard)
     kind = sk.kind[_monday(week[0])]
+    held = 0.0
     for seg in segments:
         phase = sk.phase[seg[0]]
         share = sum(levels[d] for d in seg) / free_levels if free_levels > 0 else 0.0
@@ -601,7 +703,11 @@ def _schedule_week(
         if phase in (Phase.BASE, Phase.BUILD, Phase.PEAK, Phase.MAINTAIN):
             n_hard -= sum(1 for p in fixed.values() if p.hard and p.phase is phase)
         n_hard = max(0, min(n_hard, hard_left))
-        chosen = _schedule(ctx, seg, budget * share, phase, kind, week_index, hard, n_hard)
+        chosen = _schedule(ctx, seg, math.inf, phase, kind, week_index, hard, n_hard)
+        most = sum(w.load for w in chosen.values())
+        if budget * share < most:
+            chosen = _schedule(ctx, seg, budget * share, phase, kind, week_index, hard, n_hard)
+        held += min(budget * share, most)
         for d in seg:
             workout = chosen.get(d, rest_workout())
             if workout.hard:
@@ -615,7 +721,7 @@ def _schedule_week(
                 ctx.request.availability.on(d),
                 event=ctx.request.goal.name if phase is Phase.RACE and ctx.request.goal else None,
             )
-    return out
+    return out, held
 
 
 @dataclass(frozen=True)
@@ -739,15 +845,14 @@ def _minutes(item: _Item, lam: float) -> int:
 def _fit_durations(th: AthleteThresholds, items: list[_Item], target: float) -> dict[date, Workout]:
     """Durations for the sessions so their loads add up to at most ``target``: easy
     sessions shortened first, then the long one, then the hard ones; when even their
-    shortest forms are too much, easy sessions become rest days first."""
+    shortest forms are too much, some sessions become rest days (``_kept_sessions``)."""
 
     def total(its: Sequence[_Item], lam: float) -> float:
         return sum(build_workout(i.sport, i.type, _minutes(i, lam), th).load for i in its)
 
     live = [i for i in items if i.lo <= i.hi]
-    while live and total(live, 0.0) > target:
-        drop = min(live, key=lambda i: (-i.group, i.hi, i.day))
-        live.remove(drop)
+    if total(live, 0.0) > target:
+        live = _kept_sessions(th, live, target)
     if not live:
         return {}
     lo_lam, hi_lam = 0.0, 3.0
@@ -760,7 +865,65 @@ def _fit_durations(th: AthleteThresholds, items: list[_Item], target: float) -> 
                 lo_lam = mid
             else:
                 hi_lam = mid
-    return {i.day: build_workout(i.sport, i.type, _minutes(i, lo_lam), th) for i in live}
+    minutes = {i.day: _minutes(i, lo_lam) for i in live}
+    out = {i.day: build_workout(i.sport, i.type, minutes[i.day], th) for i in live}
+    if lo_lam < hi_lam:
+        _fill(th, live, minutes, out, target)
+    return out
+
+
+def _kept_sessions(th: AthleteThresholds, items: list[_Item], target: float) -> list[_Item]:
+    """The sessions to keep when even their shortest forms add up to more than
+    ``target``: of the sets whose shortest forms fit, one whose longest forms reach the
+    most of the target (dropping sessions one at a time in a fixed order can leave a week
+    far short: its hard sessions kept where the long one alone would reach the target);
+    among equals the most hard sessions, then the long one, then the most easy ones."""
+    shortest = [build_workout(i.sport, i.type, i.lo, th).load for i in items]
+    longest = [build_workout(i.sport, i.type, _minutes(i, 3.0), th).load for i in items]
+    best: tuple[float, int, int, int, float] | None = None
+    kept: list[_Item] = []
+    for n in range(len(items), 0, -1):
+        for chosen in itertools.combinations(range(len(items)), n):
+            if sum(shortest[k] for k in chosen) > target:
+                continue
+            reach = min(target, sum(longest[k] for k in chosen))
+            groups = [items[k].group for k in chosen]
+            key = (
+                round(reach / TARGET_SLACK),
+                groups.count(0),
+                groups.count(1),
+                groups.count(2),
+                sum(items[k].hi for k in chosen),
+            )
+            if best is None or key > best:
+                best, kept = key, [items[k] for k in chosen]
+    return kept
+
+
+def _fill(
+    th: AthleteThresholds,
+    items: Sequence[_Item],
+    minutes: dict[date, int],
+    out: dict[date, Workout],
+    target: float,
+) -> None:
+    """Lengthen sessions a step at a time, in the order the sessions grow (hard, long,
+    easy), while the loads still add up to at most ``target``: the common fraction leaves
+    each session up to a step short, a week of several sessions a noticeable share of its
+    target short."""
+    load = sum(w.load for w in out.values())
+    grown = True
+    while grown:
+        grown = False
+        for i in sorted(items, key=lambda i: (i.group, i.day)):
+            step = minutes[i.day] + MINUTES_STEP
+            if step > i.hi:
+                continue
+            longer = build_workout(i.sport, i.type, step, th)
+            if load - out[i.day].load + longer.load <= target:
+                load += longer.load - out[i.day].load
+                minutes[i.day], out[i.day] = step, longer
+                grown = True
 
 
 def _solve_taper(ctx: _Ctx, state: _State, region: list[list[date]]) -> tuple[_State, TaperSpec]:
@@ -774,16 +937,14 @@ def _solve_taper(ctx: _Ctx, state: _State, region: list[list[date]]) -> tuple[_S
     middle = (low + high) / 2
 
     def run(ease: float) -> tuple[_State, float]:
-        trial = _State(list(state.loads), list(state.days), state.ref_daily, dict(state.targets))
+        trial = state.copy()
         kept = True
         for week in region:
             kept = _plan_or_keep(ctx, trial, week, ease) and kept
         if not kept and ctx.kept:
             # A kept week failed the rules: the whole approach is planned afresh.
             fresh = replace(ctx, kept={})
-            trial = _State(
-                list(state.loads), list(state.days), state.ref_daily, dict(state.targets)
-            )
+            trial = state.copy()
             for week in region:
                 _plan_week(fresh, trial, week, ease)
         race = (race_day - ctx.start).days
@@ -865,7 +1026,10 @@ def _assemble(ctx: _Ctx, state: _State) -> list[PlannedWeek]:
             if p.hard:
                 last_hard = p.day
             so_far += p.load
-        weeks.append(PlannedWeek(monday, ctx.skeleton.kind[monday], target, tuple(explained)))
+        asked, limit = state.asked.get(monday, (None, None))
+        weeks.append(
+            PlannedWeek(monday, ctx.skeleton.kind[monday], target, tuple(explained), asked, limit)
+        )
     return weeks
 
 
@@ -1045,6 +1209,7 @@ def adapt_plan(
         _context(request, plan.start, fixed, caps, kept),
         taper_before=plan.taper,
         previous_targets={w.start: w.target_load for w in plan.weeks},
+        previous_asked={w.start: (w.asked_load, w.limit) for w in plan.weeks},
     )
     weeks, taper = _build(ctx)
     new = Plan(request, plan.version + 1, today, tuple(weeks), taper, ctx.budget)

@@ -29,6 +29,7 @@ from fitcoach.coach import (
     Sex,
     TaperSpec,
     WeekKind,
+    WeekLimit,
 )
 from fitcoach.coach.workouts import (
     MINUTES_STEP,
@@ -178,6 +179,8 @@ def plan_json(plan: Plan) -> dict[str, Any]:
                 "start": w.start.isoformat(),
                 "kind": w.kind.value,
                 "target_load": w.target_load,
+                "asked_load": w.asked_load,
+                "limit": None if w.limit is None else w.limit.value,
                 "days": [_day(p, th) for p in w.days],
             }
             for w in plan.weeks
@@ -211,6 +214,9 @@ def plan_of(doc: dict[str, Any]) -> Plan:
             WeekKind(w["kind"]),
             float(w["target_load"]),
             tuple(_day_of(p, th) for p in w["days"]),
+            # versions stored before weeks said what they asked for have neither
+            None if w.get("asked_load") is None else float(w["asked_load"]),
+            None if w.get("limit") is None else WeekLimit(w["limit"]),
         )
         for w in doc["weeks"]
     )

@@ -65,6 +65,7 @@ class WeekView:
     planned_h: float
     available_h: float
     days: tuple[DayView, ...]
+    limit_note: str | None = None  # why the target stands under what the week asks for
 
 
 def _done_text(c: SessionCompliance | None) -> str | None:
@@ -135,6 +136,7 @@ def _week(week: PlannedWeek, span: PlanSpan, today: date) -> WeekView:
         week.planned_s / 3600,
         week.available_s / 3600,
         tuple(days),
+        None if week.limit_reason is None else week.limit_reason.text,
     )
 
 
