@@ -6,14 +6,26 @@ A generated athlete (FTP 250 W, CTL 45, ATL 50, 11 h over five weekdays) follows
 plan with ±5 % duration and ±2 % intensity noise, misses 10 % of sessions and overdoes
 10 % (×1.3 duration, ×1.04 intensity); the plan adapts every Monday and every morning
 after a day that went otherwise. Prints race-day form against the priority's band, the
-largest 7-day ramp against the rule, compliance and the time taken.
+largest 7-day ramp against the rule, compliance and the time taken; then the first plan
+week by week: target, planned load, planned / target, what the week asked for and what
+held the target under it, and over the load weeks the median and worst planned / target
+(bench/plan_targets.py does the same for more athletes).
 """
 
 import argparse
+import statistics
 import time
 from datetime import date, timedelta
 
-from fitcoach.coach import AthleteThresholds, Availability, GoalEvent, PlanRequest, Sex, Status
+from fitcoach.coach import (
+    AthleteThresholds,
+    Availability,
+    GoalEvent,
+    PlanRequest,
+    Sex,
+    Status,
+    WeekKind,
+)
 from fitcoach.coach.season import Behaviour, simulate_season
 
 THRESHOLDS = AthleteThresholds(
@@ -70,15 +82,27 @@ def main() -> None:
         f"{plan.taper.race_day_tsb if plan.taper else float('nan'):+.1f}, CTL on race day "
         f"{plan.taper.race_day_ctl if plan.taper else float('nan'):.1f} (from {request.ctl:.0f})"
     )
+    ratios: list[float] = []
+    asked: list[float] = []
     for week in plan.weeks:
+        ratio = week.planned_load / week.target_load if week.target_load > 0 else 1.0
+        if week.kind is WeekKind.LOAD:
+            ratios.append(ratio)
+            asked.append(week.planned_load / (week.asked_load or week.target_load))
         print(
             f"  {week.start}  {week.phase.value:<8} {week.kind.value:<8} target "
-            f"{week.target_load:5.0f}  planned {week.planned_load:5.0f}  "
+            f"{week.target_load:5.0f}  planned {week.planned_load:5.0f}  {ratio:5.3f}  "
+            f"asked {week.asked_load or 0:5.0f} {week.limit.value if week.limit else '':<5}  "
             f"{week.planned_s / 3600:4.1f} h of {week.available_s / 3600:4.1f} h  "
             + " ".join(
                 f"{d.workout.type.value[:4]}{round(d.workout.duration_s / 60):d}" for d in week.days
             )
         )
+    print(
+        f"load weeks: {len(ratios)}, planned/target median {statistics.median(ratios):.3f}, "
+        f"worst {min(ratios):.3f}; planned/asked median {statistics.median(asked):.3f}, "
+        f"worst {min(asked):.3f}"
+    )
 
 
 if __name__ == "__main__":

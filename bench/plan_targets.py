@@ -5,9 +5,12 @@ Run: uv run python bench/plan_targets.py [--weeks] [--athletes season low_3 ...]
 Each athlete's first plan (no simulation): per week its kind, target load, planned load
 (the sum of its workouts' loads), planned / target, and whether every day with time holds
 a session at the longest its type and the day's time allow ("full": the athlete's time,
-not the plan, limits the week). Summary per athlete and over all: median and worst
-planned / target over the load weeks (base, build, peak, maintenance; not the recovery,
-taper and race weeks), and how many load weeks fall more than 5 % short while not full.
+not the plan, limits the week), the load the week asked for (the ramp, the recovery
+cut, the taper) and what limited the target under it (time, form, steps). Summary per
+athlete and over all: median and worst planned / target over the load weeks (base,
+build, peak, maintenance; not the recovery, taper and race weeks), how many load weeks
+fall more than 5 % short while not full, median planned / asked and the load weeks'
+limits.
 """
 
 import argparse
@@ -23,6 +26,7 @@ from fitcoach.coach import (
     PlanRequest,
     Sex,
     WeekKind,
+    WeekLimit,
     WorkoutType,
     plan_training,
 )
@@ -148,10 +152,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--weeks", action="store_true", help="print every week")
     args = parser.parse_args(argv)
     all_ratios: list[float] = []
+    all_asked: list[float] = []
     short_not_full = 0
     print(
         "athlete      load weeks  median  worst  short (<95 %)  of which full  "
-        "all weeks median  worst"
+        "all weeks median  worst  planned/asked  time  form  steps"
     )
     for name in args.athletes:
         request = athletes[name]
@@ -166,11 +171,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         short = [(w, r, f) for w, r, f in load if r < SHORT]
         short_not_full += sum(1 for _, _, f in short if not f)
         every = [r for _, r, _ in rows]
+        asked = [w.planned_load / w.asked_load for w, _, _ in load if w.asked_load]
+        all_asked.extend(asked)
+        limits = [w.limit for w, _, _ in load]
         print(
             f"{name:<12} {len(load):10d}  {statistics.median(ratios) if ratios else 1:6.3f}  "
             f"{min(ratios, default=1):5.3f}  {len(short):13d}  "
             f"{sum(1 for _, _, f in short if f):13d}  "
-            f"{statistics.median(every):16.3f}  {min(every):5.3f}"
+            f"{statistics.median(every):16.3f}  {min(every):5.3f}  "
+            f"{statistics.median(asked) if asked else 1:13.3f}  "
+            f"{limits.count(WeekLimit.TIME):4d}  {limits.count(WeekLimit.FORM):4d}  "
+            f"{limits.count(WeekLimit.STEPS):5d}"
         )
         if args.weeks:
             for week, ratio, full in rows:
@@ -178,12 +189,15 @@ def main(argv: Sequence[str] | None = None) -> None:
                     f"    {week.start}  {week.phase.value:<8} {week.kind.value:<8} target "
                     f"{week.target_load:5.0f}  planned {week.planned_load:5.0f}  "
                     f"{ratio:5.3f}  {week.planned_s / 3600:4.1f} h of "
-                    f"{week.available_s / 3600:4.1f} h{'  full' if full else ''}"
+                    f"{week.available_s / 3600:4.1f} h  asked {week.asked_load or 0:5.0f}"
+                    f"{'  ' + week.limit.value if week.limit else ''}"
+                    f"{'  full' if full else ''}"
                 )
     print(
         f"\nall load weeks: {len(all_ratios)}, median planned/target "
         f"{statistics.median(all_ratios):.3f}, worst {min(all_ratios):.3f}, "
-        f"short of 95 % without the athlete's time being full: {short_not_full}"
+        f"short of 95 % without the athlete's time being full: {short_not_full}; "
+        f"median planned/asked {statistics.median(all_asked):.3f}"
     )
 
 
