@@ -5,8 +5,9 @@ the operator's policy lets it in."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from mcp import Client
@@ -16,6 +17,7 @@ from sqlalchemy.engine import URL
 from fitcoach.activities.repository import replace_curves
 from fitcoach.athletes.thresholds import athlete_settings, coach_activity, entries_of, resolved_on
 from fitcoach.core.db import transaction
+from fitcoach.mcp.effort_tools import LOOKBACK_DAYS, lookback_start, months_back
 from fitcoach.models import Activity, ActivityCurve, Athlete
 from tests.assistant.support import NOW, World, connected, run_async, serve
 from tests.conftest import MovableClock, RunningServer
@@ -199,3 +201,17 @@ def test_best_efforts_and_threshold_estimates_from_the_athletes_own_curves(
     five = next(e for e in opened["power"]["efforts"] if e["duration_s"] == 5)
     assert five["value"] == STRAVA_WATTS and five["activity_id"] == strava_ride
     assert opened["power"]["withheld"] is None
+
+
+def test_the_look_back_starts_at_midnight_where_the_athlete_is() -> None:
+    # Sydney, 30 November: the estimates look back to 3 June, local days. A run at 06:00
+    # on 3 June there started at 20:00 UTC on 2 June, before UTC's midnight of 3 June.
+    sydney = ZoneInfo("Australia/Sydney")
+    today = date(2026, 11, 30)
+    early_run = datetime(2026, 6, 3, 6, tzinfo=sydney)
+    assert early_run.date() - today == timedelta(days=-LOOKBACK_DAYS)
+    assert early_run.astimezone(UTC) >= lookback_start(today, sydney)
+    assert early_run.astimezone(UTC) < lookback_start(today, UTC)
+    # The months of FTP estimates begin on the 1st where the athlete is, too.
+    first_of_june = datetime(2026, 6, 1, 7, tzinfo=sydney)
+    assert months_back(today, sydney) <= first_of_june < months_back(today, UTC)

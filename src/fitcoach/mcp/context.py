@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from functools import cached_property
 from typing import Any
 
@@ -38,6 +38,13 @@ class ToolContext:
     def today(self) -> date:
         """The athlete's today, as the pages and the plan have it, not UTC's."""
         return self.local_now.date()
+
+    @property
+    def zone(self) -> tzinfo:
+        """Where the athlete is: a day's first moment is midnight there."""
+        zone = self.local_now.tzinfo
+        assert zone is not None  # athlete_now answers an aware time
+        return zone
 
     @property
     def athlete_id(self) -> int:

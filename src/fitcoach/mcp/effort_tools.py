@@ -8,7 +8,7 @@ activities the language-model policy allows.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
 from fitcoach.activities.curves import BY_DURATION, POWER, RUN_PACE, SWIM_PACE, merge_sourced
@@ -46,9 +46,11 @@ LOOKBACK_DAYS = 180
 ESTIMATE_MONTHS = 6
 
 
-def lookback_start(today: date) -> datetime:
-    """The first moment of the days today's estimates look back over."""
-    return datetime.combine(today - timedelta(days=LOOKBACK_DAYS), time(), UTC)
+def lookback_start(today: date, zone: tzinfo) -> datetime:
+    """The first moment of the days today's estimates look back over: midnight where the
+    athlete is (the estimates pick activities by their local day; from UTC's midnight, an
+    athlete east of UTC would lose the first local day's early hours)."""
+    return datetime.combine(today - timedelta(days=LOOKBACK_DAYS), time(), zone)
 
 
 def _threshold_list(resolved: ResolvedThresholds) -> list[Threshold]:
@@ -91,10 +93,17 @@ def thresholds(context: ToolContext) -> Thresholds:
         settings = athlete_settings(athlete)
         entries = sorted(entries_of(session, athlete), key=lambda e: (e.effective_from, e.kind))
         rows = queries.threshold_summaries(
-            session, context.athlete_id, context.sources, lookback_start(context.today)
+            session,
+            context.athlete_id,
+            context.sources,
+            lookback_start(context.today, context.zone),
         )
         power = queries.curves_from(
-            session, context.athlete_id, POWER, context.sources, _months_back(context.today)
+            session,
+            context.athlete_id,
+            POWER,
+            context.sources,
+            months_back(context.today, context.zone),
         )
         # Pace curves serve only the critical-speed fit: those of its range.
         pace = queries.curves_from(
@@ -123,10 +132,11 @@ def thresholds(context: ToolContext) -> Thresholds:
     )
 
 
-def _months_back(today: date) -> datetime:
-    """The first moment of the month ``ESTIMATE_MONTHS - 1`` months before today's."""
+def months_back(today: date, zone: tzinfo) -> datetime:
+    """The first moment, where the athlete is, of the month ``ESTIMATE_MONTHS - 1`` months
+    before today's."""
     month = today.year * 12 + today.month - 1 - (ESTIMATE_MONTHS - 1)
-    return datetime(month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    return datetime(month // 12, month % 12 + 1, 1, tzinfo=zone)
 
 
 def best_efforts(

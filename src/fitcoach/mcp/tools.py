@@ -307,7 +307,7 @@ def _thresholds_on(session: Session, context: ToolContext, day: date) -> Resolve
     if athlete is None:
         raise ToolRefused("this athlete no longer exists")
     rows = queries.threshold_summaries(
-        session, context.athlete_id, context.sources, lookback_start(day)
+        session, context.athlete_id, context.sources, lookback_start(day, context.zone)
     )
     return resolved_on(
         athlete_settings(athlete),
