@@ -602,6 +602,22 @@ def replay(
     }
 
 
+def server_errors(logs: Path, most: int = 80) -> list[str]:
+    """The servers' error lines and what follows each (a traceback), from their logs: the
+    work directory is deleted at the end, and a rare 500 would be left unexplained."""
+    marks = ('"level": "error"', "Traceback", "ERROR")
+    lines: list[str] = []
+    for log in sorted(logs.glob("*.log")):
+        taking = 0
+        for line in log.read_text(errors="replace").splitlines():
+            if any(mark in line for mark in marks):
+                taking = 25
+            if taking:
+                lines.append(f"{log.stem}: {line[:2000]}")
+                taking -= 1
+    return lines[-most:]
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--athletes", type=int, default=10_000)
@@ -621,6 +637,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory(prefix="fitcoach-soak-", dir=options.workdir) as workdir:
         result = soak(options, Path(workdir))
+        result["server_errors"] = server_errors(Path(workdir) / "logs")
     text_out = json.dumps(result, indent=2)
     print(text_out)
     if options.json is not None:
