@@ -49,7 +49,13 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "", description="SQLAlchemy URL; default sqlite:///<DATA_DIR>/fitcoach.db"
     )
-    redis_url: str = Field("", description="Redis URL; unset means embedded mode counters/queue")
+    redis_url: str = Field(
+        "",
+        description=(
+            "Redis URL; unset means embedded mode counters/queue. Set, it also holds the "
+            "sign-in limits, so every web process spends the same tries"
+        ),
+    )
     redis_verify_tls: bool = Field(
         True,
         description=(
