@@ -90,3 +90,39 @@ def test_the_legs_of_a_multisport_file_are_shown_together_each_with_its_load(
     no_sideways_scroll(page)
     assert csp_violations(page) == []
     assert site.outside_requests == [] and site.page_errors == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_dashboard_marks_the_legs_of_a_multisport_event(
+    page: Page, site: LiveSite, size: str
+) -> None:
+    page.set_viewport_size(SIZES[size])
+    # Connected, with the Strava history not fetched yet: the race is the newest news.
+    page.goto(site.url)
+    page.get_by_role("link", name="Connect with Strava").click()
+    page.get_by_role("radio").first.check()
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_role("button", name="Refresh from Strava")).to_be_visible()
+    job = import_path(site.state.sessions, site.athlete_id(), TRIATHLON, Limits())
+    assert job.status == "done" and job.imported == 5, job.problems
+    with site.state.sessions() as session:
+        first = session.scalar(
+            select(Activity.id)
+            .where(Activity.multisport_group.is_not(None))
+            .order_by(Activity.start_date)
+            .limit(1)
+        )
+
+    page.goto(site.url)
+    recent = page.locator("table.activities tbody tr")
+    expect(recent).to_have_count(5)
+    marks = page.locator("table.activities .event-leg")
+    expect(marks).to_have_count(5)
+    expect(marks.first).to_have_text("leg 5 of 5 of a multisport event")  # newest first
+    expect(marks.last).to_have_text("leg 1 of 5 of a multisport event")
+    no_sideways_scroll(page)
+    marks.last.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(rf"/activities/{first}#multisport-event$"))
+    expect(page.locator("#event-legs tbody tr")).to_have_count(5)
+    assert csp_violations(page) == []
+    assert site.outside_requests == [] and site.page_errors == []

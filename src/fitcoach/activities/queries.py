@@ -59,6 +59,8 @@ class ActivityLineRow(NamedTuple):
     elevation_gain_m: float
     load: float | None
     load_method: str | None
+    # The key the legs of one multisport file share, None for other activities.
+    multisport_group: str | None
 
 
 _LINE = (
@@ -73,6 +75,7 @@ _LINE = (
     Activity.elevation_gain_m,
     Activity.load,
     Activity.load_method,
+    Activity.multisport_group,
 )
 
 

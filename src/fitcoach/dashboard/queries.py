@@ -16,10 +16,12 @@ from sqlalchemy import Connection, func, select
 from fitcoach.activities.queries import (
     ActivityLineRow,
     DayActivityRow,
+    EventLeg,
     WeekRow,
     activities_between,
     activity_lines,
     daily_load_history,
+    event_legs_of,
     week_rows,
 )
 from fitcoach.athletes.views import goal_of
@@ -135,6 +137,8 @@ class DashboardReads:
     week: list[WeekRow]
     recent: list[ActivityLineRow]
     skipped: list[SkippedRow]
+    # The recent activities that are legs of a multisport event: their place in it.
+    events: dict[int, EventLeg]
 
 
 def read_dashboard(connection: Connection, athlete_id: int, today: date) -> DashboardReads | None:
@@ -142,12 +146,16 @@ def read_dashboard(connection: Connection, athlete_id: int, today: date) -> Dash
     found = head(connection, athlete_id)
     if found is None:
         return None
+    recent = activity_lines(connection, athlete_id, limit=RECENT_ACTIVITIES)
+    # Most athletes have no multisport files: their page makes no read for it.
+    legs = [row.id for row in recent if row.multisport_group is not None]
     return DashboardReads(
         found,
         daily_load_history(connection, athlete_id),
         week_rows(connection, athlete_id, compared_since(today)),
-        activity_lines(connection, athlete_id, limit=RECENT_ACTIVITIES),
+        recent,
         skipped_rows(connection, athlete_id),
+        event_legs_of(connection, athlete_id, legs) if legs else {},
     )
 
 

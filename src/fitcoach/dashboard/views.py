@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from fitcoach.activities.queries import WeekRow
+from fitcoach.activities.queries import EventLeg, WeekRow
 from fitcoach.athletes.views import goal_of
 from fitcoach.coach import (
     GoalEvent,
@@ -170,6 +170,8 @@ class ActivityLine:
     load: float | None
     method: str
     method_text: str
+    # Its place in a multisport event (legs of one file), if it is a leg of one.
+    event: EventLeg | None = None
 
 
 @dataclass(frozen=True)
@@ -439,7 +441,7 @@ class LineFields(Protocol):
     def load_method(self) -> str | None: ...
 
 
-def activity_line(row: LineFields) -> ActivityLine:
+def activity_line(row: LineFields, event: EventLeg | None = None) -> ActivityLine:
     short, long = method_label(row.load_method)
     return ActivityLine(
         row.id,
@@ -453,6 +455,7 @@ def activity_line(row: LineFields) -> ActivityLine:
         row.load,
         short,
         long,
+        event,
     )
 
 
@@ -467,7 +470,7 @@ def dashboard(reads: DashboardReads, today: date, key: str | None) -> Overview:
         performance(series, today, range_key(key), view.goal),
         week_summary(reads.week, today),
         _week_bars(series, today),
-        tuple(activity_line(row) for row in reads.recent),
+        tuple(activity_line(row, reads.events.get(row.id)) for row in reads.recent),
         () if waiting else recommend(series, today=today, goal=view.goal),
         sync,
         waiting,
