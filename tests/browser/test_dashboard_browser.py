@@ -50,6 +50,8 @@ WIDEST = """() => {
 
 
 def no_sideways_scroll(page: Page) -> None:
+    # Measured once the page has loaded: a busy machine can be asked before its styles apply.
+    page.wait_for_load_state("load")
     overflow, culprits = page.evaluate(WIDEST)
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow} px: {culprits}"
 
