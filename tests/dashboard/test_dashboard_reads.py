@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from psycopg.pq import TransactionStatus
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.engine import URL
 
 from fitcoach import migrations
+from fitcoach.activities.queries import daily_load_history
 from fitcoach.core.db import make_engine, reads_only, session_factory, transaction
 from fitcoach.dashboard.queries import read_dashboard
 from fitcoach.dashboard.views import Overview, dashboard
 from fitcoach.models import Activity, Athlete, SyncState
+from fitcoach.sync.repository import record_skipped
 
 ATHLETE = 21
 TODAY = date(2026, 3, 4)
@@ -102,6 +105,27 @@ def test_the_sync_state_is_read_with_the_athlete(engine: Engine) -> None:
     assert sync.last_error_at == synced
 
 
+def test_what_strava_sent_and_could_not_be_stored_is_read_only_when_there_is_some(
+    engine: Engine,
+) -> None:
+    with reads_only(engine).connect() as connection:
+        reads = read_dashboard(connection, ATHLETE, TODAY)
+    assert reads is not None and not reads.head.has_skipped and reads.skipped == []
+
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    with transaction(session_factory(engine)) as session:
+        session.add(Athlete(id=ATHLETE + 1, firstname="Other", lastname="Athlete"))
+        session.flush()
+        record_skipped(session, ATHLETE, 9001, "Broken ride", "no start date", at)
+        record_skipped(session, ATHLETE + 1, 9002, "Someone else's", "no start date", at)
+    with reads_only(engine).connect() as connection:
+        reads = read_dashboard(connection, ATHLETE, TODAY)
+    assert reads is not None and reads.head.has_skipped
+    assert [(row.strava_id, row.name, row.reason) for row in reads.skipped] == [
+        (9001, "Broken ride", "no start date")
+    ]
+
+
 def test_an_unknown_athlete_has_no_dashboard(engine: Engine) -> None:
     assert overview_of(engine, 999) is None
 
@@ -120,3 +144,32 @@ def test_reads_open_no_transaction_on_postgresql(engine: Engine) -> None:
         connection.execute(select(Athlete.firstname)).scalar_one()
         status = connection.connection.driver_connection.info.transaction_status  # type: ignore[union-attr]
         assert status == TransactionStatus.INTRANS
+
+
+def test_the_load_history_is_read_from_the_day_index_alone(engine: Engine) -> None:
+    """Each day's load is summed from ``ix_activities_athlete_day`` without visiting the
+    activities' rows (about one page per activity otherwise), on both databases."""
+    ran: list[tuple[str, Any]] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        ran.append((statement, parameters))
+
+    with reads_only(engine).connect() as connection:
+        event.listen(connection, "before_cursor_execute", remember)
+        daily_load_history(connection, ATHLETE)
+        event.remove(connection, "before_cursor_execute", remember)
+        [(statement, parameters)] = [run for run in ran if "daily_loads" in run[0]]
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        if engine.dialect.name == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "USING COVERING INDEX ix_activities_athlete_day" in plan, plan
+        else:
+            # Three rows would be read from the table itself: the plan the index allows.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute(f"EXPLAIN {statement}", parameters)
+            plan = " | ".join(str(row[0]) for row in cursor.fetchall())
+            cursor.execute("RESET enable_seqscan")
+            cursor.execute("RESET enable_bitmapscan")
+            assert "Index Only Scan using ix_activities_athlete_day" in plan, plan

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, exists, func, select
 
 from fitcoach.activities.queries import (
     ActivityLineRow,
@@ -80,6 +80,8 @@ class HeadRow(NamedTuple):
     recompute_done: int | None = None
     recompute_requested_at: datetime | None = None
     recompute_finished_at: datetime | None = None
+    # Whether Strava sent activities fitcoach could not store: their read is made only then.
+    has_skipped: bool = False
 
     @property
     def marks(self) -> SyncMarks:
@@ -90,6 +92,7 @@ class HeadRow(NamedTuple):
 def head(connection: Connection, athlete_id: int) -> HeadRow | None:
     """The dashboard's first read: None when the athlete is not stored."""
     stored = select(func.count()).where(Activity.athlete_id == athlete_id).scalar_subquery()
+    skipped = exists().where(SkippedActivity.athlete_id == athlete_id)
     query = (
         select(
             Athlete.id,
@@ -118,6 +121,7 @@ def head(connection: Connection, athlete_id: int) -> HeadRow | None:
             LoadRecompute.done,
             LoadRecompute.requested_at,
             LoadRecompute.finished_at,
+            skipped,
         )
         .outerjoin(StravaConnection, StravaConnection.athlete_id == Athlete.id)
         .outerjoin(SyncState, SyncState.athlete_id == Athlete.id)
@@ -147,14 +151,15 @@ def read_dashboard(connection: Connection, athlete_id: int, today: date) -> Dash
     if found is None:
         return None
     recent = activity_lines(connection, athlete_id, limit=RECENT_ACTIVITIES)
-    # Most athletes have no multisport files: their page makes no read for it.
+    # Most athletes have no multisport files and nothing Strava sent that could not be
+    # stored: their page makes no read for either.
     legs = [row.id for row in recent if row.multisport_group is not None]
     return DashboardReads(
         found,
         daily_load_history(connection, athlete_id),
         week_rows(connection, athlete_id, compared_since(today)),
         recent,
-        skipped_rows(connection, athlete_id),
+        skipped_rows(connection, athlete_id) if found.has_skipped else [],
         event_legs_of(connection, athlete_id, legs) if legs else {},
     )
 
