@@ -12,7 +12,10 @@ were answered. Each request's latency runs from the time it was due, so queueing
 The goal: at 60 dashboard pages a second (the peak hour of 100,000 athletes), p99 under
 300 ms on the 2-core machine, on both databases. The report gives, per database and
 endpoint, the offered and achieved rate, p50/p90/p99/max latency, errors, the server's
-CPU and peak memory, and a PASS or MISS line; ``--find-rate`` then searches for the
+CPU (in all and per request) and peak memory, the time of a fixed reference loop just
+before and after the run (the machine's own speed, so that a slower machine is not read
+as a slower fitcoach: a one-process server near a full core falls behind when the machine
+slows), and a PASS or MISS line; ``--find-rate`` then searches for the
 highest offered rate that still meets the goal. Every athlete is synced and not dirty,
 and Strava points at a local listener that counts connections: the run must make none.
 
@@ -35,6 +38,7 @@ import random
 import shutil
 import socket
 import socketserver
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,6 +70,8 @@ BENCH = Path(__file__).parent
 SECRET_KEY = "bench-serving-secret-key"
 GOAL_MS = 300.0
 CONNECTIONS = 256  # the most the load generator opens; beyond, requests wait their turn
+# Squares summed by the reference loop: about 20 ms on one core of the 2-core machine.
+REFERENCE_LOOP = 200_000
 TIMEOUT = 15.0  # seconds before a request counts as failed (the app answers 503 after 10)
 FIND_STEPS = 5  # runs of the --find-rate search
 ENDPOINTS = {
@@ -274,10 +280,17 @@ class Run:
     machine_busy: float = 0.0  # share of all cores, other jobs included
     server_peak_kb: list[int] = field(default_factory=list)
     loader_peak_kb: int = 0
+    # The reference loop's time just before and just after the run, ms (see reference_ms).
+    reference: tuple[float, float] = (0.0, 0.0)
 
     @property
     def achieved(self) -> float:
         return self.answered / self.seconds
+
+    @property
+    def cpu_per_request_ms(self) -> float:
+        """The server's CPU time per answered request: what a page costs fitcoach."""
+        return self.server_cpu * self.seconds / max(self.answered, 1) * 1000
 
     def quantile(self, q: float) -> float:
         """Nearest-rank percentile ``q`` (0–100) of the latencies, in milliseconds."""
@@ -287,6 +300,20 @@ class Run:
     @property
     def passed(self) -> bool:
         return not self.errors and self.quantile(99) < GOAL_MS
+
+
+def reference_ms() -> float:
+    """How long a fixed pure-Python loop takes now on one core (median of five), in ms.
+
+    The same work every time: when it takes longer, the machine is slower (other jobs, a
+    virtual machine's host), not fitcoach. Timed while the server is idle, just before and
+    just after each run, it tells a slow machine from a slow page."""
+    timings = []
+    for _ in range(5):
+        start = time.perf_counter()
+        sum(i * i for i in range(REFERENCE_LOOP))
+        timings.append((time.perf_counter() - start) * 1000)
+    return statistics.median(timings)
 
 
 def drive(
@@ -307,6 +334,7 @@ def drive(
         "timeout": TIMEOUT,
         "seed": random.randrange(2**32),
     }
+    before = reference_ms()
     loader = subprocess.Popen(
         [sys.executable, str(BENCH / "serving_load.py")],
         stdin=subprocess.PIPE,
@@ -326,6 +354,7 @@ def drive(
             result = json.loads(word)
     if loader.wait() != 0 or result is None or len(marks) != 2:
         raise BenchError(f"the load generator failed (status {loader.returncode})")
+    after = reference_ms()
     (t0, s0, (b0, all0)), (t1, s1, (b1, all1)) = marks["measuring"], marks["measured"]
     return Run(
         rate=rate,
@@ -340,6 +369,7 @@ def drive(
         machine_busy=(b1 - b0) / max(all1 - all0, 1.0),
         server_peak_kb=server.peak_rss_kb(),
         loader_peak_kb=int(result["peak_rss_kb"]),
+        reference=(before, after),
     )
 
 
@@ -363,8 +393,8 @@ def mb(kb: int) -> str:
 
 HEADER = (
     f"  {'':<22}{'offered':>8}{'achieved':>9}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}"
-    f"{'max ms':>8}{'errors':>7}{'server':>8}{'machine':>8}{'late ms':>8}{'in flight':>10}"
-    f"{'peak RSS':>9}"
+    f"{'max ms':>8}{'errors':>7}{'server':>8}{'CPU/req':>8}{'machine':>8}{'ref ms':>12}"
+    f"{'late ms':>8}{'in flight':>10}{'peak RSS':>9}"
 )
 
 
@@ -373,7 +403,8 @@ def run_line(label: str, run: Run) -> str:
     return (
         f"  {label:<22}{run.rate:>8.1f}{run.achieved:>9.1f}{run.quantile(50):>8.1f}"
         f"{run.quantile(90):>8.1f}{run.quantile(99):>8.1f}{run.quantile(100):>8.1f}"
-        f"{len(run.errors):>7}{run.server_cpu:>8.0%}{run.machine_busy:>8.0%}"
+        f"{len(run.errors):>7}{run.server_cpu:>8.0%}{run.cpu_per_request_ms:>8.1f}"
+        f"{run.machine_busy:>8.0%}{f'{run.reference[0]:.0f} → {run.reference[1]:.0f}':>12}"
         f"{run.late_p99 * 1000:>8.1f}{run.peak_in_flight:>10}{mb(max(run.server_peak_kb)):>9}"
         f"  {verdict}"
     )
@@ -577,8 +608,11 @@ def main() -> None:
     )
     print(
         "columns: offered and achieved requests/s; latency from each request's due time; "
-        "server = its CPU (one core = 100 %); machine = all cores busy, other jobs included; "
-        "late = the generator's p99 lateness sending; in flight = most requests open at once",
+        "server = its CPU (one core = 100 %); CPU/req = its CPU ms per answered request; "
+        "machine = all cores busy, other jobs included; ref ms = a fixed Python loop timed "
+        "just before → after the run (the same work: longer means a slower machine, not a "
+        "slower fitcoach); late = the generator's p99 lateness sending; in flight = most "
+        "requests open at once",
         flush=True,
     )
     if "postgres" in options.databases:

@@ -34,7 +34,9 @@ def test_the_serving_benchmark_runs_and_reports(tmp_path: Path) -> None:
     for path in ("/", "/api/strava/activities"):
         section = out.split(f"\nsqlite GET {path}\n")[1].split("\n\n")[0]
         assert re.search(
-            r"offered\s+achieved\s+p50 ms\s+p90 ms\s+p99 ms\s+max ms\s+errors", section
+            r"offered\s+achieved\s+p50 ms\s+p90 ms\s+p99 ms\s+max ms\s+errors\s+server\s+"
+            r"CPU/req\s+machine\s+ref ms",
+            section,
         )
         # offered, achieved, p50, p90, p99, max, errors … peak RSS, verdict
         row = re.search(
@@ -46,6 +48,10 @@ def test_the_serving_benchmark_runs_and_reports(tmp_path: Path) -> None:
         assert row is not None, section
         achieved, errors, peak_mb, _ = row.groups()
         assert float(achieved) > 0 and errors == "0" and int(peak_mb) > 0
+        # server CPU, its ms per request, machine, the reference loop before → after
+        costs = re.search(rf"\s(\d+)%\s+({NUMBER})\s+\d+%\s+(\d+) → (\d+)\s", row.group(0))
+        assert costs is not None, row.group(0)
+        assert float(costs.group(2)) > 0 and int(costs.group(3)) > 0 and int(costs.group(4)) > 0
         assert re.search(
             rf"^  (PASS|MISS) sqlite GET {re.escape(path)}: p99 \d+ ms [<≥] 300 ms at 8 requests/s "
             rf"offered \({NUMBER}/s achieved\), 0 errors, server peak RSS \d+ MB$",
