@@ -51,3 +51,21 @@ def test_a_live_processs_files_stay(tmp_path: Path) -> None:
     assert (tmp_path / f"counter_{alive}.db").read_bytes() == b"live"
     assert (tmp_path / f"counter_{gone}.db").exists()  # counters never go backwards
     assert (tmp_path / f"{os.getpid()}.pid").exists()
+
+
+def test_a_configured_directory_that_does_not_exist_yet_is_made_before_any_series(
+    tmp_path: Path,
+) -> None:
+    """Every command imports the database module, whose query metrics make their series at
+    import: prometheus-client opens its files there at once."""
+    directory = tmp_path / "not" / "yet" / "metrics"
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    done = subprocess.run(
+        [sys.executable, "-m", "fitcoach.cli", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert directory.is_dir()
