@@ -8,19 +8,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from fit_tool.fit_file_builder import FitFileBuilder
-from fit_tool.profile.messages.file_id_message import FileIdMessage
-from fit_tool.profile.messages.workout_message import WorkoutMessage
-from fit_tool.profile.messages.workout_step_message import WorkoutStepMessage
-from fit_tool.profile.profile_type import (
-    FileType,
-    Intensity,
-    Manufacturer,
-    Sport,
-    WorkoutStepDuration,
-    WorkoutStepTarget,
-)
 from icalendar import Calendar, Event
 
 from fitcoach.coach import sports
@@ -28,17 +17,21 @@ from fitcoach.coach.errors import CoachError
 from fitcoach.coach.planning import Plan, PlannedDay
 from fitcoach.coach.workouts import Repeat, Step, StepKind, TargetKind, Workout, WorkoutType
 
+if TYPE_CHECKING:
+    from fit_tool.profile.messages.workout_step_message import WorkoutStepMessage
+
 # FIT encodes absolute custom targets with an offset: watts + 1000, bpm + 100 (values
 # below the offset are % of FTP or of max HR).
 FIT_POWER_OFFSET = 1000
 FIT_HEART_RATE_OFFSET = 100
-_FIT_SPORT = {sports.RIDE: Sport.CYCLING, sports.RUN: Sport.RUNNING, sports.SWIM: Sport.SWIMMING}
+# FIT's names of the sports and step intensities (members of fit_tool's Sport and Intensity).
+_FIT_SPORT = {sports.RIDE: "CYCLING", sports.RUN: "RUNNING", sports.SWIM: "SWIMMING"}
 _FIT_INTENSITY = {
-    StepKind.WARMUP: Intensity.WARMUP,
-    StepKind.ACTIVE: Intensity.ACTIVE,
-    StepKind.RECOVERY: Intensity.RECOVERY,
-    StepKind.REST: Intensity.REST,
-    StepKind.COOLDOWN: Intensity.COOLDOWN,
+    StepKind.WARMUP: "WARMUP",
+    StepKind.ACTIVE: "ACTIVE",
+    StepKind.RECOVERY: "RECOVERY",
+    StepKind.REST: "REST",
+    StepKind.COOLDOWN: "COOLDOWN",
 }
 _ZWIFT_SPORT = {sports.RIDE: "bike", sports.RUN: "run"}
 
@@ -51,6 +44,19 @@ def _check(workout: Workout) -> None:
 def workout_fit(workout: Workout, *, created: datetime) -> bytes:
     """The workout as a FIT workout file (file type 5): one step message per step, a
     repeat step after each repeated group. ``created`` stamps the file."""
+    # fit_tool is imported when a FIT workout is first asked for: its message classes hold
+    # about 10 MB that every web process would otherwise keep from its start.
+    from fit_tool.fit_file_builder import FitFileBuilder
+    from fit_tool.profile.messages.file_id_message import FileIdMessage
+    from fit_tool.profile.messages.workout_message import WorkoutMessage
+    from fit_tool.profile.messages.workout_step_message import WorkoutStepMessage
+    from fit_tool.profile.profile_type import (
+        FileType,
+        Manufacturer,
+        Sport,
+        WorkoutStepDuration,
+    )
+
     _check(workout)
     file_id = FileIdMessage()
     file_id.type = FileType.WORKOUT
@@ -74,7 +80,7 @@ def workout_fit(workout: Workout, *, created: datetime) -> bytes:
             messages.append(_fit_step(block, len(messages)))
     header = WorkoutMessage()
     header.workout_name = workout.name[:40]
-    header.sport = _FIT_SPORT[workout.sport]
+    header.sport = Sport[_FIT_SPORT[workout.sport]]
     header.num_valid_steps = len(messages)
     builder = FitFileBuilder(auto_define=True, min_string_size=50)
     builder.add(file_id)
@@ -85,10 +91,13 @@ def workout_fit(workout: Workout, *, created: datetime) -> bytes:
 
 
 def _fit_step(step: Step, index: int) -> WorkoutStepMessage:
+    from fit_tool.profile.messages.workout_step_message import WorkoutStepMessage
+    from fit_tool.profile.profile_type import Intensity, WorkoutStepDuration, WorkoutStepTarget
+
     m = WorkoutStepMessage()
     m.message_index = index
     m.workout_step_name = step.name[:40]
-    m.intensity = _FIT_INTENSITY[step.kind]
+    m.intensity = Intensity[_FIT_INTENSITY[step.kind]]
     if step.distance_m is not None:
         m.duration_type = WorkoutStepDuration.DISTANCE
         m.duration_distance = step.distance_m
