@@ -117,6 +117,8 @@ def test_the_calendar_shows_the_month_and_moves_by_keyboard(
     following = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
     expect(page).to_have_url(re.compile(rf"month={following:%Y-%m}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(following.strftime("%B %Y"))
+    # Page Down loaded a new page: its keys work once its script has run.
+    page.wait_for_load_state("load")
     page.locator('.cal-day[tabindex="0"]').focus()
     page.keyboard.press("PageUp")
     expect(page.get_by_role("heading", level=1)).to_have_text(today.strftime("%B %Y"))
