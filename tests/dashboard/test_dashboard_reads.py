@@ -165,11 +165,15 @@ def test_the_load_history_is_read_from_the_day_index_alone(engine: Engine) -> No
             plan = " | ".join(str(row[-1]) for row in cursor.fetchall())
             assert "USING COVERING INDEX ix_activities_athlete_day" in plan, plan
         else:
-            # Three rows would be read from the table itself: the plan the index allows.
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("SET LOCAL enable_bitmapscan = off")
-            cursor.execute(f"EXPLAIN {statement}", parameters)
-            plan = " | ".join(str(row[0]) for row in cursor.fetchall())
-            cursor.execute("RESET enable_seqscan")
-            cursor.execute("RESET enable_bitmapscan")
+            # Three rows would be read from the table itself: the plan the index allows. For
+            # this connection only (it reads outside a transaction, so not SET LOCAL), and
+            # reset before it goes back to the pool.
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("SET enable_bitmapscan = off")
+            try:
+                cursor.execute(f"EXPLAIN {statement}", parameters)
+                plan = " | ".join(str(row[0]) for row in cursor.fetchall())
+            finally:
+                cursor.execute("RESET enable_seqscan")
+                cursor.execute("RESET enable_bitmapscan")
             assert "Index Only Scan using ix_activities_athlete_day" in plan, plan

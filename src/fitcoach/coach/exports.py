@@ -8,31 +8,14 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from icalendar import Calendar, Event
 
 from fitcoach.coach import sports
 from fitcoach.coach.errors import CoachError
 from fitcoach.coach.planning import Plan, PlannedDay
-from fitcoach.coach.workouts import Repeat, Step, StepKind, TargetKind, Workout, WorkoutType
+from fitcoach.coach.workouts import Repeat, Step, StepKind, Workout, WorkoutType
 
-if TYPE_CHECKING:
-    from fit_tool.profile.messages.workout_step_message import WorkoutStepMessage
-
-# FIT encodes absolute custom targets with an offset: watts + 1000, bpm + 100 (values
-# below the offset are % of FTP or of max HR).
-FIT_POWER_OFFSET = 1000
-FIT_HEART_RATE_OFFSET = 100
-# FIT's names of the sports and step intensities (members of fit_tool's Sport and Intensity).
-_FIT_SPORT = {sports.RIDE: "CYCLING", sports.RUN: "RUNNING", sports.SWIM: "SWIMMING"}
-_FIT_INTENSITY = {
-    StepKind.WARMUP: "WARMUP",
-    StepKind.ACTIVE: "ACTIVE",
-    StepKind.RECOVERY: "RECOVERY",
-    StepKind.REST: "REST",
-    StepKind.COOLDOWN: "COOLDOWN",
-}
 _ZWIFT_SPORT = {sports.RIDE: "bike", sports.RUN: "run"}
 
 
@@ -44,86 +27,11 @@ def _check(workout: Workout) -> None:
 def workout_fit(workout: Workout, *, created: datetime) -> bytes:
     """The workout as a FIT workout file (file type 5): one step message per step, a
     repeat step after each repeated group. ``created`` stamps the file."""
-    # fit_tool is imported when a FIT workout is first asked for: its message classes hold
-    # about 10 MB that every web process would otherwise keep from its start.
-    from fit_tool.fit_file_builder import FitFileBuilder
-    from fit_tool.profile.messages.file_id_message import FileIdMessage
-    from fit_tool.profile.messages.workout_message import WorkoutMessage
-    from fit_tool.profile.messages.workout_step_message import WorkoutStepMessage
-    from fit_tool.profile.profile_type import (
-        FileType,
-        Manufacturer,
-        Sport,
-        WorkoutStepDuration,
-    )
-
     _check(workout)
-    file_id = FileIdMessage()
-    file_id.type = FileType.WORKOUT
-    file_id.manufacturer = Manufacturer.DEVELOPMENT.value
-    file_id.product = 0
-    file_id.serial_number = 1
-    file_id.time_created = round(created.astimezone(UTC).timestamp() * 1000)
-    messages: list[WorkoutStepMessage] = []
-    for block in workout.blocks:
-        if isinstance(block, Repeat):
-            first = len(messages)
-            for step in block.steps:
-                messages.append(_fit_step(step, len(messages)))
-            repeat = WorkoutStepMessage()
-            repeat.message_index = len(messages)
-            repeat.duration_type = WorkoutStepDuration.REPEAT_UNTIL_STEPS_CMPLT
-            repeat.duration_step = first
-            repeat.target_repeat_steps = block.times
-            messages.append(repeat)
-        else:
-            messages.append(_fit_step(block, len(messages)))
-    header = WorkoutMessage()
-    header.workout_name = workout.name[:40]
-    header.sport = Sport[_FIT_SPORT[workout.sport]]
-    header.num_valid_steps = len(messages)
-    builder = FitFileBuilder(auto_define=True, min_string_size=50)
-    builder.add(file_id)
-    builder.add(header)
-    builder.add_all(messages)
-    data: bytes = builder.build().to_bytes()
-    return data
+    # fit_tool is imported when a FIT workout is first asked for (see coach.fit_workout).
+    from fitcoach.coach import fit_workout
 
-
-def _fit_step(step: Step, index: int) -> WorkoutStepMessage:
-    from fit_tool.profile.messages.workout_step_message import WorkoutStepMessage
-    from fit_tool.profile.profile_type import Intensity, WorkoutStepDuration, WorkoutStepTarget
-
-    m = WorkoutStepMessage()
-    m.message_index = index
-    m.workout_step_name = step.name[:40]
-    m.intensity = Intensity[_FIT_INTENSITY[step.kind]]
-    if step.distance_m is not None:
-        m.duration_type = WorkoutStepDuration.DISTANCE
-        m.duration_distance = step.distance_m
-    else:
-        m.duration_type = WorkoutStepDuration.TIME
-        m.duration_time = round(step.duration_s, 3)
-    t = step.target
-    if t.kind is TargetKind.POWER and t.low is not None and t.high is not None:
-        m.target_type = WorkoutStepTarget.POWER
-        m.target_value = 0
-        m.custom_target_power_low = round(t.low) + FIT_POWER_OFFSET
-        m.custom_target_power_high = round(t.high) + FIT_POWER_OFFSET
-    elif t.kind is TargetKind.PACE and t.low is not None and t.high is not None:
-        m.target_type = WorkoutStepTarget.SPEED
-        m.target_value = 0
-        m.custom_target_speed_low = round(t.low, 3)
-        m.custom_target_speed_high = round(t.high, 3)
-    elif t.kind is TargetKind.HEART_RATE and t.low is not None and t.high is not None:
-        m.target_type = WorkoutStepTarget.HEART_RATE
-        m.target_value = 0
-        m.custom_target_heart_rate_low = round(t.low) + FIT_HEART_RATE_OFFSET
-        m.custom_target_heart_rate_high = round(t.high) + FIT_HEART_RATE_OFFSET
-    else:
-        m.target_type = WorkoutStepTarget.OPEN
-        m.target_value = 0
-    return m
+    return fit_workout.encode(workout, created=created)
 
 
 def workout_zwo(workout: Workout) -> str:
